@@ -1,0 +1,1 @@
+"""Smart city platform."""

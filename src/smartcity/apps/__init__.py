@@ -1,0 +1,1 @@
+"""Applications. Each is a package with the same anatomy (see docs/architecture.md)."""

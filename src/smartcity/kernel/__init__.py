@@ -1,0 +1,1 @@
+"""The kernel: what every application may use. It never imports an application."""

@@ -1,0 +1,71 @@
+"""Settings, read from environment variables.
+
+The embedded default needs nothing: a SQLite file under ``./var/`` and an in-process bus.
+Every setting is documented in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from smartcity.kernel.errors import ConfigurationError
+
+PREFIX = "SMARTCITY_"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{PREFIX}{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the platform needs to start."""
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    bus_url: str = "local"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 1_048_576
+    default_locale: str = "zh_CN"
+    log_level: str = "INFO"
+    city_seed: int = 20101
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'smartcity.db').as_posix()}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``env`` (default: the process environment)."""
+        source = os.environ if env is None else env
+        locale = source.get(PREFIX + "DEFAULT_LOCALE", "zh_CN")
+        if locale not in ("zh_CN", "en"):
+            raise ConfigurationError(f"{PREFIX}DEFAULT_LOCALE must be zh_CN or en, got {locale!r}")
+        max_body = _int(source, "MAX_BODY_BYTES", 1_048_576)
+        if max_body <= 0:
+            raise ConfigurationError(f"{PREFIX}MAX_BODY_BYTES must be positive")
+        return cls(
+            data_dir=Path(source.get(PREFIX + "DATA_DIR", "var")),
+            database_url=source.get(PREFIX + "DATABASE_URL", ""),
+            bus_url=source.get(PREFIX + "BUS_URL", "local"),
+            host=source.get(PREFIX + "HOST", "127.0.0.1"),
+            port=_int(source, "PORT", 8000),
+            max_body_bytes=max_body,
+            default_locale=locale,
+            log_level=source.get(PREFIX + "LOG_LEVEL", "INFO"),
+            city_seed=_int(source, "CITY_SEED", 20101),
+        )

@@ -1,0 +1,130 @@
+"""The Store protocol and the SQLAlchemy-based implementation both backends share."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, Table, create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+from smartcity.kernel.errors import ConfigurationError
+
+
+class Store(Protocol):
+    """Transactional access to the platform's database."""
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password hidden."""
+        ...
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        ...
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (Core only; apps never see a driver)."""
+        ...
+
+    def begin(self) -> contextlib.AbstractContextManager[Connection]:
+        """A connection inside one transaction: committed on success, rolled back on error."""
+        ...
+
+    def connect(self) -> contextlib.AbstractContextManager[Connection]:
+        """A connection for reading."""
+        ...
+
+    def bulk_insert(
+        self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
+    ) -> int:
+        """Insert many rows in as few round trips as the backend allows; returns the count."""
+        ...
+
+    def migrate(self, extra_table_modules: Sequence[str] = ()) -> None:
+        """Bring the schema up to date (Alembic ``upgrade heads``)."""
+        ...
+
+    def ping(self) -> None:
+        """Raise if the database does not answer."""
+        ...
+
+    def close(self) -> None:
+        """Release every connection."""
+        ...
+
+
+class SqlStore:
+    """Shared behaviour of the SQLAlchemy-backed stores."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @property
+    def url(self) -> str:
+        return self._engine.url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self._engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            yield conn
+
+    def bulk_insert(
+        self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
+    ) -> int:
+        if not rows:
+            return 0
+        conn.execute(insert(table), list(rows))
+        return len(rows)
+
+    def migrate(self, extra_table_modules: Sequence[str] = ()) -> None:
+        from smartcity.kernel.storage.migrate import upgrade
+
+        upgrade(self, extra_table_modules)
+
+    def ping(self) -> None:
+        with self._engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def open_store(url: str, **engine_options: Any) -> SqlStore:
+    """Open the store for a database URL (``sqlite:///...`` or ``postgresql://...``)."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError for malformed URLs
+        raise ConfigurationError(f"cannot parse database URL {url!r}: {exc}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        from smartcity.kernel.storage.sqlite import SQLiteStore
+
+        return SQLiteStore.from_url(parsed, **engine_options)
+    if backend in ("postgresql", "postgres"):
+        from smartcity.kernel.storage.postgres import PostgresStore
+
+        return PostgresStore.from_url(parsed, **engine_options)
+    raise ConfigurationError(
+        f"unsupported database {backend!r}: use sqlite:///path or postgresql://user@host/db"
+    )
+
+
+def _create_engine(url: Any, **options: Any) -> Engine:
+    return create_engine(url, **options)

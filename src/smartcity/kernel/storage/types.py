@@ -1,0 +1,71 @@
+"""Column types that differ between backends.
+
+``GeometryType`` stores a shapely geometry (WGS 84). On PostgreSQL it is a PostGIS
+``geometry(Geometry, 4326)`` column, so spatial SQL and GiST indexes work there; on SQLite
+it is the geometry's WKB in a BLOB, and spatial questions are answered by the in-memory
+index in ``kernel/geo``. We keep this small type instead of GeoAlchemy2 because
+GeoAlchemy2 supports SQLite only through SpatiaLite, which the embedded default avoids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import LargeBinary, func
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeDecorator, UserDefinedType
+
+SRID = 4326
+
+
+def _to_wkb(value: BaseGeometry | None) -> bytes | None:
+    if value is None:
+        return None
+    return bytes(shapely.to_wkb(value))
+
+
+def _from_wkb(value: Any) -> BaseGeometry | None:
+    if value is None:
+        return None
+    if isinstance(value, memoryview):
+        value = value.tobytes()
+    if isinstance(value, str):  # hex WKB
+        return shapely.from_wkb(bytes.fromhex(value))
+    geometry: BaseGeometry = shapely.from_wkb(value)
+    return geometry
+
+
+class _PostGISGeometry(UserDefinedType[BaseGeometry]):
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return f"geometry(Geometry,{SRID})"
+
+    def bind_expression(self, bindvalue: Any) -> ColumnElement[Any]:
+        return func.ST_GeomFromWKB(bindvalue, SRID, type_=self)
+
+    def column_expression(self, colexpr: Any) -> ColumnElement[Any]:
+        return func.ST_AsBinary(colexpr, type_=self)
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        return _to_wkb
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        return _from_wkb
+
+
+class _WKBGeometry(TypeDecorator[BaseGeometry]):
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: BaseGeometry | None, dialect: Dialect) -> bytes | None:
+        return _to_wkb(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> BaseGeometry | None:
+        return _from_wkb(value)
+
+
+GeometryType = _WKBGeometry().with_variant(_PostGISGeometry(), "postgresql")

@@ -1,0 +1,68 @@
+"""Shared fixtures.
+
+The suite runs once per backend: ``SMARTCITY_TEST_BACKEND=sqlite`` (default) or
+``postgres`` with ``SMARTCITY_TEST_DATABASE_URL`` pointing at a throwaway database
+(``scripts/pg-test-cluster start`` prints one). The ``store`` fixture hands every test an
+empty, fully migrated store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from smartcity.kernel.clock import FixedClock
+from smartcity.kernel.storage import Store, open_store
+from smartcity.kernel.storage.schema import load_tables
+
+BACKEND = os.environ.get("SMARTCITY_TEST_BACKEND", "sqlite")
+PG_URL = os.environ.get("SMARTCITY_TEST_DATABASE_URL", "")
+
+
+def pytest_report_header() -> str:
+    return f"smartcity backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def _postgres_store() -> Iterator[Store]:
+    if not PG_URL:
+        raise RuntimeError("SMARTCITY_TEST_DATABASE_URL is not set for the postgres backend")
+    store = open_store(PG_URL)
+    with store.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    store.migrate()
+    yield store
+    store.close()
+
+
+def _truncate_all(store: Store) -> None:
+    tables = [t.name for t in reversed(load_tables().sorted_tables)]
+    if not tables:
+        return
+    with store.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+
+
+@pytest.fixture
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty, migrated store on the backend this run tests."""
+    if BACKEND == "postgres":
+        pg: Store = request.getfixturevalue("_postgres_store")
+        _truncate_all(pg)
+        yield pg
+        return
+    sqlite_store = open_store(f"sqlite:///{tmp_path / 'test.db'}")
+    sqlite_store.migrate()
+    yield sqlite_store
+    sqlite_store.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 21, 9, 0, tzinfo=UTC))

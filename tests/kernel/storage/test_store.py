@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from smartcity.kernel.errors import ConfigurationError
+from smartcity.kernel.storage import Store, open_store
+from smartcity.kernel.storage.migrate import current_heads, script_heads
+from smartcity.kernel.storage.tables import platform_meta
+
+
+def test_migrated_store_is_at_every_head(store: Store) -> None:
+    assert current_heads(store) == script_heads()
+
+
+def test_failed_transaction_leaves_nothing(store: Store, clock) -> None:
+    with pytest.raises(RuntimeError), store.begin() as conn:
+        conn.execute(platform_meta.insert().values(key="k", value="v", updated_at=clock.now()))
+        raise RuntimeError("boom")
+    with store.connect() as conn:
+        assert conn.execute(select(platform_meta)).all() == []
+
+
+def test_bulk_insert_writes_every_row(store: Store, clock) -> None:
+    rows = [{"key": f"k{i}", "value": str(i), "updated_at": clock.now()} for i in range(500)]
+    with store.begin() as conn:
+        assert store.bulk_insert(conn, platform_meta, rows) == 500
+    with store.connect() as conn:
+        values = conn.execute(select(platform_meta.c.value).order_by(platform_meta.c.key)).all()
+    assert sorted(int(v[0]) for v in values) == list(range(500))
+
+
+def test_unknown_database_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="unsupported database"):
+        open_store("mysql://x@localhost/db")
