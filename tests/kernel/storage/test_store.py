@@ -33,3 +33,15 @@ def test_bulk_insert_writes_every_row(store: Store, clock) -> None:
 def test_unknown_database_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="unsupported database"):
         open_store("mysql://x@localhost/db")
+
+
+def test_a_reader_does_not_block_a_writer(store: Store, clock) -> None:
+    with store.connect() as reader:
+        reader.execute(select(platform_meta)).all()
+        # The read transaction is still open; a writer must still get through.
+        with store.begin() as writer:
+            writer.execute(
+                platform_meta.insert().values(key="w", value="1", updated_at=clock.now())
+            )
+    with store.connect() as conn:
+        assert conn.execute(select(platform_meta.c.key)).scalars().all() == ["w"]

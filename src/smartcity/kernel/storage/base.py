@@ -11,6 +11,9 @@ from sqlalchemy.engine import make_url
 
 from smartcity.kernel.errors import ConfigurationError
 
+# Execution option marking a connection that will write (SQLite takes the lock up front).
+WRITE_OPTION = "smartcity_write"
+
 
 class Store(Protocol):
     """Transactional access to the platform's database."""
@@ -38,9 +41,7 @@ class Store(Protocol):
         """A connection for reading."""
         ...
 
-    def bulk_insert(
-        self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
-    ) -> int:
+    def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert many rows in as few round trips as the backend allows; returns the count."""
         ...
 
@@ -77,17 +78,17 @@ class SqlStore:
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
-        with self._engine.begin() as conn:
-            yield conn
+        with self._engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:
         with self._engine.connect() as conn:
             yield conn
 
-    def bulk_insert(
-        self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
-    ) -> int:
+    def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         if not rows:
             return 0
         conn.execute(insert(table), list(rows))

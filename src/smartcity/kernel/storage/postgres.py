@@ -23,9 +23,7 @@ class PostgresStore(SqlStore):
         options.setdefault("pool_pre_ping", True)
         return cls(_create_engine(url, **options))
 
-    def bulk_insert(
-        self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
-    ) -> int:
+    def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         if not rows:
             return 0
         columns = list(rows[0].keys())
@@ -39,10 +37,11 @@ class PostgresStore(SqlStore):
         if raw is None:
             return super().bulk_insert(conn, table, rows)
         names = ", ".join(f'"{c}"' for c in columns)
-        with raw.cursor() as cursor:  # type: ignore[attr-defined]
-            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(
-                        [p(row[c]) if p else row[c] for c, p in zip(columns, processors, strict=True)]
-                    )
+        pairs = list(zip(columns, processors, strict=True))
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
+        ):
+            for row in rows:
+                copy.write_row([p(row[c]) if p else row[c] for c, p in pairs])
         return len(rows)

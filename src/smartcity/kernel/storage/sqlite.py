@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Table, event
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import StaticPool
 
-from smartcity.kernel.storage.base import SqlStore, _create_engine
+from smartcity.kernel.storage.base import WRITE_OPTION, SqlStore, _create_engine
 
 
 def _tune(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -50,13 +50,14 @@ class SQLiteStore(SqlStore):
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the lock up front so two writers queue instead of one failing
+            # on lock upgrade; readers stay deferred so they never block a writer.
+            writing = conn.get_execution_options().get(WRITE_OPTION, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
         return cls(engine)
 
-    def bulk_insert(
-        self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
-    ) -> int:
+    def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         if not rows:
             return 0
         columns = list(rows[0].keys())

@@ -1,0 +1,24 @@
+# The two commands a fresh machine needs: `make demo` and `make test`.
+.PHONY: demo test check assets bootstrap bench seed-city format
+
+demo: bootstrap
+	uv run smartcity demo
+
+test: 
+	scripts/bootstrap --test
+	scripts/check
+
+check:
+	scripts/check
+
+bootstrap:
+	scripts/bootstrap
+
+assets:
+	npm ci --no-audit --no-fund && scripts/vendor-assets
+
+bench: bootstrap
+	uv run python bench/seed.py
+
+format:
+	uv run ruff format src tests bench && uv run ruff check --fix src tests bench

@@ -1,0 +1,110 @@
+"""Request body size limit, as pure ASGI middleware.
+
+Pure ASGI (not ``BaseHTTPMiddleware``) because it wraps every request: it adds one header
+lookup and a byte counter, and never buffers or copies a body.
+
+Two checks, because a client may not say how much it sends:
+
+- a declared ``Content-Length`` above the limit is refused at once, before the
+  application runs or a byte of the body is read;
+- a chunked body is counted as it streams in; the chunk that crosses the limit raises
+  :class:`RequestBodyTooLarge` out of ``receive``. It is an ``HTTPException``, so FastAPI
+  lets it through its body parsing and the problem handlers answer 413; should it escape
+  the application, this middleware answers 413 itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from smartcity.api.problems import PROBLEM_TYPE_PREFIX
+from smartcity.api.responses import ProblemResponse
+from smartcity.kernel.errors import PayloadTooLarge
+
+
+class RequestBodyTooLarge(HTTPException):
+    """The request body grew past the limit while streaming in."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=too_large_detail(limit))
+        # Read by the problem handler, so both ways of answering say the same.
+        self.problem_extensions = {"limit": limit}
+
+
+def too_large_detail(limit: int) -> str:
+    """The problem detail for a body over ``limit`` bytes."""
+    return f"the request body exceeds the limit of {limit} bytes"
+
+
+def declared_length(scope: Scope) -> int | None:
+    """The ``Content-Length`` header as an integer, if present and well formed."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def too_large_response(scope: Scope, limit: int) -> ProblemResponse:
+    """A 413 problem document, built without a Request object."""
+    document: dict[str, Any] = {
+        "type": PROBLEM_TYPE_PREFIX + PayloadTooLarge.code,
+        "title": PayloadTooLarge.title,
+        "status": 413,
+        "detail": too_large_detail(limit),
+        "instance": scope.get("path", ""),
+        "code": PayloadTooLarge.code,
+        "limit": limit,
+    }
+    # The unread body is left on the connection, so ask the client to open a new one.
+    return ProblemResponse(document, status_code=413, headers={"Connection": "close"})
+
+
+class BodySizeLimit:
+    """Refuse request bodies larger than ``max_body_bytes`` with a 413 problem."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the declared length, then count streamed bytes."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_body_bytes
+        length = declared_length(scope)
+        if length is not None and length > limit:
+            await too_large_response(scope, limit)(scope, receive, send)
+            return
+
+        received = 0
+        response_started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise RequestBodyTooLarge(limit)
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except RequestBodyTooLarge:
+            if response_started:
+                # Too late for a status line; dropping the connection is all that is left.
+                raise
+            await too_large_response(scope, limit)(scope, receive, send)

@@ -1,0 +1,150 @@
+"""Command line: ``smartcity serve | demo | seed | audit verify``."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from smartcity.kernel.config import Settings
+from smartcity.kernel.errors import DomainError
+from smartcity.kernel.storage import open_store
+
+app = typer.Typer(help="智慧城市平台 Smart City Platform", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志 Audit log", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+console = Console()
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Database URL (default: SMARTCITY_DATABASE_URL or var/)"),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    settings = Settings.from_env()
+    if database_url:
+        settings = dataclasses.replace(settings, database_url=database_url)
+    return settings
+
+
+def _seed(settings: Settings, profile_name: str, seed: int) -> None:
+    from smartcity.sim.city import seed_city
+    from smartcity.sim.profiles import profile_named
+    from smartcity.sim.progress import RichProgress
+
+    profile = profile_named(profile_name)
+    store = open_store(settings.resolved_database_url)
+    try:
+        store.migrate()
+        with RichProgress() as progress:
+            summary = seed_city(store, profile=profile, seed=seed, progress=progress)
+    finally:
+        store.close()
+    console.print(
+        f"[green]已生成城市 seeded[/green] {summary.profile} (seed {summary.seed}) "
+        f"in {summary.seconds:.1f} s: {summary.population.citizens:,} citizens, "
+        f"{summary.geography.communities:,} communities"
+    )
+
+
+@app.command()
+def seed(
+    profile: Annotated[str, typer.Option(help="demo | city")] = "demo",
+    seed: Annotated[int, typer.Option(help="random seed; same seed, same city")] = 20101,
+    database_url: DatabaseOption = None,
+) -> None:
+    """生成合成城市 Seed a synthetic city into an empty database."""
+    try:
+        _seed(_settings(database_url), profile, seed)
+    except DomainError as exc:
+        console.print(f"[red]错误 error:[/red] {exc.reason}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    database_url: DatabaseOption = None,
+) -> None:
+    """启动服务 Serve the API and the web pages."""
+    import uvicorn
+
+    settings = _settings(database_url)
+    if database_url:
+        os.environ["SMARTCITY_DATABASE_URL"] = database_url
+    uvicorn.run(
+        "smartcity.api.app:build",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+) -> None:
+    """演示 Seed the demo city if absent, then serve it and print the URL."""
+    from smartcity.sim.city import seeded_profile
+
+    settings = Settings.from_env()
+    store = open_store(settings.resolved_database_url)
+    try:
+        store.migrate()
+        already = seeded_profile(store)
+    finally:
+        store.close()
+    if already is None:
+        _seed(settings, "demo", settings.city_seed)
+    else:
+        console.print(f"城市已存在 city present: {already} ({settings.resolved_database_url})")
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    console.print(
+        f"[bold]运营中心 Operations centre:[/bold] http://{bind_host}:{bind_port}/ops   "
+        f"(English: http://{bind_host}:{bind_port}/ops?lang=en)"
+    )
+    serve(host=bind_host, port=bind_port, workers=1, database_url=None)
+
+
+@audit_app.command("verify")
+def audit_verify(database_url: DatabaseOption = None) -> None:
+    """校验审计链 Verify the hash chain of the audit log; exit 1 if tampered."""
+    from smartcity.kernel.audit import verify
+
+    settings = _settings(database_url)
+    store = open_store(settings.resolved_database_url)
+    try:
+        store.migrate()
+        report = verify(store)
+    finally:
+        store.close()
+    if report.ok:
+        console.print(f"[green]审计链完好 audit chain intact[/green]: {report.checked:,} entries")
+        return
+    console.print(f"[red]审计链被篡改 audit chain broken[/red]: {len(report.problems)} problem(s)")
+    for problem in report.problems[:50]:
+        console.print(f"  seq {problem.seq}: {problem.kind} {problem.detail}")
+    raise typer.Exit(1)
+
+
+@app.command("version")
+def version() -> None:
+    """Print the platform version."""
+    from importlib.metadata import version as package_version
+
+    console.print(package_version("smartcity"))
+
+
+def main() -> None:
+    """Entry point of the ``smartcity`` command."""
+    app()

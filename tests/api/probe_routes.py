@@ -1,0 +1,39 @@
+"""Routes of a throwaway app the API tests install, to provoke every kind of error."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from smartcity.kernel.errors import Conflict
+
+router = APIRouter(prefix="/probe")
+
+
+@router.get("/conflict")
+async def conflict() -> dict[str, str]:
+    raise Conflict("the permit is already issued", permit="P-7", issued_by="天河区")
+
+
+@router.get("/crash")
+async def crash() -> dict[str, str]:
+    raise RuntimeError("database password is hunter2")
+
+
+@router.get("/count")
+async def count(limit: Annotated[int, Query(ge=1, le=100)]) -> dict[str, int]:
+    return {"limit": limit}
+
+
+@router.post("/echo")
+async def echo(payload: dict[str, str]) -> dict[str, str]:
+    return payload
+
+
+@router.post("/raw")
+async def raw(request: Request) -> dict[str, int]:
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+    return {"size": size}
