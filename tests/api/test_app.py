@@ -14,7 +14,7 @@ PROBLEM = "application/problem+json"
 
 
 def assert_problem(response: object, status: int, code: str, instance: str) -> dict[str, object]:
-    from httpx import Response
+    from httpx2 import Response
 
     assert isinstance(response, Response)
     assert response.status_code == status
