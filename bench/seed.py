@@ -67,55 +67,20 @@ def seed_profile(profile: str, seed: int, workdir: Path) -> dict[str, float | in
 
 
 def bench_lookups(database: Path, n: int, seed: int) -> dict[str, float | int]:
-    import shapely
-
+    """Point lookups on the index loaded from the seeded store (see bench/geo_lookup.py)."""
+    from geo_lookup import bench_point_lookup
     from smartcity.kernel.geo.index import GridIndex
     from smartcity.kernel.storage import open_store
 
     store = open_store(f"sqlite:///{database}")
     started = time.perf_counter()
     index = GridIndex.load(store)
-    build_s = time.perf_counter() - started
-    rng = np.random.default_rng(seed)
-    west, south, east, north = index.bounds
-    lons = rng.uniform(west, east, n)
-    lats = rng.uniform(south, north, n)
-
-    started = time.perf_counter()
-    for lon, lat in zip(lons.tolist(), lats.tolist(), strict=True):
-        index.locate(lon, lat)
-    single_rate = n / (time.perf_counter() - started)
-
-    started = time.perf_counter()
-    found = index.locate_many(lons, lats)
-    vector_rate = n / (time.perf_counter() - started)
-
-    # Raw baseline: an STRtree over the same grid polygons with the exact predicate.
-    polygons = index.grid_polygons()
-    tree = shapely.STRtree(polygons)
-    sample = min(n, 20_000)
-    points = shapely.points(lons[:sample], lats[:sample])
-    started = time.perf_counter()
-    for point in points:
-        tree.query(point, predicate="intersects")
-    baseline_single = sample / (time.perf_counter() - started)
-    started = time.perf_counter()
-    pairs = tree.query(points, predicate="intersects")
-    baseline_vector = sample / (time.perf_counter() - started)
-
-    # The answers must agree with the baseline where the baseline found exactly one grid.
-    expected = np.full(sample, -1)
-    expected[pairs[0]] = pairs[1]
-    agree = float(np.mean(found[:sample] == expected))
+    load_s = time.perf_counter() - started
     store.close()
+    figures = bench_point_lookup(index, n, np.random.default_rng(seed))
     return {
-        "lookup_index_build_s": round(build_s, 2),
-        "lookup_single_per_s": round(single_rate),
-        "lookup_vectorised_per_s": round(vector_rate),
-        "baseline_strtree_single_per_s": round(baseline_single),
-        "baseline_strtree_vectorised_per_s": round(baseline_vector),
-        "lookup_agreement_with_baseline": round(agree, 6),
-        "lookup_points": n,
+        "lookup_index_load_s": round(load_s, 2),
+        **{f"lookup_{key}": value for key, value in figures.items()},
     }
 
 

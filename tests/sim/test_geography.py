@@ -207,3 +207,16 @@ def test_allocation_is_whole_and_fair(weights: list[float], extra: int) -> None:
     # Largest remainder never strays a whole unit from the quota, except to lift a
     # share up to the minimum.
     assert all(c <= max(q + 1, 1) for c, q in zip(counts, quotas, strict=True))
+
+
+def test_districts_add_up_to_the_real_city_area() -> None:
+    from smartcity.kernel.geo.codes import AreaLevel
+    from smartcity.sim.geography import generate_geography
+    from smartcity.sim.geography_data import DISTRICTS
+    from smartcity.sim.profiles import TINY
+
+    geography = generate_geography(profile=TINY, seed=11)
+    total = sum(area.area_km2 for area in geography.areas[AreaLevel.DISTRICT])
+    real = sum(district.land_area_km2 for district in DISTRICTS)
+    assert abs(total - real) / real < 0.01
+    assert abs(real - 7434.4) < 1

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import shapely
+import shapely.affinity
 from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
@@ -138,7 +139,7 @@ def generate_geography(
     """Generate the whole geography in memory (what :func:`seed_geography` writes)."""
     progress = progress or SilentProgress()
     community_counts = _community_counts(profile)
-    outline_km = _polygon(FRAME.to_km(Polygon(CITY_OUTLINE)))
+    outline_km = _outline_km()
     city = _Piece(CITY_CODE, AreaLevel.CITY, CITY_NAME, CITY_NAME_EN, None, 1.0, outline_km)
     with progress.step("growing districts", len(DISTRICTS)) as advance:
         districts = _districts(city, seed)
@@ -223,12 +224,22 @@ def _districts(city: _Piece, seed: int) -> list[_Piece]:
     ]
 
 
+@functools.lru_cache(maxsize=1)
+def _outline_km() -> Polygon:
+    # The hand-drawn outline follows Guangzhou's shape but not its exact extent; scale it
+    # about its centroid so the districts add up to the city's real land area.
+    drawn = _polygon(FRAME.to_km(Polygon(CITY_OUTLINE)))
+    real_km2 = sum(d.land_area_km2 for d in DISTRICTS)
+    factor = math.sqrt(real_km2 / drawn.area)
+    return _polygon(shapely.affinity.scale(drawn, factor, factor, origin="centroid"))
+
+
 @functools.lru_cache(maxsize=4)
 def _district_shapes(seed: int) -> tuple[Polygon, ...]:
     # The slowest stage and independent of the profile: seeding several profiles (or
     # tests) with one seed grows the districts once. Shapely geometries are immutable.
     centres = [FRAME.point_km(d.centre_lon, d.centre_lat) for d in DISTRICTS]
-    outline_km = _polygon(FRAME.to_km(Polygon(CITY_OUTLINE)))
+    outline_km = _outline_km()
     return tuple(
         grow_districts(
             outline_km,
