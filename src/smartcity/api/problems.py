@@ -96,10 +96,15 @@ def problem_response(
     detail: str,
     extensions: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
+    type_uri: str | None = None,
 ) -> ProblemResponse:
-    """A problem document about ``request``; ``extensions`` become extra members."""
+    """A problem document about ``request``; ``extensions`` become extra members.
+
+    ``type_uri`` overrides the platform's ``urn:smartcity:problem:<code>`` type, for
+    errors a standard names (NGSI-LD's ``https://uri.etsi.org/ngsi-ld/errors/...``).
+    """
     document: dict[str, Any] = {
-        "type": PROBLEM_TYPE_PREFIX + code,
+        "type": type_uri or PROBLEM_TYPE_PREFIX + code,
         "title": title,
         "status": status,
         "detail": detail,
@@ -173,6 +178,7 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
         title=exc.title,
         detail=exc.reason,
         extensions=exc.details,
+        type_uri=exc.type_uri,
     )
 
 

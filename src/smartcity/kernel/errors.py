@@ -16,6 +16,8 @@ class DomainError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
+    # The problem ``type`` URI where a standard defines one (NGSI-LD); else the platform's.
+    type_uri: ClassVar[str | None] = None
 
     def __init__(self, reason: str, **details: Any) -> None:
         super().__init__(reason)

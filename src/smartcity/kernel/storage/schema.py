@@ -27,6 +27,7 @@ KERNEL_TABLE_MODULES: tuple[str, ...] = (
     "smartcity.kernel.audit.tables",
     "smartcity.kernel.geo.tables",
     "smartcity.kernel.identity.tables",
+    "smartcity.kernel.context.tables",
 )
 
 

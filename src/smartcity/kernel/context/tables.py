@@ -1,0 +1,130 @@
+"""Tables of the city information library (NGSI-LD context).
+
+Names of types and attributes are stored **expanded** (full IRIs), so tenants with
+different @contexts share one vocabulary. Every row carries its tenant ('' is the
+default tenant); a tenant's rows are invisible to every other tenant.
+
+- ``context_entity``: one row per entity: id, first type, system timestamps, and its
+  location (the ``location`` GeoProperty) with a bounding box and an H3 cell for fast
+  spatial prefiltering on both backends.
+- ``context_entity_type``: every type of every entity (an entity may have several).
+- ``context_attribute``: one row per attribute instance (name + datasetId; '' is the
+  default instance). ``value_json`` holds the whole normalized attribute (expanded,
+  with sub-attributes) and is what retrieval returns; ``value_number``/``value_text``/
+  ``value_bool`` are typed copies of the value used by indexed ``q`` filters.
+- ``context_instance``: the temporal history: every value an attribute ever had.
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from smartcity.kernel.storage.schema import metadata
+from smartcity.kernel.storage.types import GeometryType
+
+TENANT = 64
+ENTITY_ID = 256
+NAME = 512
+
+context_entity = Table(
+    "context_entity",
+    metadata,
+    Column("tenant", String(TENANT), primary_key=True),
+    Column("id", String(ENTITY_ID), primary_key=True),
+    Column("type", String(NAME), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("modified_at", DateTime(timezone=True), nullable=False),
+    Column("location", GeometryType, nullable=True),
+    Column("location_west", Float, nullable=True),
+    Column("location_south", Float, nullable=True),
+    Column("location_east", Float, nullable=True),
+    Column("location_north", Float, nullable=True),
+    # H3 cell (resolution 7, ~5 km²) of the location's representative point.
+    Column("location_cell", BigInteger, nullable=True),
+    Index("ix_context_entity_tenant_type", "tenant", "type"),
+    Index("ix_context_entity_tenant_location_cell", "tenant", "location_cell"),
+    Index("ix_context_entity_tenant_location_west", "tenant", "location_west"),
+)
+
+context_entity_type = Table(
+    "context_entity_type",
+    metadata,
+    Column("tenant", String(TENANT), primary_key=True),
+    Column("entity_id", String(ENTITY_ID), primary_key=True),
+    Column("type", String(NAME), primary_key=True),
+    ForeignKeyConstraint(
+        ["tenant", "entity_id"],
+        ["context_entity.tenant", "context_entity.id"],
+        ondelete="CASCADE",
+        name="fk_context_entity_type_entity",
+    ),
+    Index("ix_context_entity_type_tenant_type", "tenant", "type"),
+)
+
+context_attribute = Table(
+    "context_attribute",
+    metadata,
+    Column("tenant", String(TENANT), primary_key=True),
+    Column("entity_id", String(ENTITY_ID), primary_key=True),
+    Column("name", String(NAME), primary_key=True),
+    Column("dataset_id", String(ENTITY_ID), primary_key=True),
+    Column("entity_type", String(NAME), nullable=False),
+    # Property, Relationship, GeoProperty, LanguageProperty, JsonProperty,
+    # VocabProperty, ListProperty, ListRelationship
+    Column("kind", String(32), nullable=False),
+    Column("value_number", Float, nullable=True),
+    Column("value_text", Text, nullable=True),
+    Column("value_bool", Boolean, nullable=True),
+    Column("value_json", Text, nullable=False),
+    Column("observed_at", DateTime(timezone=True), nullable=True),
+    Column("unit_code", String(16), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("modified_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(
+        ["tenant", "entity_id"],
+        ["context_entity.tenant", "context_entity.id"],
+        ondelete="CASCADE",
+        name="fk_context_attribute_entity",
+    ),
+    Index("ix_context_attribute_number", "tenant", "entity_type", "name", "value_number"),
+    Index("ix_context_attribute_text", "tenant", "entity_type", "name", "value_text"),
+    Index("ix_context_attribute_name", "tenant", "name"),
+)
+
+context_instance = Table(
+    "context_instance",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("tenant", String(TENANT), nullable=False),
+    Column("entity_id", String(ENTITY_ID), nullable=False),
+    Column("entity_type", String(NAME), nullable=False),
+    Column("name", String(NAME), nullable=False),
+    Column("dataset_id", String(ENTITY_ID), nullable=False),
+    Column("instance_id", String(80), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("value_number", Float, nullable=True),
+    Column("value_text", Text, nullable=True),
+    Column("value_bool", Boolean, nullable=True),
+    Column("value_json", Text, nullable=False),
+    Column("observed_at", DateTime(timezone=True), nullable=True),
+    Column("unit_code", String(16), nullable=True),
+    # When the platform recorded this value (the temporal API's modifiedAt/createdAt).
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    # True for the record that an attribute (or its entity) was deleted.
+    Column("deleted", Boolean, nullable=False),
+    Index("ix_context_instance_entity", "tenant", "entity_id", "name", "observed_at"),
+    Index("ix_context_instance_type", "tenant", "entity_type", "name", "observed_at"),
+    Index("ix_context_instance_recorded", "tenant", "entity_id", "name", "recorded_at"),
+)
