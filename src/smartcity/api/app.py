@@ -17,7 +17,7 @@ from importlib.metadata import version as package_version
 
 from fastapi import APIRouter, FastAPI
 
-from smartcity.api import docs, health
+from smartcity.api import docs, health, ngsi_ld
 from smartcity.api.limits import BodySizeLimit
 from smartcity.api.problems import install_problem_handlers
 from smartcity.kernel.app import App
@@ -85,6 +85,7 @@ def create_app(platform: Platform) -> FastAPI:
     install_problem_handlers(application)
     application.include_router(health.router)
     application.include_router(docs.router)
+    application.include_router(ngsi_ld.router)
     for installed in platform.apps:
         router = app_router(installed)
         if router is not None:

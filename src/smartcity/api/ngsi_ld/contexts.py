@@ -1,0 +1,5 @@
+"""NGSI-LD contexts endpoints."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

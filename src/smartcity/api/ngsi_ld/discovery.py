@@ -1,0 +1,5 @@
+"""NGSI-LD discovery endpoints."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""NGSI-LD entities endpoints."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""NGSI-LD entity operations endpoints."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

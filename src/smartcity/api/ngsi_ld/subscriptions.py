@@ -1,0 +1,5 @@
+"""NGSI-LD subscriptions endpoints."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""NGSI-LD temporal endpoints."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
