@@ -45,3 +45,28 @@ def test_a_reader_does_not_block_a_writer(store: Store, clock) -> None:
             )
     with store.connect() as conn:
         assert conn.execute(select(platform_meta.c.key)).scalars().all() == ["w"]
+
+
+def test_instants_come_back_as_the_same_utc_instant(store: Store) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    beijing = timezone(timedelta(hours=8))
+    written = datetime(2026, 1, 1, 8, 0, 0, 123456, tzinfo=beijing)
+    with store.begin() as conn:
+        conn.execute(platform_meta.insert().values(key="t", value="1", updated_at=written))
+    with store.connect() as conn:
+        read = conn.execute(select(platform_meta.c.updated_at)).scalar_one()
+    assert read == written
+    assert read.tzinfo is not None and read.utcoffset() == timedelta(0)
+    assert read == datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=UTC)
+
+
+def test_a_naive_instant_is_refused(store: Store) -> None:
+    from datetime import datetime
+
+    from sqlalchemy.exc import StatementError
+
+    with pytest.raises(StatementError, match="no time zone"), store.begin() as conn:
+        conn.execute(
+            platform_meta.insert().values(key="n", value="1", updated_at=datetime(2026, 1, 1))
+        )

@@ -10,7 +10,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    DateTime,
     Integer,
     String,
     Table,
@@ -18,6 +17,7 @@ from sqlalchemy import (
 )
 
 from smartcity.kernel.storage.schema import metadata
+from smartcity.kernel.storage.types import UtcDateTime
 
 HASH_LENGTH = 64  # hex SHA-256
 ACTOR_LENGTH = 200
@@ -28,7 +28,7 @@ audit_entry = Table(
     "audit_entry",
     metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
     Column("actor", String(ACTOR_LENGTH), nullable=False),
     Column("action", String(ACTION_LENGTH), nullable=False),
     # Indexed: "who did what to this case/account/citizen" is the everyday question.

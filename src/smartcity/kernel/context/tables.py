@@ -19,7 +19,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     Float,
     ForeignKeyConstraint,
     Index,
@@ -30,7 +29,7 @@ from sqlalchemy import (
 )
 
 from smartcity.kernel.storage.schema import metadata
-from smartcity.kernel.storage.types import GeometryType
+from smartcity.kernel.storage.types import GeometryType, UtcDateTime
 
 TENANT = 64
 ENTITY_ID = 256
@@ -42,8 +41,8 @@ context_entity = Table(
     Column("tenant", String(TENANT), primary_key=True),
     Column("id", String(ENTITY_ID), primary_key=True),
     Column("type", String(NAME), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("modified_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("modified_at", UtcDateTime, nullable=False),
     Column("location", GeometryType, nullable=True),
     Column("location_west", Float, nullable=True),
     Column("location_south", Float, nullable=True),
@@ -86,10 +85,10 @@ context_attribute = Table(
     Column("value_text", Text, nullable=True),
     Column("value_bool", Boolean, nullable=True),
     Column("value_json", Text, nullable=False),
-    Column("observed_at", DateTime(timezone=True), nullable=True),
+    Column("observed_at", UtcDateTime, nullable=True),
     Column("unit_code", String(16), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("modified_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("modified_at", UtcDateTime, nullable=False),
     ForeignKeyConstraint(
         ["tenant", "entity_id"],
         ["context_entity.tenant", "context_entity.id"],
@@ -118,10 +117,10 @@ context_instance = Table(
     Column("value_text", Text, nullable=True),
     Column("value_bool", Boolean, nullable=True),
     Column("value_json", Text, nullable=False),
-    Column("observed_at", DateTime(timezone=True), nullable=True),
+    Column("observed_at", UtcDateTime, nullable=True),
     Column("unit_code", String(16), nullable=True),
     # When the platform recorded this value (the temporal API's modifiedAt/createdAt).
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
     # True for the record that an attribute (or its entity) was deleted.
     Column("deleted", Boolean, nullable=False),
     Index("ix_context_instance_entity", "tenant", "entity_id", "name", "observed_at"),

@@ -9,11 +9,12 @@ GeoAlchemy2 supports SQLite only through SpatiaLite, which the embedded default 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import LargeBinary, func
+from sqlalchemy import DateTime, LargeBinary, func
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, UserDefinedType
@@ -69,3 +70,30 @@ class _WKBGeometry(TypeDecorator[BaseGeometry]):
 
 
 GeometryType = _WKBGeometry().with_variant(_PostGISGeometry(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware instant, stored as UTC and always read back timezone-aware.
+
+    PostgreSQL's ``timestamptz`` does this itself; SQLite has no time zones, and plain
+    ``DateTime(timezone=True)`` there silently drops the offset (08:00+08:00 would come
+    back as a naive 08:00). Naive datetimes are refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} has no time zone; use UTC")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
