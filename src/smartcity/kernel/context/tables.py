@@ -35,6 +35,22 @@ TENANT = 64
 ENTITY_ID = 256
 NAME = 512
 
+
+def _value_columns() -> list[Column[object]]:
+    """One stored attribute value: the current one, or one instance of its history."""
+    return [
+        # Property, Relationship, GeoProperty, LanguageProperty, JsonProperty,
+        # VocabProperty, ListProperty, ListRelationship
+        Column("kind", String(32), nullable=False),
+        Column("value_number", Float, nullable=True),
+        Column("value_text", Text, nullable=True),
+        Column("value_bool", Boolean, nullable=True),
+        Column("value_json", Text, nullable=False),
+        Column("observed_at", UtcDateTime, nullable=True),
+        Column("unit_code", String(16), nullable=True),
+    ]
+
+
 context_entity = Table(
     "context_entity",
     metadata,
@@ -78,15 +94,7 @@ context_attribute = Table(
     Column("name", String(NAME), primary_key=True),
     Column("dataset_id", String(ENTITY_ID), primary_key=True),
     Column("entity_type", String(NAME), nullable=False),
-    # Property, Relationship, GeoProperty, LanguageProperty, JsonProperty,
-    # VocabProperty, ListProperty, ListRelationship
-    Column("kind", String(32), nullable=False),
-    Column("value_number", Float, nullable=True),
-    Column("value_text", Text, nullable=True),
-    Column("value_bool", Boolean, nullable=True),
-    Column("value_json", Text, nullable=False),
-    Column("observed_at", UtcDateTime, nullable=True),
-    Column("unit_code", String(16), nullable=True),
+    *_value_columns(),
     Column("created_at", UtcDateTime, nullable=False),
     Column("modified_at", UtcDateTime, nullable=False),
     ForeignKeyConstraint(
@@ -112,13 +120,7 @@ context_instance = Table(
     Column("name", String(NAME), nullable=False),
     Column("dataset_id", String(ENTITY_ID), nullable=False),
     Column("instance_id", String(80), nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("value_number", Float, nullable=True),
-    Column("value_text", Text, nullable=True),
-    Column("value_bool", Boolean, nullable=True),
-    Column("value_json", Text, nullable=False),
-    Column("observed_at", UtcDateTime, nullable=True),
-    Column("unit_code", String(16), nullable=True),
+    *_value_columns(),
     # When the platform recorded this value (the temporal API's modifiedAt/createdAt).
     Column("recorded_at", UtcDateTime, nullable=False),
     # True for the record that an attribute (or its entity) was deleted.
