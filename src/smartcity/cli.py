@@ -71,6 +71,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port")] = None,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
     database_url: DatabaseOption = None,
+    access_log: Annotated[
+        bool, typer.Option(help="log every request (turn off for load tests)")
+    ] = True,
 ) -> None:
     """启动服务 Serve the API and the web pages."""
     import uvicorn
@@ -85,6 +88,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        access_log=access_log,
     )
 
 
@@ -113,7 +117,7 @@ def demo(
         f"[bold]运营中心 Operations centre:[/bold] http://{bind_host}:{bind_port}/ops   "
         f"(English: http://{bind_host}:{bind_port}/ops?lang=en)"
     )
-    serve(host=bind_host, port=bind_port, workers=1, database_url=None)
+    serve(host=bind_host, port=bind_port, workers=1, database_url=None, access_log=True)
 
 
 @audit_app.command("verify")
