@@ -152,3 +152,7 @@ def version() -> None:
 def main() -> None:
     """Entry point of the ``smartcity`` command."""
     app()
+
+
+if __name__ == "__main__":
+    main()
