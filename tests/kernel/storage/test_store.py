@@ -70,3 +70,26 @@ def test_a_naive_instant_is_refused(store: Store) -> None:
         conn.execute(
             platform_meta.insert().values(key="n", value="1", updated_at=datetime(2026, 1, 1))
         )
+
+
+def test_bulk_rows_are_stored_exactly_like_single_inserts(store: Store) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    whole_second = datetime(2026, 1, 1, 1, 0, 0, tzinfo=UTC)
+    with store.begin() as conn:
+        conn.execute(platform_meta.insert().values(key="one", value="1", updated_at=whole_second))
+        store.bulk_insert(
+            conn, platform_meta, [{"key": "bulk", "value": "1", "updated_at": whole_second}]
+        )
+    with store.connect() as conn:
+        stored = dict(
+            conn.execute(text("SELECT key, CAST(updated_at AS TEXT) FROM platform_meta")).all()
+        )
+        # Compared in SQL, as boundary queries do: both rows sit at the same instant.
+        at_instant = conn.execute(
+            select(platform_meta.c.key).where(platform_meta.c.updated_at == whole_second)
+        ).scalars()
+        assert sorted(at_instant) == ["bulk", "one"]
+    assert stored["bulk"] == stored["one"]

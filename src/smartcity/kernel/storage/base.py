@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Table, create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 
 from smartcity.kernel.errors import ConfigurationError
 
@@ -105,6 +105,16 @@ class SqlStore:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def bind_processors(table: Table, columns: Sequence[str], dialect: Dialect) -> list[Any]:
+    """The value converters an ordinary INSERT would apply, for raw driver-level batches.
+
+    Taken from each type's *dialect* implementation: the generic type's processor skips
+    the dialect's own formatting (SQLite's DATETIME text format, for one), and rows
+    written in bulk must read back exactly like rows written one by one.
+    """
+    return [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
 
 
 def open_store(url: str, **engine_options: Any) -> SqlStore:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlalchemy.engine import URL
 
-from smartcity.kernel.storage.base import SqlStore, _create_engine
+from smartcity.kernel.storage.base import SqlStore, _create_engine, bind_processors
 
 
 class PostgresStore(SqlStore):
@@ -32,7 +32,7 @@ class PostgresStore(SqlStore):
         impls = [table.c[c].type.dialect_impl(conn.dialect) for c in columns]
         if any(getattr(impl, "_has_bind_expression", False) for impl in impls):
             return super().bulk_insert(conn, table, rows)
-        processors = [table.c[c].type.bind_processor(conn.dialect) for c in columns]
+        processors = bind_processors(table, columns, conn.dialect)
         raw = conn.connection.driver_connection
         if raw is None:
             return super().bulk_insert(conn, table, rows)
