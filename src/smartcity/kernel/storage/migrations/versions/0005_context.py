@@ -124,13 +124,13 @@ def upgrade() -> None:
     op.create_index(
         "ix_context_attribute_number",
         "context_attribute",
-        ["tenant", "entity_type", "name", "value_number"],
+        ["tenant", "entity_type", "name", "value_number", "entity_id"],
         unique=False,
     )
     op.create_index(
         "ix_context_attribute_text",
         "context_attribute",
-        ["tenant", "entity_type", "name", "value_text"],
+        ["tenant", "entity_type", "name", "value_text", "entity_id"],
         unique=False,
     )
     op.create_table(
