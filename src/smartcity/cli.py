@@ -120,6 +120,46 @@ def demo(
     serve(host=bind_host, port=bind_port, workers=1, database_url=None, access_log=True)
 
 
+@app.command()
+def sim(
+    rate: Annotated[float, typer.Option(help="readings per second across all sensors")] = 200.0,
+    duration: Annotated[float, typer.Option(help="seconds to run")] = 60.0,
+    seed: Annotated[int, typer.Option(help="random seed of the sensor fleet")] = 20101,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="send readings over HTTP to this running server (so its subscriptions fire)"
+        ),
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """模拟传感器 Stream the demo city's sensors into the information library."""
+    from smartcity.kernel.platform import Platform
+    from smartcity.sim.progress import RichProgress
+    from smartcity.sim.sensors import run_sensors
+
+    platform = Platform.open(_settings(database_url))
+    try:
+        with RichProgress() as progress:
+            summary = run_sensors(
+                platform,
+                rate_per_s=rate,
+                duration_s=duration,
+                seed=seed,
+                progress=progress,
+                base_url=url,
+            )
+    except DomainError as exc:
+        console.print(f"[red]错误 error:[/red] {exc.reason}")
+        raise typer.Exit(2) from exc
+    finally:
+        platform.store.close()
+    console.print(
+        f"[green]已发送 sent[/green] {summary.measurements:,} measurements from "
+        f"{summary.devices:,} devices in {summary.seconds:.1f} s"
+    )
+
+
 @audit_app.command("verify")
 def audit_verify(database_url: DatabaseOption = None) -> None:
     """校验审计链 Verify the hash chain of the audit log; exit 1 if tampered."""

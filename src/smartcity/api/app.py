@@ -20,8 +20,10 @@ from fastapi import APIRouter, FastAPI
 from smartcity.api import docs, health, ngsi_ld
 from smartcity.api.limits import BodySizeLimit
 from smartcity.api.problems import install_problem_handlers
+from smartcity.gateways.iot import routes as iot_routes
 from smartcity.kernel.app import App
 from smartcity.kernel.config import Settings
+from smartcity.kernel.context.subscriptions import start_notifier
 from smartcity.kernel.errors import ConfigurationError
 from smartcity.kernel.platform import Platform
 from smartcity.web.shell import install_web_shell
@@ -65,11 +67,15 @@ def create_app(platform: Platform) -> FastAPI:
     """
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         await platform.start()
+        notifier = await start_notifier(platform)
+        application.state.notifier = notifier
         try:
             yield
         finally:
+            # The notifier flushes delivery status to the store, so it stops first.
+            await notifier.stop()
             await platform.stop()
 
     application = FastAPI(
@@ -86,6 +92,7 @@ def create_app(platform: Platform) -> FastAPI:
     application.include_router(health.router)
     application.include_router(docs.router)
     application.include_router(ngsi_ld.router)
+    application.include_router(iot_routes.router)
     for installed in platform.apps:
         router = app_router(installed)
         if router is not None:

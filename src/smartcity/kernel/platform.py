@@ -11,6 +11,7 @@ from smartcity.kernel.app import App, order_apps
 from smartcity.kernel.bus import Bus, open_bus
 from smartcity.kernel.clock import Clock, RealClock
 from smartcity.kernel.config import Settings
+from smartcity.kernel.context.library import ContextLibrary
 from smartcity.kernel.errors import ConfigurationError
 from smartcity.kernel.storage import Store, open_store
 
@@ -28,6 +29,7 @@ class Platform:
     bus: Bus
     apps: list[App] = field(default_factory=list)
     _states: dict[str, Any] = field(default_factory=dict, repr=False)
+    _context: ContextLibrary | None = field(default=None, repr=False)
 
     @classmethod
     def open(
@@ -70,6 +72,13 @@ class Platform:
                 f"app {app_name!r} state is {type(value).__name__}, not {kind.__name__}"
             )
         return value
+
+    @property
+    def context(self) -> ContextLibrary:
+        """The city information library (NGSI-LD entities) on this platform's store."""
+        if self._context is None:
+            self._context = ContextLibrary(self.store, self.bus, self.clock)
+        return self._context
 
     async def start(self) -> None:
         """Start background work (bus delivery)."""

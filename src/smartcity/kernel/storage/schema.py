@@ -28,6 +28,8 @@ KERNEL_TABLE_MODULES: tuple[str, ...] = (
     "smartcity.kernel.geo.tables",
     "smartcity.kernel.identity.tables",
     "smartcity.kernel.context.tables",
+    "smartcity.kernel.context.jsonld_tables",
+    "smartcity.kernel.context.subscriptions.tables",
 )
 
 

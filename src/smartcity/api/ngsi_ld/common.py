@@ -1,0 +1,232 @@
+"""What every NGSI-LD route needs: tenant, @context, media types, JSON bodies, replies.
+
+- ``NGSILD-Tenant`` names the tenant ('' without the header); a malformed name is
+  BadRequestData.
+- Request bodies must be ``application/json`` (context in a ``Link`` header, no
+  ``@context`` member) or ``application/ld+json`` (``@context`` in the body); anything
+  else is 415. Malformed JSON is BadRequestData.
+- Replies are ``application/json`` with a ``Link`` header naming the context, or
+  ``application/ld+json`` with ``@context`` in the body when the client's ``Accept``
+  prefers it.
+
+Body parsing and context resolution run as async dependencies on the event loop; the
+routes themselves are plain functions FastAPI runs in its threadpool, so a slow
+database never stalls other requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from smartcity.api.responses import JsonResponse, dump_json
+from smartcity.kernel.context.errors import BadRequestData, NgsiLdError
+from smartcity.kernel.context.jsonld import (
+    CORE_CONTEXT_URL,
+    JSON_LD_MEDIA_TYPE,
+    NO_BODY,
+    NO_CONTEXT_MEMBER,
+    LdContext,
+    context_link_header,
+    core_context,
+    request_context_value,
+    shared_resolver,
+)
+from smartcity.kernel.context.model import RepresentationFormat, check_entity_id, check_tenant
+
+TENANT_HEADER = "NGSILD-Tenant"
+JSON_MEDIA_TYPE = "application/json"
+BODY_MEDIA_TYPES = frozenset({JSON_MEDIA_TYPE, JSON_LD_MEDIA_TYPE, "application/merge-patch+json"})
+
+
+class UnsupportedMediaType(NgsiLdError):
+    """The request body is neither JSON nor JSON-LD."""
+
+    status = 415
+    code = "UnsupportedMediaType"
+    title = "Unsupported media type"
+
+
+class NotAcceptable(NgsiLdError):
+    """The client accepts no representation the broker offers."""
+
+    status = 406
+    code = "NotAcceptable"
+    title = "Not acceptable"
+
+
+def media_type(header: str | None) -> str:
+    """The bare media type of a Content-Type value, lower-cased."""
+    return (header or "").split(";", 1)[0].strip().lower()
+
+
+def tenant_of(request: Request) -> str:
+    """The request's tenant ('' is the default tenant)."""
+    return check_tenant(request.headers.get(TENANT_HEADER))
+
+
+def entity_id_of(value: str) -> str:
+    """An entity id from a path, BadRequestData unless it is a URI."""
+    return check_entity_id(value)
+
+
+def wants_json_ld(request: Request) -> bool:
+    """Whether the reply should be JSON-LD (Accept names it before plain JSON)."""
+    accept = request.headers.get("accept")
+    if not accept:
+        return False
+    offered = [media_type(part) for part in accept.split(",")]
+    for offer in offered:
+        if offer == JSON_LD_MEDIA_TYPE:
+            return True
+        if offer in (JSON_MEDIA_TYPE, "*/*", "application/*", "application/geo+json"):
+            return False
+    raise NotAcceptable(f"cannot answer in any of {accept!r}: use application/json or ld+json")
+
+
+@dataclass(frozen=True)
+class NgsiRequest:
+    """A request's tenant, body, @context (value and resolved) and reply preference."""
+
+    tenant: str
+    body: Any
+    context_value: Any
+    context: LdContext
+    json_ld: bool
+    json_ld_body: bool = False
+
+    def context_for(self, document: Any) -> LdContext:
+        """The context of one entity of a JSON-LD batch (each may carry its own)."""
+        if self.json_ld_body and isinstance(document, Mapping) and "@context" in document:
+            return resolve(document["@context"])
+        return self.context
+
+
+def resolve(value: Any) -> LdContext:
+    """The resolved context of an ``@context`` value (cached by the shared resolver)."""
+    return shared_resolver().resolve(value)
+
+
+async def resolve_off_loop(value: Any) -> LdContext:
+    """Resolve a context; user contexts in the threadpool, as one may be fetched."""
+    if value is None:
+        return core_context()
+    return await run_in_threadpool(resolve, value)
+
+
+async def read_json(request: Request) -> Any:
+    """The request body as JSON; 415 unless JSON or JSON-LD, 400 if malformed."""
+    kind = media_type(request.headers.get("content-type"))
+    if kind not in BODY_MEDIA_TYPES:
+        raise UnsupportedMediaType(
+            f"the body must be application/json or application/ld+json, not {kind or 'untyped'}"
+        )
+    raw = await request.body()
+    if not raw:
+        raise BadRequestData("the request has no body")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise BadRequestData(f"the body is not valid JSON: {error}") from None
+
+
+async def with_body(request: Request) -> NgsiRequest:
+    """Dependency: a request with a JSON body."""
+    tenant = tenant_of(request)
+    json_ld = wants_json_ld(request)
+    body = await read_json(request)
+    content_type = request.headers.get("content-type")
+    if isinstance(body, dict):
+        body_context = body.get("@context", NO_CONTEXT_MEMBER)
+    elif isinstance(body, list) and body and isinstance(body[0], dict):
+        # A batch: in JSON-LD every entity carries an @context; the first names the reply's.
+        body_context = body[0].get("@context", NO_CONTEXT_MEMBER)
+        if media_type(content_type) != JSON_LD_MEDIA_TYPE:
+            for item in body:
+                if isinstance(item, dict) and "@context" in item:
+                    body_context = item["@context"]
+                    break
+    else:
+        body_context = NO_CONTEXT_MEMBER
+    value = request_context_value(
+        content_type=content_type,
+        link_header=request.headers.get("link"),
+        body_context=body_context,
+    )
+    json_ld_body = media_type(content_type) == JSON_LD_MEDIA_TYPE
+    return NgsiRequest(tenant, body, value, await resolve_off_loop(value), json_ld, json_ld_body)
+
+
+async def without_body(request: Request) -> NgsiRequest:
+    """Dependency: a request without a body (GET, DELETE)."""
+    tenant = tenant_of(request)
+    json_ld = wants_json_ld(request)
+    value = request_context_value(
+        content_type=None, link_header=request.headers.get("link"), body_context=NO_BODY
+    )
+    return NgsiRequest(tenant, None, value, await resolve_off_loop(value), json_ld)
+
+
+def reply_context(ngsi: NgsiRequest) -> Any:
+    """The @context a reply names: the client's own, or the core context."""
+    return CORE_CONTEXT_URL if ngsi.context_value is None else ngsi.context_value
+
+
+def reply(
+    ngsi: NgsiRequest, content: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A JSON or JSON-LD reply carrying the request's context the way its type requires."""
+    extra = dict(headers or {})
+    if ngsi.json_ld:
+        context = reply_context(ngsi)
+        if isinstance(content, dict):
+            content = {**content, "@context": context}
+        elif isinstance(content, list):
+            content = [
+                {**item, "@context": context} if isinstance(item, dict) else item
+                for item in content
+            ]
+        return Response(dump_json(content), status, extra, media_type=JSON_LD_MEDIA_TYPE)
+    context = reply_context(ngsi)
+    url = context if isinstance(context, str) else CORE_CONTEXT_URL
+    extra["Link"] = context_link_header(url)
+    return JsonResponse(content, status, extra)
+
+
+def representation_of(
+    options: str | None, format_param: str | None
+) -> tuple[RepresentationFormat, bool]:
+    """The format (``options``/``format``) and whether system attributes are wanted."""
+    chosen = set(filter(None, (options or "").split(",")))
+    unknown = chosen - {
+        "keyValues",
+        "concise",
+        "normalized",
+        "sysAttrs",
+        "noOverwrite",
+        "replace",
+        "update",
+    }
+    if unknown:
+        raise BadRequestData(f"unknown options {sorted(unknown)}")
+    form: RepresentationFormat = "normalized"
+    if format_param is not None:
+        if format_param not in ("normalized", "keyValues", "simplified", "concise"):
+            raise BadRequestData(f"unknown format {format_param!r}")
+        form = "keyValues" if format_param in ("keyValues", "simplified") else format_param  # type: ignore[assignment]
+    elif "keyValues" in chosen:
+        form = "keyValues"
+    elif "concise" in chosen:
+        form = "concise"
+    return form, "sysAttrs" in chosen
+
+
+def has_option(options: str | None, name: str) -> bool:
+    """Whether the comma-separated ``options`` include ``name``."""
+    return name in (options or "").split(",")

@@ -1,0 +1,215 @@
+"""The IoT agent: provisioning devices and turning their measures into library updates.
+
+HTTP routes, the MQTT consumer and the sensor simulator all ingest through one
+:class:`IotAgent`, so a measure means the same whichever way it arrived.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from smartcity.gateways.iot import registry
+from smartcity.gateways.iot.library import ContextWriter, batch_errors, context_library
+from smartcity.gateways.iot.measures import (
+    TIME_INSTANT,
+    device_time,
+    entity_fragment,
+    parse_time_instant,
+    static_fragment,
+    typed_text,
+)
+from smartcity.gateways.iot.models import Device, device_from_document, digest_api_key
+from smartcity.gateways.iot.ultralight import parse_ultralight
+from smartcity.kernel.clock import Clock
+from smartcity.kernel.context.errors import BadRequestData, ResourceNotFound
+from smartcity.kernel.errors import DomainError
+from smartcity.kernel.platform import Platform
+from smartcity.kernel.storage import Store
+
+log = logging.getLogger(__name__)
+
+# Devices are looked up on every measure; a short cache keeps that off the database while
+# a device deleted through another worker stops being accepted within seconds.
+CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Update:
+    """One device's measures ready to write: the tenant and the expanded entity fragment."""
+
+    tenant: str
+    entity: dict[str, Any]
+
+    @property
+    def measurements(self) -> int:
+        """How many attribute values it carries."""
+        return len(self.entity) - 2
+
+
+class IotAgent:
+    """Device registry and ingestion over a store, an information library and a clock."""
+
+    def __init__(self, store: Store, library: ContextWriter, clock: Clock) -> None:
+        self.store = store
+        self.library = library
+        self.clock = clock
+        self._cache: dict[tuple[str, str], tuple[float, Device | None]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_platform(cls, platform: Platform) -> IotAgent:
+        """The agent over a platform's store, information library and clock."""
+        return cls(platform.store, context_library(platform), platform.clock)
+
+    # Provisioning ---------------------------------------------------------------------
+
+    def provision(self, tenant: str, documents: Sequence[Any]) -> list[Device]:
+        """Register devices and create their entities with the static attributes.
+
+        Every document is validated before any is stored, so a bad one stores none.
+        """
+        devices = [device_from_document(tenant, document) for document in documents]
+        ids = [device.device_id for device in devices]
+        if len(set(ids)) != len(ids):
+            raise BadRequestData("the request names one device_id twice")
+        stored: list[Device] = []
+        try:
+            for device in devices:
+                registry.insert_device(self.store, device, self.clock.now())
+                stored.append(device)
+                self._forget(device)
+            self._write_entities(tenant, [static_fragment(device) for device in devices])
+        except DomainError:
+            # All or nothing: a device whose entity the library refused is not kept.
+            for device in stored:
+                registry.delete_device(self.store, tenant, device.device_id)
+            raise
+        return devices
+
+    def list_devices(self, tenant: str, *, limit: int = 100, offset: int = 0) -> list[Device]:
+        """The tenant's devices by id."""
+        return registry.list_devices(self.store, tenant, limit=limit, offset=offset)
+
+    def get_device(self, tenant: str, device_id: str) -> Device:
+        """One of the tenant's devices; :class:`ResourceNotFound` if absent."""
+        return registry.get_device(self.store, tenant, device_id)
+
+    def delete_device(self, tenant: str, device_id: str) -> None:
+        """Deprovision a device (its entity and history stay in the library)."""
+        device = registry.get_device(self.store, tenant, device_id)
+        registry.delete_device(self.store, tenant, device_id)
+        self._forget(device)
+
+    # Ingestion ------------------------------------------------------------------------
+
+    def device_for(self, api_key: str, device_id: str) -> Device:
+        """The device an ingestion names; :class:`ResourceNotFound` with the reason if none."""
+        key = (digest_api_key(api_key), device_id)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and now - cached[0] < CACHE_SECONDS:
+            device = cached[1]
+        else:
+            device = registry.find_device(self.store, *key)
+            with self._lock:
+                self._cache[key] = (now, device)
+        if device is None:
+            raise ResourceNotFound(
+                f"no device {device_id!r} is provisioned under this API key", device_id=device_id
+            )
+        return device
+
+    def json_updates(self, api_key: str, device_id: str, body: bytes | str) -> list[Update]:
+        """Updates from a JSON object of measures (``TimeInstant`` = when observed)."""
+        device = self.device_for(api_key, device_id)
+        try:
+            measures = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequestData(f"the body is not valid JSON: {exc}") from None
+        if not isinstance(measures, dict):
+            raise BadRequestData("the body must be a JSON object of measures")
+        return [self._update(device, measures)]
+
+    def ultralight_updates(self, api_key: str, device_id: str, text: str) -> list[Update]:
+        """Updates from an UltraLight 2.0 payload, one per measure group."""
+        device = self.device_for(api_key, device_id)
+        updates = []
+        for group in parse_ultralight(text):
+            measures: dict[str, Any] = {k: typed_text(v) for k, v in group.measures.items()}
+            observed = group.observed_at
+            if observed is not None:
+                measures[TIME_INSTANT] = device_time(device, observed).isoformat()
+            updates.append(self._update(device, measures))
+        return updates
+
+    def measure_updates(
+        self, api_key: str, device_id: str, measures: Mapping[str, Any]
+    ) -> list[Update]:
+        """Updates from measures already decoded (the simulator's in-process path)."""
+        return [self._update(self.device_for(api_key, device_id), measures)]
+
+    def write(self, updates: Iterable[Update]) -> int:
+        """Write updates through the library, one call per tenant and round; returns measures.
+
+        An entity appears at most once per call, so two readings of one sensor in a batch
+        stay two instants of its history instead of colliding inside one statement.
+        """
+        rounds: dict[str, list[list[dict[str, Any]]]] = {}
+        seen: dict[tuple[str, str], int] = {}
+        written = 0
+        for update in updates:
+            key = (update.tenant, update.entity["id"])
+            index = seen.get(key, 0)
+            seen[key] = index + 1
+            tenant_rounds = rounds.setdefault(update.tenant, [])
+            while len(tenant_rounds) <= index:
+                tenant_rounds.append([])
+            tenant_rounds[index].append(update.entity)
+            written += update.measurements
+        for tenant, tenant_rounds in rounds.items():
+            for entities in tenant_rounds:
+                self._write_entities(tenant, entities)
+        return written
+
+    def ingest_json(self, api_key: str, device_id: str, body: bytes | str) -> int:
+        """Validate and write a JSON measure payload; returns how many measures."""
+        return self.write(self.json_updates(api_key, device_id, body))
+
+    def ingest_ultralight(self, api_key: str, device_id: str, text: str) -> int:
+        """Validate and write an UltraLight 2.0 payload; returns how many measures."""
+        return self.write(self.ultralight_updates(api_key, device_id, text))
+
+    def ingest_measures(self, api_key: str, device_id: str, measures: Mapping[str, Any]) -> int:
+        """Write decoded measures; returns how many."""
+        return self.write(self.measure_updates(api_key, device_id, measures))
+
+    # Internals ------------------------------------------------------------------------
+
+    def _update(self, device: Device, measures: Mapping[str, Any]) -> Update:
+        values = dict(measures)
+        stamp = values.pop(TIME_INSTANT, None)
+        observed = self.clock.now() if stamp is None else parse_time_instant(device, stamp)
+        if not values:
+            raise BadRequestData("the payload carries no measures")
+        return Update(device.tenant, entity_fragment(device, values, observed))
+
+    def _write_entities(self, tenant: str, entities: list[dict[str, Any]]) -> None:
+        if not entities:
+            return
+        errors = batch_errors(self.library.upsert_entities(tenant, entities, mode="update"))
+        if errors:
+            raise BadRequestData(
+                f"the information library refused {len(errors)} update(s): {errors[0]}"
+            )
+
+    def _forget(self, device: Device) -> None:
+        with self._lock:
+            self._cache = {k: v for k, v in self._cache.items() if k[1] != device.device_id}

@@ -1,0 +1,246 @@
+"""MQTT ingestion: a consumer of ``/<apikey>/<device_id>/attrs`` on a broker.
+
+``SMARTCITY_MQTT_URL`` (``mqtt://host:1883``, ``mqtts://user:pass@host:8883``) turns it
+on; unset, the platform ingests over HTTP only. Payloads on ``.../attrs`` are a JSON
+object of measures or UltraLight 2.0 text; on ``.../attrs/<object_id>`` the payload is
+that one measure's value.
+
+Messages are batched: up to ``batch_size`` messages or ``batch_seconds`` after the first,
+whichever comes first, become one round of ``upsert_entities`` calls made in a worker
+thread while the event loop keeps reading. One bad message is logged and dropped; it
+never costs the others in its batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import aiomqtt
+import orjson
+
+from smartcity.gateways.iot.agent import IotAgent, Update
+from smartcity.gateways.iot.measures import typed_text
+from smartcity.kernel.context.errors import BadRequestData
+from smartcity.kernel.errors import ConfigurationError, DomainError
+from smartcity.kernel.platform import Platform
+
+log = logging.getLogger(__name__)
+
+TOPICS = ("/+/+/attrs", "/+/+/attrs/+")
+# A shared subscription: with several server workers, the broker hands each message to
+# one of them instead of all (MQTT 5 ``$share``, also honoured by Mosquitto for 3.1.1).
+SHARE_GROUP = "smartcity-iot"
+RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    """Where the broker listens, parsed from an ``mqtt://`` or ``mqtts://`` URL."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+
+    @classmethod
+    def from_url(cls, url: str) -> BrokerAddress:
+        """Parse a broker URL; :class:`ConfigurationError` names what is wrong."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl") or not parts.hostname:
+            raise ConfigurationError(f"MQTT URL {url!r} must look like mqtt://host:1883")
+        tls = parts.scheme in ("mqtts", "ssl")
+        try:
+            port = parts.port or (8883 if tls else 1883)
+        except ValueError:
+            raise ConfigurationError(f"MQTT URL {url!r} has a bad port") from None
+        return cls(
+            host=parts.hostname,
+            port=port,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            tls=tls,
+        )
+
+
+@dataclass
+class ConsumerCounts:
+    """What the consumer has done so far."""
+
+    messages: int = 0
+    measurements: int = 0
+    rejected: int = 0
+    batches: int = 0
+
+
+@dataclass
+class MqttConsumer:
+    """Subscribes to the device topics and writes their measures in batches."""
+
+    agent: IotAgent
+    broker: BrokerAddress
+    batch_size: int = 2000
+    batch_seconds: float = 0.05
+    counts: ConsumerCounts = field(default_factory=ConsumerCounts)
+    subscribed: asyncio.Event = field(default_factory=asyncio.Event)
+    _pending: list[Update] = field(default_factory=list)
+    _first: asyncio.Event = field(default_factory=asyncio.Event)
+    _full: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Start reading and writing in background tasks."""
+        self._tasks = [
+            asyncio.create_task(self._read(), name="mqtt-read"),
+            asyncio.create_task(self._flush_loop(), name="mqtt-flush"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop reading, then write what is still pending."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self._flush()
+
+    def accept(self, topic: str, payload: bytes) -> None:
+        """Turn one message into pending updates (a bad one is counted and logged)."""
+        self.counts.messages += 1
+        try:
+            updates = self._updates(topic, payload)
+        except DomainError as error:
+            self.counts.rejected += 1
+            log.warning("MQTT message on %s refused: %s", topic, error.reason)
+            return
+        self._pending.extend(updates)
+        self._first.set()
+        if len(self._pending) >= self.batch_size:
+            self._full.set()
+
+    def _updates(self, topic: str, payload: bytes) -> list[Update]:
+        levels = topic.split("/")
+        if len(levels) not in (4, 5) or levels[0] or levels[3] != "attrs":
+            raise _refused(f"topic {topic!r} is not /<apikey>/<device_id>/attrs[/<object_id>]")
+        api_key, device_id = levels[1], levels[2]
+        if len(levels) == 5:
+            return self.agent.measure_updates(api_key, device_id, {levels[4]: _value(payload)})
+        if payload.lstrip()[:1] == b"{":
+            return self.agent.json_updates(api_key, device_id, payload)
+        return self.agent.ultralight_updates(api_key, device_id, _text(payload))
+
+    async def _read(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                async with self._client() as client:
+                    for topic in TOPICS:
+                        await client.subscribe(f"$share/{SHARE_GROUP}/{topic}", qos=1)
+                    self.subscribed.set()
+                    attempt = 0
+                    async for message in client.messages:
+                        self.accept(message.topic.value, _payload_bytes(message.payload))
+            except aiomqtt.MqttError as error:
+                self.subscribed.clear()
+                delay = RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)]
+                attempt += 1
+                log.warning(
+                    "MQTT broker %s: %s; retrying in %.1f s", self.broker.host, error, delay
+                )
+                await asyncio.sleep(delay)
+
+    def _client(self) -> aiomqtt.Client:
+        return aiomqtt.Client(
+            self.broker.host,
+            self.broker.port,
+            username=self.broker.username,
+            password=self.broker.password,
+            tls_context=ssl.create_default_context() if self.broker.tls else None,
+            max_queued_incoming_messages=None,
+        )
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._first.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._full.wait(), self.batch_seconds)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        self._first.clear()
+        self._full.clear()
+        if batch:
+            await asyncio.to_thread(self._write, batch)
+
+    def _write(self, batch: list[Update]) -> None:
+        self.counts.batches += 1
+        try:
+            self.counts.measurements += self.agent.write(batch)
+            return
+        except DomainError as error:
+            log.warning("MQTT batch refused (%s); writing its updates one by one", error.reason)
+        except Exception:
+            log.exception("MQTT batch of %d updates failed; writing one by one", len(batch))
+        for update in batch:
+            try:
+                self.counts.measurements += self.agent.write([update])
+            except Exception:
+                self.counts.rejected += 1
+                log.exception("MQTT update of %s failed", update.entity["id"])
+
+
+def _refused(reason: str) -> DomainError:
+    return BadRequestData(reason)
+
+
+def _payload_bytes(payload: Any) -> bytes:
+    if isinstance(payload, bytes | bytearray):
+        return bytes(payload)
+    return str(payload).encode()
+
+
+def _text(payload: bytes) -> str:
+    try:
+        return payload.decode()
+    except UnicodeDecodeError:
+        raise _refused("the payload is not UTF-8 text") from None
+
+
+def _value(payload: bytes) -> Any:
+    """A single measure's value: JSON if it parses, else typed UltraLight text."""
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return typed_text(_text(payload))
+
+
+def mqtt_url() -> str | None:
+    """The broker URL from ``SMARTCITY_MQTT_URL`` (None: MQTT ingestion is off)."""
+    return os.environ.get("SMARTCITY_MQTT_URL") or None
+
+
+async def start_mqtt(platform: Platform, agent: IotAgent | None = None) -> MqttConsumer | None:
+    """Start consuming device messages if ``SMARTCITY_MQTT_URL`` is set; else None."""
+    url = mqtt_url()
+    if url is None:
+        return None
+    agent = agent or IotAgent.for_platform(platform)
+    consumer = MqttConsumer(agent, BrokerAddress.from_url(url))
+    await consumer.start()
+    log.info("MQTT ingestion from %s:%d", consumer.broker.host, consumer.broker.port)
+    return consumer
+
+
+async def stop_mqtt(consumer: MqttConsumer | None) -> None:
+    """Stop a consumer :func:`start_mqtt` started (None is fine)."""
+    if consumer is not None:
+        await consumer.stop()

@@ -1,0 +1,262 @@
+"""The temporal history of the information library: reads over ``context_instance``.
+
+Every attribute write stores a row in ``context_instance`` (the write path of the
+library does that in the same transaction). :class:`TemporalHistory` answers the
+NGSI-LD temporal queries over those rows: the instances of a time window, the latest N
+of each attribute, and aggregates per period computed by the database (GROUP BY
+period number, see :mod:`smartcity.kernel.context.temporal_sql`).
+
+Results are returned with **expanded** names; :mod:`temporal_representation` turns
+them into the normalized, simplified (temporalValues) or aggregated representation.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from smartcity.kernel.context.errors import ResourceNotFound
+from smartcity.kernel.context.temporal_params import (
+    AGGREGATION_METHODS,
+    Aggregation,
+    TemporalQuery,
+    TimeWindow,
+)
+from smartcity.kernel.context.temporal_sql import (
+    ORIGIN,
+    aggregate,
+    entity_count,
+    entity_page,
+    entity_type,
+    instances,
+)
+from smartcity.kernel.storage import Store
+
+
+@dataclass(frozen=True)
+class AttributeInstance:
+    """One value an attribute had: the stored normalized attribute plus its ids/times."""
+
+    name: str
+    dataset_id: str
+    instance_id: str
+    kind: str
+    attribute: dict[str, Any]
+    observed_at: datetime | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Period:
+    """The aggregates of one attribute instance (datasetId) over one period."""
+
+    name: str
+    dataset_id: str
+    kind: str
+    start: datetime
+    end: datetime
+    values: dict[str, float | int]
+
+
+@dataclass
+class TemporalEntity:
+    """An entity's history: its id, (first) type, and instances or aggregated periods."""
+
+    id: str
+    type: str
+    instances: list[AttributeInstance] = field(default_factory=list)
+    periods: list[Period] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TemporalPage:
+    """One page of a temporal query; ``count`` is the total when asked for."""
+
+    entities: list[TemporalEntity]
+    count: int | None = None
+
+
+class TemporalHistory:
+    """Read side of the temporal API."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def query(
+        self,
+        tenant: str,
+        query: TemporalQuery,
+        *,
+        aggregation: Aggregation | None = None,
+        count: bool = False,
+    ) -> TemporalPage:
+        """The entities with instances matching ``query`` (a page of them, by id)."""
+        with self._store.connect() as conn:
+            total = (
+                conn.execute(entity_count(self._store.dialect, tenant, query)).scalar_one()
+                if count
+                else None
+            )
+            if query.limit == 0:
+                return TemporalPage([], total)
+            entities: dict[str, TemporalEntity] = {}
+            if aggregation is not None:
+                self._aggregate(conn, tenant, query, aggregation, entities, None)
+                return TemporalPage(list(entities.values()), total)
+            page = conn.execute(entity_page(self._store.dialect, tenant, query)).all()
+            for row in page:
+                entities[row.entity_id] = TemporalEntity(row.entity_id, row.entity_type)
+            self._fill(conn, tenant, query, aggregation, entities)
+        return TemporalPage(list(entities.values()), total)
+
+    def retrieve(
+        self,
+        tenant: str,
+        entity_id: str,
+        query: TemporalQuery,
+        *,
+        aggregation: Aggregation | None = None,
+    ) -> TemporalEntity:
+        """One entity's history; ResourceNotFound if it never had any."""
+        with self._store.connect() as conn:
+            known = conn.execute(entity_type(tenant, entity_id)).first()
+            if known is None:
+                raise ResourceNotFound(f"entity {entity_id} has no temporal history")
+            entity = TemporalEntity(entity_id, known.entity_type)
+            self._fill(conn, tenant, query, aggregation, {entity_id: entity})
+        return entity
+
+    def _fill(
+        self,
+        conn: Connection,
+        tenant: str,
+        query: TemporalQuery,
+        aggregation: Aggregation | None,
+        entities: dict[str, TemporalEntity],
+    ) -> None:
+        if not entities:
+            return
+        ids = list(entities)
+        if aggregation is None:
+            for row in conn.execute(instances(self._store.dialect, tenant, query, ids)):
+                entities[row.entity_id].instances.append(
+                    AttributeInstance(
+                        name=row.name,
+                        dataset_id=row.dataset_id,
+                        instance_id=row.instance_id,
+                        kind=row.kind,
+                        attribute=json.loads(row.value_json),
+                        observed_at=row.observed_at,
+                        recorded_at=row.recorded_at,
+                    )
+                )
+            return
+        self._aggregate(conn, tenant, query, aggregation, entities, ids)
+
+    def _aggregate(
+        self,
+        conn: Connection,
+        tenant: str,
+        query: TemporalQuery,
+        aggregation: Aggregation,
+        entities: dict[str, TemporalEntity],
+        entity_ids: list[str] | None,
+    ) -> None:
+        """Add the aggregated periods; without ``entity_ids`` the page's entities too."""
+        statement = aggregate(self._store.dialect, tenant, query, aggregation, entity_ids)
+        for row in conn.execute(statement):
+            entity = entities.get(row.entity_id)
+            if entity is None:
+                # The type is looked up per entity below: carrying it through the
+                # grouping would widen every sorted row.
+                entity = entities[row.entity_id] = TemporalEntity(row.entity_id, "")
+            start, end = period_bounds(query.window, aggregation.period, row)
+            entity.periods.append(
+                Period(
+                    name=row.name,
+                    dataset_id=row.dataset_id,
+                    kind=row.kind,
+                    start=start,
+                    end=end,
+                    values=aggregate_values(row, aggregation),
+                )
+            )
+        for entity in entities.values():
+            if not entity.type:
+                entity.type = conn.execute(entity_type(tenant, entity.id)).scalar_one()
+
+
+def period_bounds(
+    window: TimeWindow, period: timedelta | None, row: Any
+) -> tuple[datetime, datetime]:
+    """Start and end of the period a result row covers.
+
+    Without a period it is the whole window, bounded by the data where the window is
+    open; periods are clipped to the window's end (the last one may be shorter).
+    """
+    if period is None:
+        return (window.start or row.first_at, window.end or row.last_at)
+    number = int(row.period)
+    if window.timerel == "before" and window.time_at is not None:
+        end = window.time_at - number * period
+        return (end - period, end)
+    origin = window.time_at if window.time_at is not None else ORIGIN
+    start = origin + number * period
+    end = start + period
+    if window.end is not None and end > window.end:
+        end = window.end
+    return (start, end)
+
+
+def aggregate_values(row: Any, aggregation: Aggregation) -> dict[str, float | int]:
+    """The asked-for aggregates of one row; numeric ones only where values are numbers.
+
+    stddev is the **population** standard deviation (divide by n): the standard names
+    it "standard deviation of the values" of the period, a description of all of them,
+    and it is defined (0) for a period with one value. SQLite has no stddev, so the row
+    carries sum, sum of squares and count and the square root is taken here.
+    """
+    numbers = int(row.number_count or 0)
+    # A plain dict: a row mapping answers a missing key by raising inside, which is
+    # slow for thousands of periods.
+    mapping: dict[str, Any] = dict(row._mapping)
+    available: dict[str, float | int | None] = {
+        "totalCount": mapping.get("total_count"),
+        "distinctCount": mapping.get("distinct_count"),
+    }
+    if numbers:
+        for method in ("sum", "avg", "min", "max", "sumsq", "stddev"):
+            value = mapping.get(method)
+            available[method] = None if value is None else float(value)
+        if "sum" in mapping and "sumsq" in mapping and "stddev" not in mapping:
+            available["stddev"] = population_stddev(
+                numbers, float(mapping["sum"]), float(mapping["sumsq"])
+            )
+    values: dict[str, float | int] = {}
+    for method in aggregation.methods:
+        value = available.get(method)
+        if value is not None:
+            values[method] = int(value) if method.endswith("Count") else value
+    return values
+
+
+def population_stddev(count: int, total: float, squares: float) -> float:
+    """sqrt(E[x²] - E[x]²) from count, sum and sum of squares (never negative)."""
+    mean = total / count
+    variance = squares / count - mean * mean
+    return math.sqrt(variance) if variance > 0 else 0.0
+
+
+__all__ = [
+    "AGGREGATION_METHODS",
+    "AttributeInstance",
+    "Period",
+    "TemporalEntity",
+    "TemporalHistory",
+    "TemporalPage",
+]

@@ -1,0 +1,296 @@
+"""SQL of the temporal API over ``context_instance``, for SQLite and PostgreSQL.
+
+Aggregation happens in the database: rows are grouped by (entity, attribute, datasetId,
+period number). The period number of an instant ``t`` is computed from a fixed origin:
+
+- ``after``/``between``: origin ``timeAt``; ``k = floor((t - timeAt) / period)``, period
+  ``k`` is ``[timeAt + k·p, timeAt + (k+1)·p)``.
+- ``before``: periods run backwards from ``timeAt``; ``d = timeAt - t > 0`` and
+  ``k = ceil(d / p) - 1``, period ``k`` is ``[timeAt - (k+1)·p, timeAt - k·p)``.
+- no timerel: origin 0001-01-01T00:00Z (a Monday midnight), so hours, days and weeks
+  fall on calendar boundaries, and no stored instant lies before it.
+
+SQLite stores instants as naive UTC text; differences come from ``julianday`` rounded
+to whole milliseconds (``julianday`` keeps milliseconds, and rounding makes the integer
+arithmetic after it exact). PostgreSQL uses ``extract(epoch ...)`` (exact numeric).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    Numeric,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    extract,
+    false,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from smartcity.kernel.context.tables import context_instance
+from smartcity.kernel.context.temporal_params import (
+    Aggregation,
+    TemporalQuery,
+    TimeWindow,
+)
+from smartcity.kernel.storage.types import UtcDateTime
+
+ORIGIN = datetime(1, 1, 1, tzinfo=UTC)
+MS_PER_DAY = 86_400_000
+
+ci = context_instance
+
+
+def time_column(window: TimeWindow) -> ColumnElement[Any]:
+    """The column a time window filters on (createdAt/modifiedAt: when recorded)."""
+    return ci.c.observed_at if window.timeproperty == "observedAt" else ci.c.recorded_at
+
+
+def order_column(window: TimeWindow) -> ColumnElement[Any]:
+    """The instant instances are ordered by: an instance without observedAt sorts by
+    when it was recorded, so unfiltered histories still come out in time order."""
+    if window.timeproperty == "observedAt":
+        return func.coalesce(ci.c.observed_at, ci.c.recorded_at)
+    return ci.c.recorded_at
+
+
+def instant(dialect: str, value: datetime) -> ColumnElement[Any]:
+    """A bound instant comparable with stored ones, using the index.
+
+    SQLite keeps instants as text, and two writers produce two spellings of a whole
+    second: SQLAlchemy's ``2026-11-20 01:00:00.000000`` and the driver's
+    ``2026-11-20 01:00:00`` (``Store.bulk_insert``). Bound in the short spelling, a
+    bound compares right with both: the long one sorts after its own prefix.
+    """
+    if dialect == "sqlite":
+        naive = value.astimezone(UTC).replace(tzinfo=None)
+        return literal(naive.isoformat(sep=" "), String)
+    return literal(value, UtcDateTime)
+
+
+def instance_filters(
+    dialect: str, tenant: str, query: TemporalQuery, entity_ids: list[str] | None = None
+) -> list[ColumnElement[bool]]:
+    """WHERE conditions selecting the live instances a query asks for."""
+    conditions: list[ColumnElement[bool]] = [ci.c.tenant == tenant, ci.c.deleted == false()]
+    if entity_ids is not None:
+        conditions.append(ci.c.entity_id.in_(entity_ids))
+    if query.ids:
+        conditions.append(ci.c.entity_id.in_(query.ids))
+    if query.types:
+        conditions.append(ci.c.entity_type.in_(query.types))
+    if query.id_pattern is not None:
+        conditions.append(ci.c.entity_id.regexp_match(query.id_pattern))
+    if query.attrs:
+        conditions.append(ci.c.name.in_(query.attrs))
+    column = time_column(query.window)
+    if query.window.start is not None:
+        conditions.append(column >= instant(dialect, query.window.start))
+    if query.window.end is not None:
+        conditions.append(column < instant(dialect, query.window.end))
+    return conditions
+
+
+def entity_page(dialect: str, tenant: str, query: TemporalQuery) -> Select[Any]:
+    """The entities (id, type) with matching instances, one page of them, by id."""
+    return (
+        select(ci.c.entity_id, func.max(ci.c.entity_type).label("entity_type"))
+        .where(*instance_filters(dialect, tenant, query))
+        .group_by(ci.c.entity_id)
+        .order_by(ci.c.entity_id)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+
+
+def entity_type(tenant: str, entity_id: str) -> Select[Any]:
+    """The type an entity's history is recorded under (one index probe: any row will do,
+    as the history keeps the entity's first type on every row)."""
+    return (
+        select(ci.c.entity_type).where(ci.c.tenant == tenant, ci.c.entity_id == entity_id).limit(1)
+    )
+
+
+def entity_count(dialect: str, tenant: str, query: TemporalQuery) -> Select[Any]:
+    """How many entities have matching instances."""
+    return select(func.count(func.distinct(ci.c.entity_id))).where(
+        *instance_filters(dialect, tenant, query)
+    )
+
+
+INSTANCE_COLUMNS = (
+    ci.c.entity_id,
+    ci.c.name,
+    ci.c.dataset_id,
+    ci.c.instance_id,
+    ci.c.kind,
+    ci.c.value_json,
+    ci.c.observed_at,
+    ci.c.recorded_at,
+    ci.c.seq,
+)
+
+
+def instances(
+    dialect: str, tenant: str, query: TemporalQuery, entity_ids: list[str]
+) -> Select[Any]:
+    """The matching instances of ``entity_ids``, oldest first per attribute; with lastN
+    only the latest N of each attribute instance (datasetId)."""
+    conditions = instance_filters(dialect, tenant, query, entity_ids)
+    when = order_column(query.window)
+    if query.last_n is None:
+        return (
+            select(*INSTANCE_COLUMNS)
+            .where(*conditions)
+            .order_by(ci.c.entity_id, ci.c.name, ci.c.dataset_id, when, ci.c.seq)
+        )
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(ci.c.entity_id, ci.c.name, ci.c.dataset_id),
+            order_by=(when.desc(), ci.c.seq.desc()),
+        )
+        .label("rank")
+    )
+    ranked = select(*INSTANCE_COLUMNS, when.label("at"), rank).where(*conditions).subquery()
+    return (
+        select(*(ranked.c[column.name] for column in INSTANCE_COLUMNS))
+        .where(ranked.c.rank <= query.last_n)
+        .order_by(
+            ranked.c.entity_id,
+            ranked.c.name,
+            ranked.c.dataset_id,
+            ranked.c.at,
+            ranked.c.seq,
+        )
+    )
+
+
+def _origin(window: TimeWindow) -> datetime:
+    return window.time_at if window.time_at is not None else ORIGIN
+
+
+def _sqlite_ms(later: ColumnElement[Any], earlier: ColumnElement[Any]) -> ColumnElement[Any]:
+    days = func.julianday(later) - func.julianday(earlier)
+    return cast(func.round(days * MS_PER_DAY), Integer)
+
+
+def period_number(dialect: str, window: TimeWindow, period: timedelta | None) -> ColumnElement[Any]:
+    """The SQL expression numbering the aggregation period an instance falls in."""
+    if period is None:
+        return literal(0)
+    column = time_column(window)
+    origin = instant(dialect, _origin(window))
+    backwards = window.timerel == "before"
+    if dialect == "sqlite":
+        period_ms = literal(round(period.total_seconds() * 1000))
+        if backwards:
+            # d >= 1 ms here (t < timeAt), so (d - 1) // p is ceil(d / p) - 1.
+            return (_sqlite_ms(origin, column) - 1) // period_ms
+        return _sqlite_ms(column, origin) // period_ms
+    microseconds = period // timedelta(microseconds=1)
+    seconds = literal(Decimal(microseconds) / Decimal(1_000_000), Numeric)
+    difference = extract("epoch", column) - extract("epoch", origin)
+    if backwards:
+        return cast(func.ceil(-difference / seconds) - 1, Integer)
+    return cast(func.floor(difference / seconds), Integer)
+
+
+def _aggregate_columns(
+    dialect: str, aggregation: Aggregation, window: TimeWindow
+) -> list[ColumnElement[Any]]:
+    """Only what the asked-for methods need: each extra aggregate (a distinct count
+    above all, which sorts its values) costs time on every row."""
+    number = ci.c.value_number
+    methods = set(aggregation.methods)
+    columns: list[ColumnElement[Any]] = [
+        func.max(ci.c.kind).label("kind"),
+        func.count(number).label("number_count"),
+    ]
+    if aggregation.period is None:
+        column = time_column(window)
+        columns += [func.min(column).label("first_at"), func.max(column).label("last_at")]
+    if "totalCount" in methods:
+        columns.append(func.count().label("total_count"))
+    if "distinctCount" in methods:
+        scalar_missing = and_(
+            number.is_(None), ci.c.value_text.is_(None), ci.c.value_bool.is_(None)
+        )
+        # A value is a number, a text, a boolean or (structured) its JSON; the four kinds
+        # never equal each other, so their distinct counts add up.
+        distinct = (
+            func.count(func.distinct(number))
+            + func.count(func.distinct(ci.c.value_text))
+            + func.count(func.distinct(ci.c.value_bool))
+            + func.count(func.distinct(case((scalar_missing, ci.c.value_json))))
+        )
+        columns.append(distinct.label("distinct_count"))
+    sqlite_stddev = "stddev" in methods and dialect != "postgresql"
+    if "sum" in methods or sqlite_stddev:
+        columns.append(func.sum(number).label("sum"))
+    if "sumsq" in methods or sqlite_stddev:
+        columns.append(func.sum(number * number).label("sumsq"))
+    if "avg" in methods:
+        columns.append(func.avg(number).label("avg"))
+    if "min" in methods:
+        columns.append(func.min(number).label("min"))
+    if "max" in methods:
+        columns.append(func.max(number).label("max"))
+    if "stddev" in methods and dialect == "postgresql":
+        columns.append(func.stddev_pop(number).label("stddev"))
+    return columns
+
+
+def aggregate(
+    dialect: str,
+    tenant: str,
+    query: TemporalQuery,
+    aggregation: Aggregation,
+    entity_ids: list[str] | None = None,
+) -> Select[Any]:
+    """One row per (entity, attribute, datasetId, period) with the aggregates asked for.
+
+    Without ``entity_ids`` the query's page of entities is chosen in the same statement
+    (dense rank of the entity id over the grouped rows), so the matching instances are
+    read once, not once to page and again to aggregate.
+    """
+    period = period_number(dialect, query.window, aggregation.period).label("period")
+    column = time_column(query.window)
+    grouped = (
+        select(
+            ci.c.entity_id,
+            ci.c.name,
+            ci.c.dataset_id,
+            period,
+            *_aggregate_columns(dialect, aggregation, query.window),
+        )
+        .where(*instance_filters(dialect, tenant, query, entity_ids), column.is_not(None))
+        .group_by(ci.c.entity_id, ci.c.name, ci.c.dataset_id, period)
+        .subquery("grouped")
+    )
+    rank = func.dense_rank().over(order_by=grouped.c.entity_id).label("entity_rank")
+    ranked = select(grouped, rank).subquery("ranked")
+    statement = select(*(ranked.c[c.name] for c in grouped.c)).where(
+        ranked.c.entity_rank > query.offset, ranked.c.entity_rank <= query.offset + query.limit
+    )
+    if entity_ids is not None:
+        statement = select(*grouped.c)
+    source = statement.selected_columns
+    # Periods of ``before`` are numbered backwards from timeAt; list oldest first.
+    newest_first = query.window.timerel == "before"
+    return statement.order_by(
+        source.entity_id,
+        source.name,
+        source.dataset_id,
+        source.period.desc() if newest_first else source.period,
+    )

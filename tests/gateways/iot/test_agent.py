@@ -1,0 +1,201 @@
+"""Provisioning and ingestion through the IoT agent (store on the run's backend)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from smartcity.gateways.iot import IotAgent
+from smartcity.kernel.clock import FixedClock
+from smartcity.kernel.context.errors import AlreadyExists, BadRequestData, ResourceNotFound
+from tests.gateways.iot.conftest import DEFAULT, RecordingLibrary, air_station
+
+TEMPERATURE = DEFAULT + "temperature"
+
+
+def test_provisioning_creates_the_entity_with_its_static_attributes(
+    agent: IotAgent, library: RecordingLibrary
+) -> None:
+    agent.provision("env", [air_station()])
+
+    [(tenant, entity)] = library.updates()
+    assert tenant == "env"
+    assert entity["id"] == "urn:ngsi-ld:AirQualityObserved:aq-1"
+    assert entity["type"] == [DEFAULT + "AirQualityObserved"]
+    assert entity[DEFAULT + "refDistrict"] == [
+        {"type": "Relationship", "object": "urn:ngsi-ld:AdministrativeArea:440103"}
+    ]
+    assert library.calls[0][2] == "update"
+
+
+def test_a_device_id_is_provisioned_once(agent: IotAgent) -> None:
+    agent.provision("env", [air_station()])
+    with pytest.raises(AlreadyExists, match="aq-1"):
+        agent.provision("env", [air_station()])
+
+
+def test_a_batch_with_a_taken_id_stores_no_device(agent: IotAgent) -> None:
+    agent.provision("env", [air_station("aq-1")])
+    with pytest.raises(AlreadyExists):
+        agent.provision("env", [air_station("aq-2"), air_station("aq-1")])
+    assert [d.device_id for d in agent.list_devices("env")] == ["aq-1"]
+
+
+def test_devices_are_listed_read_and_deleted_per_tenant(agent: IotAgent) -> None:
+    agent.provision("env", [air_station("aq-2"), air_station("aq-1")])
+    agent.provision("water", [air_station("wm-1", apikey="other")])
+
+    assert [d.device_id for d in agent.list_devices("env")] == ["aq-1", "aq-2"]
+    document = agent.get_device("env", "aq-1").document()
+    assert document["attributes"][0] == {
+        "object_id": "t",
+        "name": "temperature",
+        "type": "Property",
+        "unitCode": "CEL",
+    }
+    assert "apikey" not in document
+    with pytest.raises(ResourceNotFound):
+        agent.get_device("water", "aq-1")
+    agent.delete_device("env", "aq-1")
+    with pytest.raises(ResourceNotFound):
+        agent.delete_device("env", "aq-1")
+    with pytest.raises(ResourceNotFound, match="no device 'aq-1'"):
+        agent.ingest_json("k3y", "aq-1", b'{"t": 1}')
+
+
+def test_json_measures_become_attributes_observed_on_receipt(
+    agent: IotAgent, library: RecordingLibrary, clock: FixedClock
+) -> None:
+    agent.provision("env", [air_station()])
+    clock.advance(timedelta(minutes=5))
+
+    assert agent.ingest_json("k3y", "aq-1", b'{"t": 21.5, "p": 35, "noise": "low"}') == 3
+
+    tenant, entity = library.updates()[-1]
+    assert tenant == "env"
+    assert entity[TEMPERATURE] == [
+        {
+            "type": "Property",
+            "value": 21.5,
+            "observedAt": "2026-11-21T09:05:00.000Z",
+            "unitCode": "CEL",
+        }
+    ]
+    assert entity[DEFAULT + "noise"][0]["value"] == "low"
+
+
+def test_device_time_is_observed_at_and_naive_time_is_the_devices_timezone(
+    agent: IotAgent, library: RecordingLibrary
+) -> None:
+    agent.provision("env", [air_station()])
+
+    agent.ingest_json("k3y", "aq-1", b'{"t": 20, "TimeInstant": "2026-11-21T08:00:00"}')
+    agent.ingest_ultralight("k3y", "aq-1", "2026-11-21T01:00:00Z|t|19#t|18|l|113.3,23.1")
+
+    observed = [e[TEMPERATURE][0]["observedAt"] for _, e in library.updates()[1:]]
+    assert observed == [
+        "2026-11-21T00:00:00.000Z",
+        "2026-11-21T01:00:00.000Z",
+        "2026-11-21T09:00:00.000Z",
+    ]
+    last = library.updates()[-1][1]
+    assert last[TEMPERATURE][0]["value"] == 18
+    assert last["https://uri.etsi.org/ngsi-ld/location"][0]["value"] == {
+        "type": "Point",
+        "coordinates": [113.3, 23.1],
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{", "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b"{}", "no measures"),
+        (b'{"t": 1, "TimeInstant": "yesterday"}', "not ISO 8601"),
+        (b'{"l": "north"}', "longitude,latitude"),
+        (b'{"l": {"type": "Point", "coordinates": []}}', "empty or outside"),
+    ],
+)
+def test_malformed_json_is_refused_with_a_reason(agent: IotAgent, body: bytes, reason: str) -> None:
+    agent.provision("env", [air_station()])
+    with pytest.raises(BadRequestData, match=reason):
+        agent.ingest_json("k3y", "aq-1", body)
+
+
+def test_wrong_api_key_finds_no_device(agent: IotAgent) -> None:
+    agent.provision("env", [air_station()])
+    with pytest.raises(ResourceNotFound, match="under this API key"):
+        agent.ingest_ultralight("wrong", "aq-1", "t|1")
+
+
+def test_readings_of_one_sensor_in_a_batch_stay_separate_instants(
+    agent: IotAgent, library: RecordingLibrary
+) -> None:
+    agent.provision("env", [air_station("aq-1"), air_station("aq-2")])
+    before = len(library.calls)
+    updates = [
+        *agent.ultralight_updates("k3y", "aq-1", "t|1#t|2"),
+        *agent.ultralight_updates("k3y", "aq-2", "t|3"),
+    ]
+
+    assert agent.write(updates) == 3
+    rounds = [[e["id"][-4:] for e in entities] for _, entities, _ in library.calls[before:]]
+    assert rounds == [["aq-1", "aq-2"], ["aq-1"]]
+
+
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        ({"apikey": "k"}, "device_id"),
+        ({"device_id": "a b", "apikey": "k"}, "device_id"),
+        ({"device_id": "d", "apikey": "k", "timezone": "Mars/Olympus"}, "unknown timezone"),
+        ({"device_id": "d", "apikey": "k", "entity_name": "not a uri"}, "not a URI"),
+        (
+            {
+                "device_id": "d",
+                "apikey": "k",
+                "attributes": [{"name": "x", "type": "Relationship"}],
+            },
+            "Property or GeoProperty",
+        ),
+        (
+            {
+                "device_id": "d",
+                "apikey": "k",
+                "static_attributes": [{"name": "r", "type": "Relationship"}],
+            },
+            "has no object",
+        ),
+        (
+            {
+                "device_id": "d",
+                "apikey": "k",
+                "static_attributes": [
+                    {"name": "location", "type": "GeoProperty", "value": {"type": "Point"}}
+                ],
+            },
+            "GeoJSON geometry",
+        ),
+        (
+            {
+                "device_id": "d",
+                "apikey": "k",
+                "static_attributes": [
+                    {
+                        "name": "location",
+                        "type": "GeoProperty",
+                        "value": {"type": "Point", "coordinates": [500, 1]},
+                    }
+                ],
+            },
+            "outside WGS 84",
+        ),
+    ],
+)
+def test_bad_provisioning_documents_are_refused(
+    agent: IotAgent, document: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(BadRequestData, match=reason):
+        agent.provision("", [document])
