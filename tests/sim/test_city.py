@@ -27,6 +27,12 @@ def test_seeding_builds_the_whole_city_and_records_it(store: Store, clock) -> No
     assert len(slots) == summary.geography.communities
     assert all(slot.grid_codes for slot in slots)
     assert all(g.startswith(slot.community_code) for slot in slots for g in slot.grid_codes)
+    # Every area and department is also an entity of the information library.
+    assert summary.places.areas == sum(
+        len(load_areas(store, level))
+        for level in ("city", "district", "street", "community", "grid")
+    )
+    assert summary.places.organizations == summary.population.departments
     report = verify(store)
     assert report.ok and report.checked == 1
 

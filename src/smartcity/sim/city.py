@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from smartcity.kernel import audit
+from smartcity.kernel.bus import open_bus
 from smartcity.kernel.clock import Clock, RealClock
+from smartcity.kernel.context.library import ContextLibrary
 from smartcity.kernel.errors import Conflict
 from smartcity.kernel.geo.queries import load_areas
 from smartcity.kernel.storage import Store
 from smartcity.kernel.storage.tables import platform_meta
 from smartcity.sim.geography import GeographySummary, seed_geography
+from smartcity.sim.places import PlacesSummary, publish_places
 from smartcity.sim.population import CommunitySlot, PopulationSummary, seed_population
 from smartcity.sim.profiles import CityProfile
 from smartcity.sim.progress import Progress
@@ -31,6 +34,7 @@ class CitySummary:
     seed: int
     geography: GeographySummary
     population: PopulationSummary
+    places: PlacesSummary
     seconds: float
 
 
@@ -84,6 +88,10 @@ def seed_city(
         communities=community_slots(store),
     )
     clock = clock or RealClock()
+    # Areas and departments join the information library so every department can
+    # query and join on them. Nobody listens while seeding: the bus is never started.
+    library = ContextLibrary(store, open_bus("local"), clock)
+    places = publish_places(library, store, progress=progress)
     with store.begin() as conn:
         conn.execute(
             platform_meta.insert().values(
@@ -102,6 +110,7 @@ def seed_city(
                 "departments": population.departments,
                 "communities": geography.communities,
                 "grids": geography.grids,
+                "place_entities": places.areas + places.organizations,
             },
         )
     return CitySummary(
@@ -109,5 +118,6 @@ def seed_city(
         seed=seed,
         geography=geography,
         population=population,
+        places=places,
         seconds=time.perf_counter() - started,
     )

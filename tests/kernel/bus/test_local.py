@@ -339,3 +339,22 @@ def test_publish_rejects_what_is_not_a_proper_event() -> None:
     with pytest.raises(TypeError, match="async callable"):
         bus.subscribe("*", "not callable")  # type: ignore[arg-type]
     assert bus.stats().queued == 0
+
+
+@pytest.mark.anyio
+async def test_a_bus_never_started_keeps_only_the_newest_events(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bus = LocalBus(retry_base_delay=0.001, max_buffered=100)
+    recorder = Recorder()
+    bus.subscribe("hotline.*", recorder)
+    with caplog.at_level(logging.WARNING, logger="smartcity.kernel.bus.local"):
+        for n in range(250):
+            bus.publish(TicketOpened(n=n))
+    assert bus.stats().queued == 100
+    assert bus.stats().dropped == 150
+    assert "dropped" in caplog.text
+    await bus.start()
+    await bus.drain()
+    await bus.stop()
+    assert recorder.numbers() == list(range(150, 250))

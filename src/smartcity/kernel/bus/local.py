@@ -95,6 +95,8 @@ class BusStats:
     delivered: int
     retried: int
     dead_letters: int
+    # Events dropped from the buffer of a bus that was not running.
+    dropped: int = 0
 
 
 class LocalSubscription:
@@ -139,11 +141,16 @@ class LocalBus:
         retry_base_delay: float = 0.1,
         stop_timeout: float | None = 30.0,
         dead_letter_limit: int = 1000,
+        max_buffered: int = 10_000,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if retry_base_delay < 0:
             raise ValueError("retry_base_delay must not be negative")
+        if max_buffered < 1:
+            raise ValueError("max_buffered must be at least 1")
+        self._max_buffered = max_buffered
+        self._dropped = 0
         self._max_attempts = max_attempts
         self._retry_base_delay = retry_base_delay
         self._stop_timeout = stop_timeout
@@ -155,7 +162,10 @@ class LocalBus:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
-        self._buffer: list[Event] = []
+        # Events published while the bus is not running, for delivery at start. Bounded:
+        # a process that never starts the bus (seeding, offline tools) must not grow
+        # without limit; the oldest events are dropped first, counted and logged.
+        self._buffer: deque[Event] = deque()
         # Cross-thread publishes handed to the loop but not yet routed to queues.
         self._in_transit = 0
         self._dead_letters: deque[DeadLetter] = deque(maxlen=dead_letter_limit)
@@ -182,7 +192,7 @@ class LocalBus:
         with self._lock:
             self._loop = loop
             self._loop_thread = threading.get_ident()
-            buffered, self._buffer = self._buffer, []
+            buffered, self._buffer = list(self._buffer), deque()
         for event in buffered:
             self._route(event)
 
@@ -232,7 +242,7 @@ class LocalBus:
         with self._lock:
             loop = self._loop
             if loop is None:
-                self._buffer.append(event)
+                self._keep(event)
                 return
             on_loop = threading.get_ident() == self._loop_thread
             if not on_loop:
@@ -246,7 +256,7 @@ class LocalBus:
             # The loop closed under us (shutdown race): keep the event for the next start.
             with self._lock:
                 self._in_transit -= 1
-                self._buffer.append(event)
+                self._keep(event)
 
     def subscribe(
         self, pattern: str, handler: Handler, *, name: str | None = None
@@ -303,6 +313,7 @@ class LocalBus:
             delivered=self._delivered,
             retried=self._retried,
             dead_letters=self._dead_letter_count,
+            dropped=self._dropped,
         )
 
     # -- delivery ------------------------------------------------------------------
@@ -316,12 +327,24 @@ class LocalBus:
         sub.pending = 0
         sub.worker = loop.create_task(self._work(sub), name=f"bus:{sub.name}")
 
+    def _keep(self, event: Event) -> None:
+        """Buffer ``event`` until the bus starts (call with the lock held)."""
+        if len(self._buffer) >= self._max_buffered:
+            self._buffer.popleft()
+            self._dropped += 1
+            if self._dropped == 1 or self._dropped % self._max_buffered == 0:
+                log.warning(
+                    "bus not running: %d buffered events dropped (the oldest first)",
+                    self._dropped,
+                )
+        self._buffer.append(event)
+
     def _route_from_thread(self, event: Event) -> None:
         with self._lock:
             self._in_transit -= 1
             if self._loop is None:
                 # stop() finished while this was in transit: keep it for the next start.
-                self._buffer.append(event)
+                self._keep(event)
                 return
         self._route(event)
 
