@@ -131,7 +131,7 @@ def run_wrk(
     finally:
         Path(script_path).unlink(missing_ok=True)
     output = completed.stdout
-    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", output, flags=re.M))
+    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", output, flags=re.M))
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     total = re.search(r"(\d+) requests in", output)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)

@@ -1,4 +1,10 @@
-"""FastAPI dependencies giving routes typed access to the running platform."""
+"""FastAPI dependencies giving routes typed access to the running platform.
+
+The dependencies are ``async def`` on purpose: FastAPI runs a plain-function dependency
+in its threadpool, and a thread hop per request for one attribute lookup costs more than
+the lookup. Code that holds a request outside dependency injection calls
+:func:`platform_of`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from smartcity.kernel.platform import Platform
 from smartcity.kernel.storage import Store
 
 
-def get_platform(request: Request) -> Platform:
+def platform_of(request: Request) -> Platform:
     """The platform this application serves (set by ``create_app``)."""
     platform = getattr(request.app.state, "platform", None)
     if not isinstance(platform, Platform):
@@ -17,6 +23,11 @@ def get_platform(request: Request) -> Platform:
     return platform
 
 
-def get_store(request: Request) -> Store:
-    """The platform's store."""
-    return get_platform(request).store
+async def get_platform(request: Request) -> Platform:
+    """Dependency: the platform this application serves."""
+    return platform_of(request)
+
+
+async def get_store(request: Request) -> Store:
+    """Dependency: the platform's store."""
+    return platform_of(request).store

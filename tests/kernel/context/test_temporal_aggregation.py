@@ -204,3 +204,23 @@ def test_period_numbers_match_exact_arithmetic(
             key = (start, min(start + period, end_time_at) if end_time_at else start + period)
         expected[key] = expected.get(key, 0) + 1
     assert found == expected
+
+
+def test_a_page_of_many_entities_gets_each_its_recorded_type(store: Store) -> None:
+    # More entities than one type lookup statement takes (and than SQLite's 500 terms
+    # of a compound SELECT), of two types.
+    ids = [f"urn:ngsi-ld:Thing:{number:04d}" for number in range(600)]
+    insert(
+        store,
+        [
+            row(entity_id, "no2", 1.0, at(minutes=1), entity_type=f"Kind{number % 2}")
+            for number, entity_id in enumerate(ids)
+        ],
+    )
+    query = TemporalQuery(window=between(0, 1), limit=1000)
+    sums = Aggregation(methods=("sum",), period=timedelta(hours=1))
+    page = TemporalHistory(store).query("", query, aggregation=sums)
+    assert [entity.id for entity in page.entities] == ids
+    assert [entity.type for entity in page.entities] == [
+        iri(f"Kind{number % 2}") for number in range(600)
+    ]

@@ -11,7 +11,9 @@
 
 Body parsing and context resolution run as async dependencies on the event loop; the
 routes themselves are plain functions FastAPI runs in its threadpool, so a slow
-database never stalls other requests.
+database never stalls other requests. The hot write routes (PATCH of attributes) are
+``async`` instead: they call ``with_body`` themselves and send only the library call to
+the threadpool, one thread hop per request instead of one per sync dependency too.
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from smartcity.api.dependencies import get_platform
+from smartcity.api.dependencies import get_platform, platform_of
 from smartcity.api.ngsi_ld.common import (
     NgsiRequest,
     entity_id_of,
@@ -34,6 +35,8 @@ router = APIRouter(tags=["NGSI-LD entities"])
 COUNT_HEADER = "NGSILD-Results-Count"
 WithBody = Annotated[NgsiRequest, Depends(with_body)]
 WithoutBody = Annotated[NgsiRequest, Depends(without_body)]
+
+
 PlatformDependency = Annotated[Platform, Depends(get_platform)]
 
 
@@ -76,6 +79,40 @@ def update_reply(ngsi: NgsiRequest, result: UpdateResult) -> Response:
         ],
     }
     return reply(ngsi, body, status=207)
+
+
+# The two PATCH routes come first: a route is found by trying each in turn, and these
+# are the hot write path (sensors updating a value). No other route of this router
+# takes PATCH, so their place changes no match.
+
+
+@router.patch("/entities/{entity_id:path}/attrs/{attribute}", status_code=204)
+async def patch_attribute(entity_id: str, attribute: str, request: Request) -> Response:
+    """Partially update one attribute (the instance the body's datasetId names)."""
+    # Parsed here rather than through Depends: dependency resolution costs more than
+    # the parsing itself on this path. Checks run on the loop (no I/O); the write runs
+    # in the threadpool, so a database waiting on a lock never stalls the loop.
+    ngsi = await with_body(request)
+    entity_id = entity_id_of(entity_id)
+    check_name(attribute)
+    name = Normalizer(ngsi.context).expand_name(attribute)
+    fragment = normalize_fragment(ngsi.body, ngsi.context, label=attribute)
+    library = library_of(platform_of(request))
+    await run_in_threadpool(library.patch_attribute, ngsi.tenant, entity_id, name, fragment)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id:path}/attrs", status_code=204)
+async def update_attributes(entity_id: str, request: Request) -> Response:
+    """Update existing attributes; 207 listing those the entity does not have."""
+    ngsi = await with_body(request)
+    entity_id = entity_id_of(entity_id)
+    attributes = Normalizer(ngsi.context).attributes(ngsi.body)
+    library = library_of(platform_of(request))
+    result = await run_in_threadpool(
+        library.update_attributes, ngsi.tenant, entity_id, attributes, "update"
+    )
+    return update_reply(ngsi, result)
 
 
 @router.post("/entities", status_code=201)
@@ -200,26 +237,4 @@ def append_attributes(
     attributes = Normalizer(ngsi.context).attributes(ngsi.body)
     mode = "append_no_overwrite" if has_option(options, "noOverwrite") else "append"
     result = library_of(platform).update_attributes(ngsi.tenant, entity_id, attributes, mode)
-    return update_reply(ngsi, result)
-
-
-@router.patch("/entities/{entity_id:path}/attrs/{attribute}", status_code=204)
-def patch_attribute(
-    entity_id: str, attribute: str, ngsi: WithBody, platform: PlatformDependency
-) -> Response:
-    """Partially update one attribute (the instance the body's datasetId names)."""
-    entity_id = entity_id_of(entity_id)
-    check_name(attribute)
-    name = Normalizer(ngsi.context).expand_name(attribute)
-    fragment = normalize_fragment(ngsi.body, ngsi.context, label=attribute)
-    library_of(platform).patch_attribute(ngsi.tenant, entity_id, name, fragment)
-    return Response(status_code=204)
-
-
-@router.patch("/entities/{entity_id:path}/attrs", status_code=204)
-def update_attributes(entity_id: str, ngsi: WithBody, platform: PlatformDependency) -> Response:
-    """Update existing attributes; 207 listing those the entity does not have."""
-    entity_id = entity_id_of(entity_id)
-    attributes = Normalizer(ngsi.context).attributes(ngsi.body)
-    result = library_of(platform).update_attributes(ngsi.tenant, entity_id, attributes, "update")
     return update_reply(ngsi, result)

@@ -27,7 +27,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from smartcity.api.dependencies import get_platform
+from smartcity.api.dependencies import platform_of
 from smartcity.api.responses import JsonResponse
 from smartcity.gateways.iot.agent import IotAgent
 from smartcity.gateways.iot.mqtt import start_mqtt, stop_mqtt
@@ -66,7 +66,7 @@ def get_agent(request: Request) -> IotAgent:
     agent = getattr(request.app.state, "iot_agent", None)
     if isinstance(agent, IotAgent):
         return agent
-    agent = IotAgent.for_platform(get_platform(request))
+    agent = IotAgent.for_platform(platform_of(request))
     request.app.state.iot_agent = agent
     return agent
 

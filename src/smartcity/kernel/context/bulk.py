@@ -3,7 +3,7 @@
 SQLAlchemy's executemany path converts every bound value through its type (for our
 timestamps: to UTC, then to SQLite's text form), row by row, which costs more than
 SQLite's own work for a batch upsert. Here a statement is compiled once per dialect and
-column set, and each converter runs once per *distinct* value: a batch shares one
+column set, and each converter runs once per *distinct* value of a column: a batch shares one
 ``now`` and often one ``observedAt``. PostgreSQL keeps SQLAlchemy's path, whose
 multi-row VALUES batching is already what the server wants.
 """
@@ -15,9 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Executable
+from sqlalchemy import Connection, Executable, Table
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from smartcity.kernel.storage.base import bind_processors
 
 _compiled: dict[tuple[int, str, tuple[str, ...]], tuple[str, list[str], list[Any]]] = {}
 
@@ -38,20 +40,13 @@ def _compile(
     return found
 
 
-def memoized(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``processor`` with its results remembered for hashable values."""
-    memo: dict[Any, Any] = {}
-
-    def convert(value: Any) -> Any:
-        try:
-            return memo[value]
-        except KeyError:
-            result = memo[value] = processor(value)
-            return result
-        except TypeError:  # unhashable
-            return processor(value)
-
-    return convert
+def convert_column(column: list[Any], processor: Callable[[Any], Any]) -> list[Any]:
+    """``processor`` applied to every value, once per distinct value when they hash."""
+    try:
+        table = {value: processor(value) for value in set(column)}
+    except TypeError:  # unhashable values
+        return [processor(value) for value in column]
+    return list(map(table.__getitem__, column))
 
 
 def execute_many(
@@ -66,23 +61,13 @@ def execute_many(
     if not isinstance(statement, ClauseElement):  # pragma: no cover - always a DML construct
         raise TypeError(f"cannot run {statement!r} as a many-row statement")
     sql, names, processors = _compile(conn, statement, tuple(rows[0].keys()))
-    getter = itemgetter(*names)
-    converted = [(i, memoized(p)) for i, p in enumerate(processors) if p is not None]
-    values: list[Any]
-    if len(names) == 1:
-        values = [(row[names[0]],) for row in rows]
-        if converted:
-            values = [(converted[0][1](value[0]),) for value in values]
-    elif converted:
-        values = []
-        for row in rows:
-            items = list(getter(row))
-            for index, convert in converted:
-                items[index] = convert(items[index])
-            values.append(tuple(items))
-    else:
-        values = [getter(row) for row in rows]
-    conn.exec_driver_sql(sql, values)
+    # Column by column: itemgetter and map run in C, and each converter sees each
+    # distinct value once (a batch shares its timestamps).
+    columns = [list(map(itemgetter(name), rows)) for name in names]
+    for index, processor in enumerate(processors):
+        if processor is not None:
+            columns[index] = convert_column(columns[index], processor)
+    conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
 
 
 def random_uuids(count: int) -> list[str]:
@@ -99,3 +84,28 @@ def random_uuids(count: int) -> list[str]:
         variant = variants[int(h[16], 16) & 3]
         ids.append(f"{h[0:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}")
     return ids
+
+
+def update_many(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    key: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+) -> None:
+    """``UPDATE table SET columns WHERE key`` once per row, at driver level (SQLite).
+
+    Only the named columns are set, so SQLite leaves alone every index that has none of
+    them: cheaper than an upsert, which rewrites all the row's indexed values.
+    """
+    if not rows:
+        return
+    names = [*columns, *key]
+    sets = ", ".join(f'"{c}" = ?' for c in columns)
+    where = " AND ".join(f'"{c}" = ?' for c in key)
+    sql = f'UPDATE "{table.name}" SET {sets} WHERE {where}'
+    values = [list(map(itemgetter(name), rows)) for name in names]
+    for index, processor in enumerate(bind_processors(table, names, conn.dialect)):
+        if processor is not None:
+            values[index] = convert_column(values[index], processor)
+    conn.exec_driver_sql(sql, list(zip(*values, strict=True)))

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from smartcity.kernel.context.bulk import execute_many, random_uuids
+from smartcity.kernel.context.bulk import execute_many, random_uuids, update_many
 from smartcity.kernel.context.entity_rows import (
     INSTANCE_PREFIX,
     attribute_row,
@@ -24,9 +24,18 @@ from smartcity.kernel.context.entity_rows import (
     entity_row,
     instance_row,
     location_columns,
+    stored_json,
+    typed_values,
 )
 from smartcity.kernel.context.events import ChangeOperation, EntityChanged
-from smartcity.kernel.context.model import Entity, Instance, format_instant, instance_key
+from smartcity.kernel.context.model import (
+    LOCATION,
+    Entity,
+    Instance,
+    format_instant,
+    instance_key,
+    parse_instant,
+)
 from smartcity.kernel.context.reads import chunks
 from smartcity.kernel.context.tables import (
     context_attribute,
@@ -48,6 +57,10 @@ ATTRIBUTE_UPDATED = (
     "unit_code",
     "modified_at",
 )
+# What changes in an existing attribute row whose text and boolean copies stay the same
+# (its entity type cannot: merges keep the primary type). Setting no column of the
+# text index leaves that index alone.
+VALUE_UPDATED = ("kind", "value_number", "value_json", "observed_at", "unit_code", "modified_at")
 ENTITY_UPDATED = (
     "type",
     "modified_at",
@@ -83,6 +96,14 @@ class Changes:
         self.attributes: list[dict[str, Any]] = []
         self.instances: list[dict[str, Any]] = []
         self.events: list[EntityChanged] = []
+        # Existing entities whose row changes only in modified_at (one UPDATE ... IN).
+        self.touched_ids: list[str] = []
+        # Per attribute row: it replaces a stored instance and keeps its text and boolean
+        # copies, so (on SQLite) a narrower UPDATE can write it; see ``apply``.
+        self.narrow: list[bool] = []
+        # Set by the batch use cases: a single-entity write keeps its one upsert.
+        self.narrow_updates = False
+        self.instants: dict[str, datetime] = {}
 
     # --- building -------------------------------------------------------------------
 
@@ -97,27 +118,86 @@ class Changes:
 
         An instance replacing one of ``previous`` (same datasetId) keeps its createdAt.
         """
-        created = {instance_key(old): old.get("createdAt") for old in previous}
+        # The hot loop of every batch: rows are built inline (see ``attribute_row`` and
+        # ``instance_row``, which they must match) and instants parsed once per batch.
+        earlier = {instance_key(old): old for old in previous} if previous else {}
+        # Rows known to exist whose text and boolean copies stay the same are written
+        # with a narrower UPDATE (see ``apply``), unless one instance comes twice here.
+        narrow = bool(earlier) and (
+            len(instances) == 1 or len({instance_key(i) for i in instances}) == len(instances)
+        )
+        tenant = self.tenant
+        entity_id = entity["id"]
         entity_type = entity["type"][0]
+        now = self.now
+        now_text = self.now_text
         written: list[Instance] = []
         for instance in instances:
-            created_text = created.get(instance_key(instance)) or self.now_text
-            row = attribute_row(
-                self.tenant,
-                entity["id"],
-                entity_type,
-                name,
-                instance,
-                self.now if created_text == self.now_text else parse_created(created_text),
-                self.now,
+            dataset = instance_key(instance)
+            old = earlier.get(dataset)
+            created_text = (None if old is None else old.get("createdAt")) or now_text
+            number, text, flag = typed_values(instance)
+            observed = instance.get("observedAt")
+            kind = instance["type"]
+            value_json = stored_json(instance)
+            observed_at = None if observed is None else self.instant(observed, "observedAt")
+            unit_code = instance.get("unitCode")
+            same_copies = False
+            if narrow and old is not None:
+                _number, old_text, old_flag = typed_values(old)
+                same_copies = old_text == text and old_flag is flag
+            self.narrow.append(same_copies)
+            self.attributes.append(
+                {
+                    "tenant": tenant,
+                    "entity_id": entity_id,
+                    "name": name,
+                    "dataset_id": dataset,
+                    "entity_type": entity_type,
+                    "kind": kind,
+                    "value_number": number,
+                    "value_text": text,
+                    "value_bool": flag,
+                    "value_json": value_json,
+                    "observed_at": observed_at,
+                    "unit_code": unit_code,
+                    "created_at": now
+                    if created_text == now_text
+                    else self.instant(created_text, "createdAt"),
+                    "modified_at": now,
+                }
             )
-            self.attributes.append(row)
-            self.instances.append(instance_row(row, self.now))
+            self.instances.append(
+                {
+                    "tenant": tenant,
+                    "entity_id": entity_id,
+                    "entity_type": entity_type,
+                    "name": name,
+                    "dataset_id": dataset,
+                    "instance_id": "",
+                    "kind": kind,
+                    "value_number": number,
+                    "value_text": text,
+                    "value_bool": flag,
+                    "value_json": value_json,
+                    "observed_at": observed_at,
+                    "unit_code": unit_code,
+                    "recorded_at": now,
+                    "deleted": False,
+                }
+            )
             stamped = dict(instance)
             stamped["createdAt"] = created_text
-            stamped["modifiedAt"] = self.now_text
+            stamped["modifiedAt"] = now_text
             written.append(stamped)
         return written
+
+    def instant(self, text: str, what: str) -> datetime:
+        """An instant of an instance (observedAt, a stored createdAt), parsed once per batch."""
+        found = self.instants.get(text)
+        if found is None:
+            found = self.instants[text] = parse_instant(text, what=what)
+        return found
 
     def record_removed(self, entity: Entity, name: str, instances: Sequence[Instance]) -> None:
         """History rows saying these instances were deleted."""
@@ -186,26 +266,38 @@ class Changes:
             self.add_types(existing["id"], new_types)
         written: list[str] = []
         skipped: list[tuple[str, str]] = []
+        plain = overwrite and not only_existing
         for name, instances in attributes.items():
-            previous: list[Instance] = list(stored.get(name, ()))
-            present = {instance_key(old) for old in previous}
-            chosen: list[Instance] = []
-            for instance in instances:
-                exists = instance_key(instance) in present
-                if exists and not overwrite:
-                    skipped.append((name, "the attribute exists and overwriting was not asked"))
-                elif not exists and only_existing:
-                    skipped.append((name, "the entity has no such attribute (instance)"))
-                else:
-                    chosen.append(instance)
+            previous: list[Instance] = stored.get(name) or []
+            if plain:
+                chosen = instances
+            else:
+                present = {instance_key(old) for old in previous}
+                chosen = []
+                for instance in instances:
+                    exists = instance_key(instance) in present
+                    if exists and not overwrite:
+                        skipped.append((name, "the attribute exists and overwriting was not asked"))
+                    elif not exists and only_existing:
+                        skipped.append((name, "the entity has no such attribute (instance)"))
+                    else:
+                        chosen.append(instance)
             if not chosen:
                 continue
             fresh = self.write_instances(stored, name, chosen, previous)
-            replaced = {instance_key(instance) for instance in fresh}
-            stored[name] = [i for i in previous if instance_key(i) not in replaced] + fresh
+            if previous:
+                replaced = {instance_key(instance) for instance in fresh}
+                stored[name] = [i for i in previous if instance_key(i) not in replaced] + fresh
+            else:
+                stored[name] = fresh
             written.append(name)
         if written or new_types:
-            self.touch(stored)
+            # The primary type never changes here, the location only if it is written.
+            if LOCATION in written:
+                self.touch(stored)
+            else:
+                stored["modifiedAt"] = self.now_text
+                self.touched_ids.append(stored["id"])
             self.event(stored, "update", tuple(written))
         return stored, written, skipped
 
@@ -296,8 +388,15 @@ class Changes:
         if self.new_entities:
             store.bulk_insert(conn, context_entity, self.new_entities)
         execute_many(conn, statements.update_entity, self.changed_entities)
+        for part in chunks(self.touched_ids):
+            conn.execute(
+                statements.touch_entities,
+                {"b_tenant": tenant, "b_ids": list(part), "b_modified_at": self.now},
+            )
         execute_many(conn, statements.insert_types, self.new_types)
-        execute_many(conn, statements.upsert_attributes, self.attributes)
+        upserted, updated = self.split_narrow(self.narrow_updates and conn.dialect.name == "sqlite")
+        execute_many(conn, statements.upsert_attributes, upserted)
+        update_many(conn, context_attribute, VALUE_UPDATED, ATTRIBUTE_KEY, updated)
         if self.instances:
             for row, instance_id in zip(
                 self.instances, random_uuids(len(self.instances)), strict=True
@@ -308,6 +407,38 @@ class Changes:
             else:
                 store.bulk_insert(conn, context_instance, self.instances)
 
+    def split_narrow(self, allowed: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The attribute rows to upsert, and those a narrower UPDATE can write.
+
+        Narrow rows must exist before this transaction and be written once in it: no
+        row key may repeat, and none may belong to a cleared entity or a deleted
+        instance (those are deleted first). Otherwise every row is upserted, in order.
+        """
+        rows = self.attributes
+        if not allowed or not any(self.narrow):
+            return rows, []
+        keys = {(r["entity_id"], r["name"], r["dataset_id"]) for r in rows}
+        if len(keys) != len(rows):
+            return rows, []
+        cleared = set(self.cleared)
+        deleted = {
+            (d["b_entity_id"], d["b_name"], d["b_dataset_id"]) for d in self.deleted_attributes
+        }
+        upserted: list[dict[str, Any]] = []
+        updated: list[dict[str, Any]] = []
+        for row, narrow in zip(rows, self.narrow, strict=True):
+            if (
+                narrow
+                and row["entity_id"] not in cleared
+                and (
+                    not deleted or (row["entity_id"], row["name"], row["dataset_id"]) not in deleted
+                )
+            ):
+                updated.append(row)
+            else:
+                upserted.append(row)
+        return upserted, updated
+
 
 @dataclass(frozen=True)
 class Statements:
@@ -315,6 +446,7 @@ class Statements:
 
     delete_attribute: Any
     update_entity: Any
+    touch_entities: Any
     insert_types: Any
     upsert_attributes: Any
     insert_instances: Any
@@ -345,6 +477,12 @@ def statements_for(conn: Connection) -> Statements:
             context_entity.c.id == bindparam("b_id"),
         )
         .values({column: bindparam(column) for column in ENTITY_UPDATED}),
+        touch_entities=update(context_entity)
+        .where(
+            context_entity.c.tenant == bindparam("b_tenant"),
+            context_entity.c.id.in_(bindparam("b_ids", expanding=True)),
+        )
+        .values(modified_at=bindparam("b_modified_at")),
         insert_types=dialect_insert(conn, context_entity_type).on_conflict_do_nothing(),
         upsert_attributes=insert_attributes.on_conflict_do_update(
             index_elements=list(ATTRIBUTE_KEY),
@@ -354,8 +492,3 @@ def statements_for(conn: Connection) -> Statements:
     )
     _statements[dialect] = built
     return built
-
-
-def parse_created(text: str) -> datetime:
-    """A createdAt read back from an entity dict."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))

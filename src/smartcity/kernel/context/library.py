@@ -34,6 +34,7 @@ from smartcity.kernel.context.query.selection import EntitySelection
 from smartcity.kernel.context.reads import (
     check_tenant_exists,
     load_entities,
+    load_entity,
     select_entity_ids,
 )
 from smartcity.kernel.storage import Store
@@ -67,7 +68,7 @@ class ContextLibrary:
     def retrieve_entity(self, tenant: str, entity_id: str) -> Entity:
         """The entity with system attributes; ResourceNotFound / NonexistentTenant."""
         with self.store.connect() as conn:
-            found = load_entities(conn, tenant, [entity_id]).get(entity_id)
+            found = load_entity(conn, tenant, entity_id)
             if found is None:
                 check_tenant_exists(conn, tenant)
                 raise ResourceNotFound(f"entity {entity_id} does not exist", id=entity_id)

@@ -134,6 +134,85 @@ def load_entities(conn: Connection, tenant: str, entity_ids: Sequence[str]) -> d
     return found
 
 
+def one_statement(raw_instants: bool) -> Any:
+    """``load_statement`` for one id: no expanding IN list to render per call."""
+    return (
+        select(*entity_columns(raw_instants))
+        .select_from(_joined)
+        .where(
+            # Placeholder values let the SQLite text be compiled once, ahead of use.
+            context_entity.c.tenant == bindparam("tenant", ""),
+            context_entity.c.id == bindparam("id", ""),
+        )
+        .order_by(context_attribute.c.name, context_attribute.c.dataset_id)
+    )
+
+
+LOAD_ONE_OTHER = one_statement(raw_instants=False)
+_load_one_sqlite: list[tuple[str, tuple[str, ...], dict[str, Any]]] = []
+
+
+def load_one_sqlite(conn: Connection) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """The SQLite text of the one-entity load, its parameter order and constants.
+
+    Compiled once. Its columns are all text (instants read raw), so the driver's rows
+    need none of SQLAlchemy's result processing; the statement still goes through the
+    connection (and its events).
+    """
+    if not _load_one_sqlite:
+        compiled = one_statement(raw_instants=True).compile(
+            dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        _load_one_sqlite.append(
+            (
+                str(compiled),
+                tuple(compiled.positiontup or ()),
+                {name: bind.value for name, bind in compiled.binds.items()},
+            )
+        )
+    return _load_one_sqlite[0]
+
+
+def load_entity(conn: Connection, tenant: str, entity_id: str) -> Entity | None:
+    """The stored entity ``entity_id`` (with system attributes), or None: one statement."""
+    convert: Callable[[Any], str]
+    if conn.dialect.name == "sqlite":
+        sql, order, constants = load_one_sqlite(conn)
+        values = {**constants, "tenant": tenant, "id": entity_id}
+        rows: Sequence[Any] = conn.exec_driver_sql(sql, tuple(values[k] for k in order)).all()
+        convert = sqlite_instant_text
+    else:
+        rows = conn.execute(LOAD_ONE_OTHER, {"tenant": tenant, "id": entity_id}).all()
+        convert = format_instant
+    if not rows:
+        return None
+    # Columns as in ``entity_columns``: id, type, created_at, modified_at, types, name,
+    # value_json, attribute_created_at, attribute_modified_at.
+    first = rows[0]
+    entity: Entity = {
+        "id": first[0],
+        "type": ordered_types(first[1], first[4]),
+        "createdAt": convert(first[2]),
+        "modifiedAt": convert(first[3]),
+    }
+    texts: dict[Any, str] = {}
+    for row in rows:
+        if row[5] is None:
+            continue
+        instance = orjson.loads(row[6])
+        created, modified = row[7], row[8]
+        created_text = texts.get(created)
+        if created_text is None:
+            created_text = texts[created] = convert(created)
+        modified_text = texts.get(modified)
+        if modified_text is None:
+            modified_text = texts[modified] = convert(modified)
+        instance["createdAt"] = created_text
+        instance["modifiedAt"] = modified_text
+        entity.setdefault(row[5], []).append(instance)
+    return entity
+
+
 def ordered_types(primary: str, joined: str | None) -> list[str]:
     """The primary type first, then the others in a stable order."""
     others = sorted(set((joined or "").split()) - {primary})

@@ -68,7 +68,23 @@ context_entity = Table(
     Column("location_cell", BigInteger, nullable=True),
     Index("ix_context_entity_tenant_type", "tenant", "type"),
     Index("ix_context_entity_tenant_location_cell", "tenant", "location_cell"),
-    Index("ix_context_entity_tenant_location_west", "tenant", "location_west"),
+    # The whole box: a bounding-box search is answered from the index, and only the
+    # candidates' rows are read.
+    Index(
+        "ix_context_entity_tenant_location_west",
+        "tenant",
+        "location_west",
+        "location_east",
+        "location_south",
+        "location_north",
+    ),
+)
+# The widest box of a tenant (one index probe) bounds location_west from below in a box
+# search: a box reaching east of x starts east of x minus the widest width.
+Index(
+    "ix_context_entity_tenant_location_width",
+    context_entity.c.tenant,
+    context_entity.c.location_east - context_entity.c.location_west,
 )
 
 context_entity_type = Table(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,9 +34,13 @@ from smartcity.kernel.context.temporal_sql import (
     entity_count,
     entity_page,
     entity_type,
+    entity_types,
     instances,
 )
 from smartcity.kernel.storage import Store
+
+AGGREGATE_WORK_MEM = "SET LOCAL work_mem = '64MB'"
+TYPE_LOOKUP_CHUNK = 200
 
 
 @dataclass(frozen=True)
@@ -169,30 +174,41 @@ class TemporalHistory:
     ) -> None:
         """Add the aggregated periods; without ``entity_ids`` the page's entities too."""
         statement = aggregate(self._store.dialect, tenant, query, aggregation, entity_ids)
-        for row in conn.execute(statement):
-            entity = entities.get(row.entity_id)
+        if self._store.dialect == "postgresql":
+            # Room to sort or hash the grouped instances in memory, for this transaction.
+            conn.exec_driver_sql(AGGREGATE_WORK_MEM)
+        result = conn.execute(statement)
+        keys = list(result.keys())
+        # Plain dicts, not rows: a row mapping is slow to build and answers a missing
+        # key by raising inside, and there are thousands of periods.
+        for mapping in (dict(zip(keys, values, strict=True)) for values in result):
+            entity_id = mapping["entity_id"]
+            entity = entities.get(entity_id)
             if entity is None:
                 # The type is looked up per entity below: carrying it through the
                 # grouping would widen every sorted row.
-                entity = entities[row.entity_id] = TemporalEntity(row.entity_id, "")
-            start, end = period_bounds(query.window, aggregation.period, row)
+                entity = entities[entity_id] = TemporalEntity(entity_id, "")
+            start, end = period_bounds(query.window, aggregation.period, mapping)
             entity.periods.append(
                 Period(
-                    name=row.name,
-                    dataset_id=row.dataset_id,
-                    kind=row.kind,
+                    name=mapping["name"],
+                    dataset_id=mapping["dataset_id"],
+                    kind=mapping["kind"],
                     start=start,
                     end=end,
-                    values=aggregate_values(row, aggregation),
+                    values=aggregate_values(mapping, aggregation),
                 )
             )
-        for entity in entities.values():
-            if not entity.type:
-                entity.type = conn.execute(entity_type(tenant, entity.id)).scalar_one()
+        untyped = [entity.id for entity in entities.values() if not entity.type]
+        # In chunks: SQLite caps a compound SELECT at 500 terms.
+        for first in range(0, len(untyped), TYPE_LOOKUP_CHUNK):
+            chunk = untyped[first : first + TYPE_LOOKUP_CHUNK]
+            for row in conn.execute(entity_types(tenant, chunk)):
+                entities[row.entity_id].type = row.entity_type
 
 
 def period_bounds(
-    window: TimeWindow, period: timedelta | None, row: Any
+    window: TimeWindow, period: timedelta | None, row: Mapping[str, Any]
 ) -> tuple[datetime, datetime]:
     """Start and end of the period a result row covers.
 
@@ -200,8 +216,8 @@ def period_bounds(
     open; periods are clipped to the window's end (the last one may be shorter).
     """
     if period is None:
-        return (window.start or row.first_at, window.end or row.last_at)
-    number = int(row.period)
+        return (window.start or row["first_at"], window.end or row["last_at"])
+    number = int(row["period"])
     if window.timerel == "before" and window.time_at is not None:
         end = window.time_at - number * period
         return (end - period, end)
@@ -213,7 +229,9 @@ def period_bounds(
     return (start, end)
 
 
-def aggregate_values(row: Any, aggregation: Aggregation) -> dict[str, float | int]:
+def aggregate_values(
+    mapping: Mapping[str, Any], aggregation: Aggregation
+) -> dict[str, float | int]:
     """The asked-for aggregates of one row; numeric ones only where values are numbers.
 
     stddev is the **population** standard deviation (divide by n): the standard names
@@ -221,10 +239,7 @@ def aggregate_values(row: Any, aggregation: Aggregation) -> dict[str, float | in
     and it is defined (0) for a period with one value. SQLite has no stddev, so the row
     carries sum, sum of squares and count and the square root is taken here.
     """
-    numbers = int(row.number_count or 0)
-    # A plain dict: a row mapping answers a missing key by raising inside, which is
-    # slow for thousands of periods.
-    mapping: dict[str, Any] = dict(row._mapping)
+    numbers = int(mapping["number_count"] or 0)
     available: dict[str, float | int | None] = {
         "totalCount": mapping.get("total_count"),
         "distinctCount": mapping.get("distinct_count"),

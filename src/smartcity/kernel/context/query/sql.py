@@ -80,6 +80,7 @@ SQLITE_DATETIME_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0
 PG_DATETIME_AWARE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$"
 PG_DATETIME_NAIVE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$"
 SQLITE_INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%f"
+WIDTH_MARGIN = 1e-9
 
 
 class _Geography(UserDefinedType[Any]):
@@ -124,7 +125,10 @@ class _Compiler:
     def selection(self, selection: EntitySelection) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = [entity.c.tenant == self.tenant]
         if self.primary_types:
-            conditions.append(entity.c.type.in_(self.primary_types))
+            # A q test narrows by the attribute's copy of the first type, which implies
+            # the entity's: repeating it on context_entity only costs a row visit each.
+            if selection.q is None:
+                conditions.append(entity.c.type.in_(self.primary_types))
         elif selection.types is not None:
             conditions.append(self.types(selection.types))
         if selection.ids:
@@ -336,17 +340,27 @@ class _Compiler:
 
     # -- geo ----------------------------------------------------------------------------------
 
-    def box(self, query: GeoQuery) -> ColumnElement[bool] | None:
+    def box(self, query: GeoQuery, widest: float | None) -> ColumnElement[bool] | None:
+        """Locations whose bounding box meets the query's search box.
+
+        ``widest`` (the tenant's widest location box) bounds ``location_west`` from
+        below as well, so the index range is a strip of the search box, not everything
+        west of its east side.
+        """
         box = query.search_box()
         if box is None:
             return None
         west, south, east, north = box
-        return and_(
+        conditions = [
             entity.c.location_west <= east,
             entity.c.location_east >= west,
             entity.c.location_south <= north,
             entity.c.location_north >= south,
-        )
+        ]
+        if widest is not None:
+            # A margin far above float rounding of the stored width.
+            conditions.append(entity.c.location_west >= west - widest - WIDTH_MARGIN)
+        return and_(*conditions)
 
     def postgis(self, query: GeoQuery) -> ColumnElement[bool]:
         reference = literal(query.geometry, GeometryType)
@@ -433,7 +447,7 @@ def select_entity_ids(
     conditions = compiler.selection(selection)
     geo = selection.geo
     if geo is not None and geo.geoproperty == LOCATION:
-        box = compiler.box(geo)
+        box = compiler.box(geo, _widest_location(conn, selection.tenant))
         conditions.append(entity.c.location.is_not(None) if box is None else box)
         if compiler.postgres:
             conditions.append(compiler.postgis(geo))
@@ -446,6 +460,14 @@ def select_entity_ids(
     matched: list[str] = _run(conn, selection, lambda: _exact_geo(conn, conditions, geo))
     total = len(matched) if count else None
     return matched[offset : offset + limit], total
+
+
+def _widest_location(conn: Connection, tenant: str) -> float | None:
+    """The widest location bounding box of the tenant (degrees of longitude), or None
+    when no entity has a location; one probe of ix_context_entity_tenant_location_width."""
+    width = entity.c.location_east - entity.c.location_west
+    found = conn.execute(select(func.max(width)).where(entity.c.tenant == tenant)).scalar()
+    return None if found is None else float(found)
 
 
 def _plain_type_list(expression: TypeExpression | None) -> list[str]:

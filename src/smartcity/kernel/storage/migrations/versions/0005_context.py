@@ -43,7 +43,13 @@ def upgrade() -> None:
     op.create_index(
         "ix_context_entity_tenant_location_west",
         "context_entity",
-        ["tenant", "location_west"],
+        ["tenant", "location_west", "location_east", "location_south", "location_north"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_context_entity_tenant_location_width",
+        "context_entity",
+        ["tenant", sa.text("(location_east - location_west)")],
         unique=False,
     )
     op.create_index(
