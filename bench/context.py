@@ -98,7 +98,12 @@ def _notify(url: str) -> dict[str, Any]:
 def _mqtt(url: str) -> dict[str, Any]:
     from mqtt_ingestion import bench_mqtt
 
-    return bench_mqtt(url)
+    script = str(HERE.parent / "scripts" / "mosquitto")
+    broker = subprocess.run([script, "start"], check=True, capture_output=True, text=True)
+    try:
+        return bench_mqtt(broker.stdout.strip(), database_url=url)
+    finally:
+        subprocess.run([script, "stop"], check=False, capture_output=True)
 
 
 FIGURES: dict[str, Callable[[str], dict[str, Any]]] = {
