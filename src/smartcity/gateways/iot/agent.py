@@ -29,6 +29,7 @@ from smartcity.gateways.iot.models import Device, device_from_document, digest_a
 from smartcity.gateways.iot.ultralight import parse_ultralight
 from smartcity.kernel.clock import Clock
 from smartcity.kernel.context.errors import BadRequestData, ResourceNotFound
+from smartcity.kernel.context.paging import check_page
 from smartcity.kernel.errors import DomainError
 from smartcity.kernel.platform import Platform
 from smartcity.kernel.storage import Store
@@ -95,6 +96,7 @@ class IotAgent:
 
     def list_devices(self, tenant: str, *, limit: int = 100, offset: int = 0) -> list[Device]:
         """The tenant's devices by id."""
+        check_page(limit, offset)
         return registry.list_devices(self.store, tenant, limit=limit, offset=offset)
 
     def get_device(self, tenant: str, device_id: str) -> Device:

@@ -20,10 +20,9 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from shapely.geometry import shape
-
 from smartcity.gateways.iot.vocabulary import compact_name, expand_name
 from smartcity.kernel.context.errors import BadRequestData
+from smartcity.kernel.context.geometry import check_geojson
 
 MEASURE_KINDS = frozenset({"Property", "GeoProperty"})
 STATIC_KINDS = frozenset({"Property", "GeoProperty", "Relationship"})
@@ -202,11 +201,5 @@ def _static(item: Any) -> StaticAttribute:
 
 
 def check_geometry(value: Any, *, what: str) -> None:
-    """Refuse anything but a non-empty GeoJSON geometry in WGS 84 bounds."""
-    try:
-        geometry = shape(value)
-        west, south, east, north = geometry.bounds
-    except Exception:  # shapely raises several types for malformed GeoJSON
-        raise BadRequestData(f"{what}: value must be a GeoJSON geometry") from None
-    if geometry.is_empty or not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-        raise BadRequestData(f"{what}: the geometry is empty or outside WGS 84 bounds")
+    """Refuse anything but a valid, non-empty GeoJSON geometry in WGS 84 bounds."""
+    check_geojson(value, subject=what)

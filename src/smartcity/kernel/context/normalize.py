@@ -15,9 +15,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import shapely.geometry
-
 from smartcity.kernel.context.errors import BadRequestData
+from smartcity.kernel.context.geometry import check_geojson
 from smartcity.kernel.context.model import (
     ATTRIBUTE_KINDS,
     ENTITY_MEMBERS,
@@ -55,15 +54,6 @@ ALLOWED_MEMBERS: dict[str, frozenset[str]] = {
     LANGUAGE_PROPERTY: frozenset({"type", "languageMap", "datasetId", "observedAt"}),
 }
 CORE_MEMBERS = frozenset().union(*ALLOWED_MEMBERS.values())
-# How deeply each geometry type nests its positions (Point: a position is depth 0).
-POSITION_DEPTH = {
-    "Point": 0,
-    "MultiPoint": 1,
-    "LineString": 1,
-    "MultiLineString": 2,
-    "Polygon": 2,
-    "MultiPolygon": 3,
-}
 
 
 class Normalizer:
@@ -328,73 +318,7 @@ def check_core_member(key: str, value: object, label: str) -> object:
 
 def check_geometry(value: object, label: str) -> dict[str, Any]:
     """A GeoJSON geometry with valid WGS 84 coordinates, as ``{type, coordinates}``."""
-    if not isinstance(value, Mapping):
-        raise BadRequestData(f"GeoProperty {label!r} must hold a GeoJSON geometry object")
-    kind = value.get("type")
-    if not text_in(kind, GEOMETRY_TYPES):
-        raise BadRequestData(f"GeoProperty {label!r} has an unsupported geometry type {kind!r}")
-    coordinates = value.get("coordinates")
-    check_positions(coordinates, POSITION_DEPTH[str(kind)], label)
-    check_shape(str(kind), coordinates, label)
-    try:
-        geometry = shapely.geometry.shape({"type": kind, "coordinates": coordinates})
-    except Exception as error:  # shapely raises many kinds (ValueError, GEOSException, ...)
-        raise BadRequestData(f"GeoProperty {label!r} is not a valid {kind}: {error}") from None
-    # Only areas can be invalid in a way GeoJSON forbids (rings crossing themselves).
-    if kind in ("Polygon", "MultiPolygon") and not geometry.is_valid:
-        raise BadRequestData(f"GeoProperty {label!r} is not a valid {kind} (self-intersecting?)")
-    return {"type": kind, "coordinates": coordinates}
-
-
-def check_positions(coordinates: object, depth: int, label: str) -> None:
-    """Nested lists ``depth`` deep ending in [lon, lat(, alt)] positions within range."""
-    if depth == 0:
-        if not isinstance(coordinates, list) or len(coordinates) not in (2, 3):
-            raise BadRequestData(f"GeoProperty {label!r}: a position is [longitude, latitude]")
-        for number in coordinates:
-            if isinstance(number, bool) or not isinstance(number, int | float):
-                raise BadRequestData(f"GeoProperty {label!r}: coordinates must be numbers")
-            if not math.isfinite(number):
-                raise BadRequestData(f"GeoProperty {label!r}: coordinates must be finite")
-        longitude, latitude = coordinates[0], coordinates[1]
-        if not -180 <= longitude <= 180:
-            raise BadRequestData(f"GeoProperty {label!r}: longitude {longitude} out of range")
-        if not -90 <= latitude <= 90:
-            raise BadRequestData(f"GeoProperty {label!r}: latitude {latitude} out of range")
-        return
-    if not isinstance(coordinates, list) or not coordinates:
-        raise BadRequestData(f"GeoProperty {label!r}: coordinates are not nested deeply enough")
-    for item in coordinates:
-        check_positions(item, depth - 1, label)
-
-
-def check_shape(kind: str, coordinates: Any, label: str) -> None:
-    """Point counts GeoJSON requires: lines of 2+, closed rings of 4+."""
-    if kind == "LineString":
-        lines = [coordinates]
-    elif kind == "MultiLineString":
-        lines = coordinates
-    elif kind == "Polygon":
-        lines = []
-        check_rings(coordinates, label)
-    elif kind == "MultiPolygon":
-        lines = []
-        for polygon in coordinates:
-            check_rings(polygon, label)
-    else:
-        lines = []
-    for line in lines:
-        if len(line) < 2:
-            raise BadRequestData(f"GeoProperty {label!r}: a line needs at least 2 positions")
-
-
-def check_rings(rings: Any, label: str) -> None:
-    """Each ring closed (first position = last) with at least 4 positions."""
-    for ring in rings:
-        if len(ring) < 4 or ring[0] != ring[-1]:
-            raise BadRequestData(
-                f"GeoProperty {label!r}: a polygon ring needs 4+ positions, first = last"
-            )
+    return check_geojson(value, subject=f"GeoProperty {label!r}")
 
 
 def normalize_entity(document: object, context: LdContext) -> Entity:

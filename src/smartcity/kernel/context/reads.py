@@ -14,8 +14,9 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Text, and_, bindparam, exists, func, select, type_coerce
 
-from smartcity.kernel.context.errors import BadRequestData, NonexistentTenant
+from smartcity.kernel.context.errors import NonexistentTenant
 from smartcity.kernel.context.model import Entity, format_instant
+from smartcity.kernel.context.paging import check_page
 from smartcity.kernel.context.query.selection import EntitySelection
 from smartcity.kernel.context.query.sql import select_entity_ids as compiled_selection
 from smartcity.kernel.context.tables import (
@@ -250,8 +251,5 @@ def select_entity_ids(
     Checks the page bounds, then hands the selection to the query layer, which compiles
     types, ids, idPattern, attrs, q and geoQ to SQL for the backend.
     """
-    if limit < 0 or limit > MAX_LIMIT:
-        raise BadRequestData(f"limit must be between 0 and {MAX_LIMIT}")
-    if offset < 0:
-        raise BadRequestData("offset must not be negative")
+    check_page(limit, offset, max_limit=MAX_LIMIT)
     return compiled_selection(conn, selection, limit=limit, offset=offset, count=count)

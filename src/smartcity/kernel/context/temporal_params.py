@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
 
 from smartcity.kernel.context.errors import BadRequestData
+from smartcity.kernel.context.paging import check_page
 
 Timerel = Literal["before", "after", "between"]
 TimeProperty = Literal["observedAt", "createdAt", "modifiedAt"]
@@ -187,10 +188,7 @@ class TemporalQuery:
     offset: int = 0
 
     def __post_init__(self) -> None:
-        if self.limit < 0 or self.limit > MAX_LIMIT:
-            raise BadRequestData(f"limit must be between 0 and {MAX_LIMIT}, not {self.limit}")
-        if self.offset < 0:
-            raise BadRequestData(f"offset must not be negative, not {self.offset}")
+        check_page(self.limit, self.offset, max_limit=MAX_LIMIT)
         if self.last_n is not None and self.last_n < 1:
             raise BadRequestData(f"lastN must be at least 1, not {self.last_n}")
         if self.id_pattern is not None:

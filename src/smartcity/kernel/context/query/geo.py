@@ -21,19 +21,12 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from smartcity.kernel.context.errors import BadRequestData
+from smartcity.kernel.context.geometry import geometry_from_parts
 
 LOCATION = "https://uri.etsi.org/ngsi-ld/location"
 EARTH_RADIUS = 6_371_008.8
 METRES_PER_DEGREE = EARTH_RADIUS * math.pi / 180
 # Depth of nesting of each geometry's coordinates (0 = one position).
-GEOMETRY_DEPTH = {
-    "Point": 0,
-    "MultiPoint": 1,
-    "LineString": 1,
-    "MultiLineString": 2,
-    "Polygon": 2,
-    "MultiPolygon": 3,
-}
 Georel = Literal["near", "within", "contains", "intersects", "equals", "disjoint", "overlaps"]
 GEORELS: frozenset[str] = frozenset(
     {"near", "within", "contains", "intersects", "equals", "disjoint", "overlaps"}
@@ -98,74 +91,6 @@ def parse_georel(text: str) -> tuple[Georel, float | None, float | None]:
     if name == "maxDistance":
         return "near", distance, None
     return "near", None, distance
-
-
-def _check_position(position: Any, where: str) -> None:
-    if not isinstance(position, list) or len(position) not in (2, 3):
-        raise BadRequestData(f"coordinates: {where} is not a [longitude, latitude] position")
-    for number in position:
-        if isinstance(number, bool) or not isinstance(number, int | float):
-            raise BadRequestData(f"coordinates: {where} holds a non-number {number!r}")
-        if not math.isfinite(number):
-            raise BadRequestData(f"coordinates: {where} holds a non-finite number")
-    longitude, latitude = position[0], position[1]
-    if not -180 <= longitude <= 180 or not -90 <= latitude <= 90:
-        raise BadRequestData(
-            f"coordinates: {where} = [{longitude}, {latitude}] is outside longitude "
-            "-180..180 / latitude -90..90"
-        )
-
-
-def _check_nesting(coordinates: Any, depth: int, where: str) -> None:
-    if depth == 0:
-        _check_position(coordinates, where)
-        return
-    if not isinstance(coordinates, list) or not coordinates:
-        raise BadRequestData(f"coordinates: {where} must be a non-empty array")
-    for index, part in enumerate(coordinates):
-        _check_nesting(part, depth - 1, f"{where}[{index}]")
-
-
-def _check_rings(geometry_type: str, coordinates: list[Any]) -> None:
-    polygons = [coordinates] if geometry_type == "Polygon" else coordinates
-    if geometry_type in ("Polygon", "MultiPolygon"):
-        for polygon in polygons:
-            for ring in polygon:
-                if len(ring) < 4 or ring[0] != ring[-1]:
-                    raise BadRequestData(
-                        "coordinates: a polygon ring needs at least 4 positions and must "
-                        "end where it starts"
-                    )
-    lines = [coordinates] if geometry_type == "LineString" else coordinates
-    if geometry_type in ("LineString", "MultiLineString"):
-        for line in lines:
-            if len(line) < 2:
-                raise BadRequestData("coordinates: a line needs at least 2 positions")
-
-
-def geometry_from_parts(geometry_type: str, coordinates: Any) -> BaseGeometry:
-    """A validated shapely geometry from a GeoJSON type and coordinates (JSON text or arrays)."""
-    if geometry_type not in GEOMETRY_DEPTH:
-        raise BadRequestData(
-            f"unknown geometry {geometry_type!r}; expected one of {', '.join(GEOMETRY_DEPTH)}",
-            token=geometry_type,
-        )
-    if isinstance(coordinates, str):
-        try:
-            coordinates = json.loads(coordinates)
-        except ValueError as exc:
-            raise BadRequestData(f"coordinates are not a JSON array: {exc}") from exc
-    _check_nesting(coordinates, GEOMETRY_DEPTH[geometry_type], "coordinates")
-    _check_rings(geometry_type, coordinates)
-    try:
-        geometry: BaseGeometry = shape({"type": geometry_type, "coordinates": coordinates})
-    except (ValueError, TypeError, IndexError, shapely.errors.ShapelyError) as exc:
-        raise BadRequestData(f"invalid {geometry_type}: {exc}") from exc
-    if geometry.is_empty:
-        raise BadRequestData(f"invalid {geometry_type}: the geometry is empty")
-    if not geometry.is_valid:
-        raise BadRequestData(f"invalid {geometry_type}: {shapely.is_valid_reason(geometry)}")
-    return geometry
 
 
 def build_geo_query(

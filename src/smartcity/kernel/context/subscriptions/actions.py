@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from smartcity.kernel.bus import Bus
 from smartcity.kernel.clock import Clock
 from smartcity.kernel.context.errors import AlreadyExists, BadRequestData, ResourceNotFound
+from smartcity.kernel.context.paging import check_page
 from smartcity.kernel.context.subscriptions import repository
 from smartcity.kernel.context.subscriptions.documents import subscription_document
 from smartcity.kernel.context.subscriptions.events import SubscriptionChanged
@@ -65,10 +66,7 @@ class SubscriptionActions:
 
     def query(self, tenant: str, *, limit: int, offset: int) -> tuple[list[Subscription], int]:
         """A page of ``tenant``'s subscriptions and how many there are in all."""
-        if limit < 0 or limit > MAXIMUM_PAGE:
-            raise BadRequestData(f"limit must be between 0 and {MAXIMUM_PAGE}")
-        if offset < 0:
-            raise BadRequestData("offset must not be negative")
+        check_page(limit, offset, max_limit=MAXIMUM_PAGE)
         with self._store.connect() as conn:
             page = repository.list_subscriptions(conn, tenant, limit=limit, offset=offset)
             total = repository.count_subscriptions(conn, tenant)
