@@ -8,6 +8,7 @@ PostgreSQL (NUL bytes, regex dialects, 64-bit overflow) has property tests on bo
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -49,6 +50,13 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
 
 
 @schema.parametrize()
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: CI must not fail on a new draw. To hunt for new failures locally, run
+#   SMARTCITY_FUZZ_RANDOM=1 uv run pytest tests/api/test_openapi_fuzz.py
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=not os.environ.get("SMARTCITY_FUZZ_RANDOM"),
+)
 def test_no_operation_answers_with_a_server_error(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=[not_a_server_error])
