@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from smartcity.api.auth import CurrentPrincipal
 from smartcity.kernel.errors import Conflict
 
 router = APIRouter(prefix="/probe")
@@ -37,3 +38,12 @@ async def raw(request: Request) -> dict[str, int]:
     async for chunk in request.stream():
         size += len(chunk)
     return {"size": size}
+
+
+@router.get("/whoami")
+async def whoami(principal: CurrentPrincipal) -> dict[str, object]:
+    return {
+        "account": principal.account_id,
+        "kind": principal.kind,
+        "roles": sorted(principal.roles),
+    }

@@ -13,6 +13,8 @@ from smartcity.kernel.clock import Clock, RealClock
 from smartcity.kernel.config import Settings
 from smartcity.kernel.context.library import ContextLibrary
 from smartcity.kernel.errors import ConfigurationError
+from smartcity.kernel.identity.tokens import TokenSigner
+from smartcity.kernel.secrets import secret_bytes
 from smartcity.kernel.storage import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ class Platform:
     apps: list[App] = field(default_factory=list)
     _states: dict[str, Any] = field(default_factory=dict, repr=False)
     _context: ContextLibrary | None = field(default=None, repr=False)
+    _tokens: TokenSigner | None = field(default=None, repr=False)
 
     @classmethod
     def open(
@@ -79,6 +82,13 @@ class Platform:
         if self._context is None:
             self._context = ContextLibrary(self.store, self.bus, self.clock)
         return self._context
+
+    @property
+    def tokens(self) -> TokenSigner:
+        """Issues and checks access tokens under the platform's token key."""
+        if self._tokens is None:
+            self._tokens = TokenSigner(secret_bytes(self.settings.data_dir, "token_key"))
+        return self._tokens
 
     async def start(self) -> None:
         """Start background work (bus delivery)."""
