@@ -1,0 +1,54 @@
+"""统一支付与电子账单 Unified payment and e-bills (付费通).
+
+Billers (electricity, water, gas, telecom, medical insurance, traffic fines, taxes)
+issue bills to citizens and enterprises; payers pay them from their platform wallet or
+through the bank gateway (a pending ledger transfer, posted when the bank's signed
+callback confirms, voided when it fails or expires), get a signed e-receipt and a
+notification, and every biller's day is settled and reconciled to the fen.
+See docs/apps/payment.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from smartcity.kernel.app import App
+from smartcity.kernel.bus import Event
+
+if TYPE_CHECKING:
+    from smartcity.apps.payment.runtime import PaymentRuntime
+    from smartcity.kernel.platform import Platform
+
+log = logging.getLogger(__name__)
+
+
+def setup(platform: Platform) -> PaymentRuntime:
+    """Seed the billers, connect the bank gateway, start issuing receipts as bills are paid."""
+    from smartcity.apps.payment import actions
+    from smartcity.apps.payment.bank_gateway import BankGateway
+    from smartcity.apps.payment.events import OrderConfirmed
+    from smartcity.apps.payment.runtime import PaymentRuntime, PaymentSettings, bank_secret_of
+
+    settings = PaymentSettings.from_env()
+    secret = bank_secret_of(platform.settings.data_dir)
+    gateway = BankGateway(settings.bank_url, secret) if settings.bank_url else None
+    runtime = PaymentRuntime(settings=settings, bank_secret=secret, gateway=gateway)
+    actions.ensure_billers(platform.store, platform.clock.now())
+
+    async def issue_receipt(event: Event) -> None:
+        if isinstance(event, OrderConfirmed) and event.bill_id is not None:
+            await asyncio.to_thread(actions.issue_receipt, platform, event.order_id)
+
+    if settings.background_receipts:
+        platform.bus.subscribe(OrderConfirmed.topic, issue_receipt, name="payment.receipts")
+    return runtime
+
+
+APP = App(
+    name="payment",
+    setup=setup,
+    table_modules=("smartcity.apps.payment.tables",),
+    routes_module="smartcity.apps.payment.routes",
+)

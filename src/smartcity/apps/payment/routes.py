@@ -1,0 +1,269 @@
+"""HTTP of the payment app under ``/payment``: thin, every check declared beside its route."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, status
+from starlette.responses import JSONResponse, Response
+
+from smartcity.api.auth import CurrentPrincipal
+from smartcity.api.dependencies import get_platform
+from smartcity.apps.payment import actions, postings, storage
+from smartcity.apps.payment.models import (
+    BillerView,
+    BillRequest,
+    BillStatus,
+    BillView,
+    OrderView,
+    PayRequest,
+    PreferenceRequest,
+    PreferenceView,
+    ReceiptView,
+    TopUpRequest,
+    WalletView,
+)
+from smartcity.apps.payment.permissions import check_issuer, check_reconciler, payer_of
+from smartcity.apps.payment.reconciliation import ReconciliationReport, reconcile_day
+from smartcity.kernel.errors import NotFound
+from smartcity.kernel.platform import Platform
+
+router = APIRouter(prefix="/payment", tags=["payment"])
+
+PlatformDependency = Annotated[Platform, Depends(get_platform)]
+Limit = Annotated[int, Query(ge=1, le=storage.PAGE_LIMIT)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+CALLBACK_PATH = "/payment/bank/callback"
+
+
+def _callback_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + CALLBACK_PATH
+
+
+@router.get("/billers", summary="收费单位 Billers")
+def billers(platform: PlatformDependency, principal: CurrentPrincipal) -> list[BillerView]:
+    """Every biller the platform collects for."""
+    with platform.store.connect() as conn:
+        return storage.list_billers(conn)
+
+
+@router.post(
+    "/billers/{biller_code}/bills",
+    summary="开具账单 A biller issues a bill",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "the same bill number was issued before (a retry)"}},
+)
+def issue_bill(
+    biller_code: str,
+    body: BillRequest,
+    platform: PlatformDependency,
+    principal: CurrentPrincipal,
+) -> Response:
+    """Issue a bill to a citizen or an enterprise (idempotent by the bill number)."""
+    with platform.store.connect() as conn:
+        biller = storage.get_biller(conn, biller_code)
+    check_issuer(principal, biller)
+    bill, created = actions.issue_bill(platform, biller_code, body)
+    return JSONResponse(
+        bill.model_dump(mode="json"),
+        status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
+
+
+@router.get("/bills", summary="我的账单 My bills (and their history)")
+def my_bills(
+    platform: PlatformDependency,
+    principal: CurrentPrincipal,
+    status: Annotated[BillStatus | None, Query(description="open | pending | paid")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> list[BillView]:
+    """The caller's bills, newest first; ``status=paid`` is the payment history."""
+    payer = payer_of(principal)
+    with platform.store.connect() as conn:
+        return storage.bills_of(conn, payer, status=status, limit=limit, offset=offset)
+
+
+@router.get("/bills/{bill_id}", summary="账单 One of my bills")
+def my_bill(bill_id: int, platform: PlatformDependency, principal: CurrentPrincipal) -> BillView:
+    payer = payer_of(principal)
+    with platform.store.connect() as conn:
+        return storage.bill_of_payer(conn, payer, bill_id)
+
+
+@router.post("/bills/{bill_id}/pay", summary="缴费 Pay one of my bills")
+def pay_bill(
+    bill_id: int,
+    body: PayRequest,
+    request: Request,
+    platform: PlatformDependency,
+    principal: CurrentPrincipal,
+) -> OrderView:
+    """From the wallet (confirmed at once) or through the bank (pending until it answers).
+
+    Send the same ``request_id`` again after a lost answer: the answer is the same order.
+    """
+    payer = payer_of(principal)
+    return actions.pay_bill(
+        platform, payer, bill_id, body.request_id, body.method, callback_url=_callback_url(request)
+    )
+
+
+@router.get("/orders", summary="我的支付 My payment orders")
+def my_orders(
+    platform: PlatformDependency,
+    principal: CurrentPrincipal,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> list[OrderView]:
+    payer = payer_of(principal)
+    runtime = actions.runtime_of(platform)
+    bank_url = runtime.gateway.base_url if runtime.gateway else None
+    with platform.store.connect() as conn:
+        rows = storage.orders_of(conn, payer, limit=limit, offset=offset)
+    return [storage.order_of(r, bank_url=bank_url) for r in rows]
+
+
+@router.get("/orders/{order_id}", summary="支付状态 Status of one of my payments")
+def my_order(order_id: int, platform: PlatformDependency, principal: CurrentPrincipal) -> OrderView:
+    payer = payer_of(principal)
+    runtime = actions.runtime_of(platform)
+    bank_url = runtime.gateway.base_url if runtime.gateway else None
+    with platform.store.connect() as conn:
+        return storage.order_of(storage.order_of_payer(conn, payer, order_id), bank_url=bank_url)
+
+
+def _receipt_of(platform: Platform, principal: CurrentPrincipal, bill_id: int) -> ReceiptView:
+    payer = payer_of(principal)
+    with platform.store.connect() as conn:
+        bill = storage.bill_of_payer(conn, payer, bill_id)
+    if bill.order_id is None or bill.status != BillStatus.PAID:
+        raise NotFound(f"bill {bill_id} is not paid, so it has no receipt", bill=bill_id)
+    row = actions.issue_receipt(platform, bill.order_id)
+    return ReceiptView(
+        number=row.number,
+        order_id=row.order_id,
+        bill_id=row.bill_id,
+        issued_at=storage.aware(row.issued_at) or row.issued_at,
+        document=orjson.loads(row.document),
+        signed=row.signature is not None,
+        signature_url=f"/payment/bills/{bill_id}/receipt.p7s" if row.signature else None,
+    )
+
+
+@router.get("/bills/{bill_id}/receipt", summary="电子回单 The e-receipt of a paid bill")
+def receipt(bill_id: int, platform: PlatformDependency, principal: CurrentPrincipal) -> ReceiptView:
+    """The receipt as JSON; ``receipt.json`` gives the exact signed bytes."""
+    return _receipt_of(platform, principal, bill_id)
+
+
+@router.get(
+    "/bills/{bill_id}/receipt.json",
+    summary="电子回单原文 The exact signed bytes of the receipt",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
+def receipt_document(
+    bill_id: int, platform: PlatformDependency, principal: CurrentPrincipal
+) -> Response:
+    view = _receipt_of(platform, principal, bill_id)
+    with platform.store.connect() as conn:
+        row = storage.receipt_row(conn, view.order_id)
+    if row is None:
+        raise NotFound(f"bill {bill_id} has no receipt", bill=bill_id)
+    return Response(row.document.encode("utf-8"), media_type="application/json")
+
+
+@router.get(
+    "/bills/{bill_id}/receipt.p7s",
+    summary="电子回单签名 Detached CMS signature of the receipt (DER)",
+    response_class=Response,
+    responses={200: {"content": {"application/pkcs7-signature": {}}}},
+)
+def receipt_signature(
+    bill_id: int, platform: PlatformDependency, principal: CurrentPrincipal
+) -> Response:
+    view = _receipt_of(platform, principal, bill_id)
+    with platform.store.connect() as conn:
+        row = storage.receipt_row(conn, view.order_id)
+    if row is None or row.signature is None:
+        raise NotFound(f"the receipt of bill {bill_id} is not signed yet", bill=bill_id)
+    return Response(
+        bytes(row.signature),
+        media_type="application/pkcs7-signature",
+        headers={"content-disposition": f'attachment; filename="{row.number}.p7s"'},
+    )
+
+
+@router.get("/wallet", summary="钱包余额 My wallet")
+def wallet(platform: PlatformDependency, principal: CurrentPrincipal) -> WalletView:
+    payer = payer_of(principal)
+    account_id = postings.wallet_account_id(payer.kind.value, payer.identifier)
+    with platform.store.connect() as conn:
+        found = postings.balances(conn, [account_id]).get(account_id)
+    if found is None:
+        return WalletView(account_id=account_id, balance_fen=0, available_fen=0, incoming_fen=0)
+    return WalletView(
+        account_id=account_id,
+        balance_fen=found.balance,
+        available_fen=found.available,
+        incoming_fen=found.credits_pending,
+    )
+
+
+@router.post("/wallet/top-ups", summary="充值 Top up my wallet through the bank")
+def top_up(
+    body: TopUpRequest, request: Request, platform: PlatformDependency, principal: CurrentPrincipal
+) -> OrderView:
+    payer = payer_of(principal)
+    return actions.top_up(platform, payer, body, callback_url=_callback_url(request))
+
+
+@router.get("/preferences", summary="电子账单偏好 My e-bill preference")
+def preferences(platform: PlatformDependency, principal: CurrentPrincipal) -> PreferenceView:
+    return actions.preference_of(platform, payer_of(principal))
+
+
+@router.put("/preferences", summary="设置电子账单偏好 Choose paperless e-bills")
+def set_preferences(
+    body: PreferenceRequest, platform: PlatformDependency, principal: CurrentPrincipal
+) -> PreferenceView:
+    return actions.set_paperless(platform, payer_of(principal), body.paperless)
+
+
+@router.post(
+    CALLBACK_PATH.removeprefix("/payment"),
+    summary="银行回调 The bank's signed outcome of a payment order",
+    responses={401: {"description": "the signature does not verify"}},
+)
+async def bank_callback(request: Request, platform: PlatformDependency) -> OrderView:
+    """Called by the bank, not by people: HMAC-signed (see docs/apps/payment.md)."""
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(actions.handle_bank_callback, platform, headers, body)
+
+
+@router.get("/reconciliation", summary="日对账 Daily reconciliation per biller")
+def reconciliation(
+    platform: PlatformDependency,
+    principal: CurrentPrincipal,
+    date: Annotated[dt.date, Query(description="business day (Asia/Shanghai), YYYY-MM-DD")],
+) -> ReconciliationReport:
+    check_reconciler(principal)
+    with platform.store.connect() as conn:
+        return reconcile_day(conn, date)
+
+
+@router.post("/settlements", summary="日结 Settle an ended business day to the billers")
+def settle(
+    platform: PlatformDependency,
+    principal: CurrentPrincipal,
+    date: Annotated[dt.date, Query(description="business day (Asia/Shanghai), YYYY-MM-DD")],
+) -> list[dict[str, object]]:
+    check_reconciler(principal)
+    return actions.settle_day(platform, date)

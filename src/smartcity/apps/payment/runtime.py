@@ -1,0 +1,60 @@
+"""The payment app's runtime state: its settings, the bank gateway and the receipt signer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from smartcity.apps.payment.bank_gateway import BankClient
+from smartcity.apps.payment.bank_protocol import SECRET_NAME
+from smartcity.apps.payment.receipts import ReceiptSigner
+from smartcity.kernel.errors import ConfigurationError
+from smartcity.kernel.secrets import secret_bytes
+
+BANK_URL_VARIABLE = "SMARTCITY_BANK_URL"
+ORDER_TIMEOUT_VARIABLE = "SMARTCITY_PAYMENT_ORDER_TIMEOUT"
+RECEIPTS_VARIABLE = "SMARTCITY_PAYMENT_RECEIPTS"
+DEFAULT_ORDER_TIMEOUT_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class PaymentSettings:
+    """``SMARTCITY_BANK_URL`` (no bank payments without it), the order timeout in
+    seconds (``SMARTCITY_PAYMENT_ORDER_TIMEOUT``, default 15 minutes) and whether
+    receipts are signed in the background as payments arrive
+    (``SMARTCITY_PAYMENT_RECEIPTS=background``, the default) or only when first asked
+    for (``on_demand``)."""
+
+    bank_url: str | None = None
+    order_timeout_seconds: int = DEFAULT_ORDER_TIMEOUT_SECONDS
+    background_receipts: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> PaymentSettings:
+        source = os.environ if env is None else env
+        timeout_text = source.get(ORDER_TIMEOUT_VARIABLE, str(DEFAULT_ORDER_TIMEOUT_SECONDS))
+        if not timeout_text.isdigit() or not 1 <= int(timeout_text) <= 86_400:
+            raise ConfigurationError(f"{ORDER_TIMEOUT_VARIABLE} must be 1..86400 seconds")
+        receipts = source.get(RECEIPTS_VARIABLE, "background")
+        if receipts not in ("background", "on_demand"):
+            raise ConfigurationError(f"{RECEIPTS_VARIABLE} must be background or on_demand")
+        return cls(
+            bank_url=source.get(BANK_URL_VARIABLE) or None,
+            order_timeout_seconds=int(timeout_text),
+            background_receipts=receipts == "background",
+        )
+
+
+@dataclass
+class PaymentRuntime:
+    settings: PaymentSettings
+    bank_secret: bytes
+    gateway: BankClient | None = None
+    signer: ReceiptSigner | None = None
+
+
+def bank_secret_of(data_dir: Path) -> bytes:
+    """The secret shared with the bank (``SMARTCITY_BANK_SECRET`` or a key file)."""
+    return secret_bytes(data_dir, SECRET_NAME)
