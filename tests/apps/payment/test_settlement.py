@@ -1,0 +1,102 @@
+"""Daily settlement to the billers and the reconciliation report that balances to the fen."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from smartcity.apps.payment.actions import settle_day
+from smartcity.kernel.ledger import verify_ledger
+from tests.apps.payment.conftest import CITIZEN, SUPERVISOR, WATER_STAFF, PaymentWorld
+
+DAY = date(2026, 11, 21)  # the fixed clock is 2026-11-21 09:00 UTC = 17:00 in Guangzhou
+
+
+def _paid_day(world: PaymentWorld) -> None:
+    world.top_up(CITIZEN, 100_000)
+    for index, amount in enumerate((1_01, 20_00, 333_33)):
+        bill = world.issue(number=f"E-{index}", amount=amount)
+        answer = world.client.post(
+            f"/payment/bills/{bill['id']}/pay",
+            json={"request_id": f"w-{index}", "method": "wallet"},
+            headers=world.auth(CITIZEN),
+        )
+        assert answer.status_code == 200
+    water = world.issue(WATER_STAFF, "water", number="W-1", amount=45_67)
+    order = world.client.post(
+        f"/payment/bills/{water['id']}/pay",
+        json={"request_id": "b-1", "method": "bank"},
+        headers=world.auth(CITIZEN),
+    ).json()
+    world.callback(f"P{order['id']:012d}", "confirmed")
+
+
+def _report(world: PaymentWorld, day: date = DAY) -> dict[str, object]:
+    answer = world.client.get(
+        f"/payment/reconciliation?date={day.isoformat()}", headers=world.auth(SUPERVISOR)
+    )
+    assert answer.status_code == 200, answer.text
+    result: dict[str, object] = answer.json()
+    return result
+
+
+def test_reconciliation_balances_before_and_after_settlement(world: PaymentWorld) -> None:
+    _paid_day(world)
+    report = _report(world)
+    assert report["balanced"] is True
+    assert report["bills_paid"] == 4
+    assert report["amount_fen"] == 1_01 + 20_00 + 333_33 + 45_67
+    lines = {line["biller_code"]: line for line in report["billers"]}  # type: ignore[attr-defined]
+    assert lines["electricity"]["wallet_payments"] == 3
+    assert lines["water"]["bank_payments"] == 1
+    assert lines["water"]["ledger_amount_fen"] == 45_67
+    assert not lines["electricity"]["settled"]
+
+    # The day has not ended in Guangzhou yet: settling it now would miss later payments.
+    early = world.client.post(f"/payment/settlements?date={DAY}", headers=world.auth(SUPERVISOR))
+    assert early.status_code == 422
+    world.clock.advance(timedelta(hours=8))
+    settled = world.client.post(f"/payment/settlements?date={DAY}", headers=world.auth(SUPERVISOR))
+    assert settled.status_code == 200, settled.text
+    assert {s["biller_code"]: s["amount_fen"] for s in settled.json()} == {
+        "electricity": 1_01 + 20_00 + 333_33,
+        "water": 45_67,
+    }
+    assert settle_day(world.platform, DAY) == []  # again: nothing more to settle
+    after = _report(world)
+    assert after["balanced"] is True
+    assert after["settlement_amount_fen"] == after["amount_fen"]
+    with world.platform.store.connect() as conn:
+        assert verify_ledger(conn).ok
+
+
+def test_reconciliation_is_for_supervisors(world: PaymentWorld) -> None:
+    answer = world.client.get(f"/payment/reconciliation?date={DAY}", headers=world.auth(CITIZEN))
+    assert answer.status_code == 403
+    staff = world.client.get(f"/payment/reconciliation?date={DAY}", headers=world.auth(WATER_STAFF))
+    assert staff.status_code == 403
+    bad = world.client.get(
+        "/payment/reconciliation?date=2026-13-01", headers=world.auth(SUPERVISOR)
+    )
+    assert bad.status_code == 422
+
+
+def test_receipt_of_a_paid_bill(world: PaymentWorld) -> None:
+    world.top_up(CITIZEN, 10_000)
+    bill = world.issue(amount=12_34)
+    unpaid = world.client.get(f"/payment/bills/{bill['id']}/receipt", headers=world.auth(CITIZEN))
+    assert unpaid.status_code == 404
+    world.client.post(
+        f"/payment/bills/{bill['id']}/pay",
+        json={"request_id": "r-1"},
+        headers=world.auth(CITIZEN),
+    )
+    answer = world.client.get(f"/payment/bills/{bill['id']}/receipt", headers=world.auth(CITIZEN))
+    assert answer.status_code == 200, answer.text
+    receipt = answer.json()
+    assert receipt["document"]["amount_fen"] == 12_34
+    assert receipt["document"]["amount_yuan"] == "12.34"
+    assert receipt["document"]["payer"]["identifier"] == bill["payer_identifier"]
+    raw = world.client.get(f"/payment/bills/{bill['id']}/receipt.json", headers=world.auth(CITIZEN))
+    assert raw.content.startswith(b"{")
+    again = world.client.get(f"/payment/bills/{bill['id']}/receipt", headers=world.auth(CITIZEN))
+    assert again.json()["number"] == receipt["number"]
