@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from smartcity import cli_payment as payment_cli
 from smartcity.kernel.config import Settings
 from smartcity.kernel.errors import DomainError
 from smartcity.kernel.storage import open_store
@@ -16,6 +17,8 @@ from smartcity.kernel.storage import open_store
 app = typer.Typer(help="智慧城市平台 Smart City Platform", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 Audit log", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(payment_cli.payment_app, name="payment")
+app.add_typer(payment_cli.bank_app, name="bank")
 console = Console()
 
 DatabaseOption = Annotated[
