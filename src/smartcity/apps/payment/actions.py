@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -211,6 +212,119 @@ def issue_bill(platform: Platform, biller_code: str, request: BillRequest) -> tu
         platform, [BillIssued(bill_id=bill.id, biller_code=biller_code, amount_fen=bill.amount_fen)]
     )
     return bill, True
+
+
+def issue_bills(platform: Platform, biller_code: str, requests: Sequence[BillRequest]) -> int:
+    """Issue many bills of one biller in one transaction (a month's run); returns how many
+    were new. Numbers issued before are skipped when their details agree, refused (409,
+    nothing issued) when they do not. Every payer is checked as :func:`issue_bill` does.
+    """
+    now = platform.clock.now()
+    today = now.date()
+    with platform.store.begin() as conn:
+        biller = storage.get_biller(conn, biller_code)
+        if not biller.active:
+            raise Conflict(f"biller {biller_code} is closed", biller=biller_code)
+        payers = {
+            (r.payer_kind, r.payer_identifier): _parsed_payer(
+                r.payer_kind, r.payer_identifier, today
+            )
+            for r in requests
+        }
+        _check_registered(conn, list(payers.values()))
+        known = _known_payers(conn, list(payers.values()))
+        fresh = [p for p in payers.values() if (p.kind.value, p.identifier) not in known]
+        if fresh:
+            platform.store.bulk_insert(
+                conn,
+                payment_payer,
+                [
+                    {
+                        "kind": p.kind.value,
+                        "identifier": p.identifier,
+                        "paperless": True,
+                        "account_id": None,
+                        "created_at": now,
+                    }
+                    for p in fresh
+                ],
+            )
+            postings.open_wallets(conn, [(p.kind.value, p.identifier) for p in fresh], now)
+        numbers = [r.bill_number for r in requests]
+        existing: dict[str, BillView] = {}
+        for start in range(0, len(numbers), _CHUNK):
+            for row in conn.execute(
+                select(payment_bill).where(
+                    payment_bill.c.biller_code == biller_code,
+                    payment_bill.c.bill_number.in_(numbers[start : start + _CHUNK]),
+                )
+            ):
+                existing[row.bill_number] = storage.bill_of(row)
+        rows: list[dict[str, object]] = []
+        seen: set[str] = set()
+        for r in requests:
+            payer = payers[(r.payer_kind, r.payer_identifier)]
+            if r.bill_number in existing:
+                if not _same_bill(existing[r.bill_number], biller_code, r, payer):
+                    raise Conflict(f"bill {r.bill_number} was issued before with other details")
+                continue
+            if r.bill_number in seen:
+                raise InvalidInput(f"bill {r.bill_number} appears twice in the batch")
+            seen.add(r.bill_number)
+            rows.append(
+                {
+                    "biller_code": biller_code,
+                    "bill_number": r.bill_number,
+                    "payer_kind": payer.kind.value,
+                    "payer_identifier": payer.identifier,
+                    "amount_fen": r.amount_fen,
+                    "period": r.period,
+                    "due_date": r.due_date,
+                    "reference": r.reference,
+                    "status": BillStatus.OPEN.value,
+                    "issued_at": now,
+                    "paid_at": None,
+                    "order_id": None,
+                }
+            )
+        platform.store.bulk_insert(conn, payment_bill, rows)
+    return len(rows)
+
+
+_CHUNK = 1000
+
+
+def _parsed_payer(kind: PayerKind, identifier: str, today: dt.date) -> Payer:
+    if kind == PayerKind.CITIZEN:
+        return Payer(kind, parse_citizen_id(identifier, today=today).text)
+    return Payer(kind, parse_uscc(identifier).text)
+
+
+def _check_registered(conn: Connection, payers: Sequence[Payer]) -> None:
+    for kind, column in (
+        (PayerKind.CITIZEN, identity_citizen.c.national_id),
+        (PayerKind.ENTERPRISE, identity_enterprise.c.uscc),
+    ):
+        wanted = [p.identifier for p in payers if p.kind == kind]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            found = {r[0] for r in conn.execute(select(column).where(column.in_(chunk)))}
+            missing = [i for i in chunk if i not in found]
+            if missing:
+                raise NotFound(f"no {kind.value} {missing[0]} in the registry", payer=missing[0])
+
+
+def _known_payers(conn: Connection, payers: Sequence[Payer]) -> set[tuple[str, str]]:
+    known: set[tuple[str, str]] = set()
+    identifiers = [p.identifier for p in payers]
+    for start in range(0, len(identifiers), _CHUNK):
+        rows = conn.execute(
+            select(payment_payer.c.kind, payment_payer.c.identifier).where(
+                payment_payer.c.identifier.in_(identifiers[start : start + _CHUNK])
+            )
+        )
+        known.update((r.kind, r.identifier) for r in rows)
+    return known
 
 
 def set_paperless(platform: Platform, payer: Payer, paperless: bool) -> PreferenceView:

@@ -112,15 +112,22 @@ def open_biller_accounts(conn: Connection, biller_codes: Sequence[str], now: dat
 
 def open_wallet(conn: Connection, payer_kind: str, payer_identifier: str, now: datetime) -> int:
     """The payer's wallet account, created on first use (never overdrawn)."""
-    account_id = wallet_account_id(payer_kind, payer_identifier)
-    wallet = Account(
-        id=account_id,
-        ledger=LEDGER_CNY,
-        code=AccountCode.WALLET,
-        flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-    )
-    raise_for_errors(create_accounts(conn, [wallet], now))
-    return account_id
+    return open_wallets(conn, [(payer_kind, payer_identifier)], now)[0]
+
+
+def open_wallets(conn: Connection, payers: Sequence[tuple[str, str]], now: datetime) -> list[int]:
+    """The wallets of many payers (kind, identifier) in one ledger call (idempotent)."""
+    wallets = [
+        Account(
+            id=wallet_account_id(kind, identifier),
+            ledger=LEDGER_CNY,
+            code=AccountCode.WALLET,
+            flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+        )
+        for kind, identifier in payers
+    ]
+    raise_for_errors(create_accounts(conn, wallets, now))
+    return [wallet.id for wallet in wallets]
 
 
 def _apply(conn: Connection, transfer: Transfer, now: datetime) -> bool:

@@ -1,0 +1,216 @@
+"""SIGKILL in the middle of a payment storm: nothing lost, nothing paid twice.
+
+A real ``smartcity serve`` process takes wallet payments from several client threads,
+each with its own request id; the test kills it with SIGKILL mid-storm, starts it
+again on the same database, and retries every payment whose answer it did not get (and
+every other one, to prove the retries are harmless). Then each bill must be paid by
+exactly one order, every wallet must hold what it was given minus what it paid, and the
+ledger's debits must equal its credits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from sqlalchemy import func, select
+
+from smartcity.apps import payment
+from smartcity.apps.payment import postings
+from smartcity.apps.payment.models import Payer, PayerKind
+from smartcity.apps.payment.sim import fund_wallets, issue_demo_bills
+from smartcity.apps.payment.tables import payment_bill, payment_order
+from smartcity.kernel.config import Settings
+from smartcity.kernel.identity import make_citizen_id, register_citizen
+from smartcity.kernel.identity.principal import AccountKind, Principal
+from smartcity.kernel.identity.tokens import TokenSigner
+from smartcity.kernel.ledger import lookup_accounts, verify_ledger
+from smartcity.kernel.platform import Platform
+from smartcity.kernel.secrets import encode_secret
+from smartcity.kernel.storage import Store
+from tests.conftest import BACKEND, PG_URL
+
+PAYERS = 8
+COPIES = 2  # bills per biller per payer: 8 x 7 x 2 = 112 bills
+FUNDS_FEN = 10_000_000
+THREADS = 6
+KILL_AFTER = 25  # answered payments before the kill
+TOKEN_KEY = b"crash-test-token-key-0123456789ab"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def _serve(database_url: str, data_dir: Path) -> Iterator[Server]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SMARTCITY_DATABASE_URL": database_url,
+        "SMARTCITY_DATA_DIR": str(data_dir),
+        "SMARTCITY_TOKEN_KEY": encode_secret(TOKEN_KEY),
+        "SMARTCITY_LOG_LEVEL": "WARNING",
+        "SMARTCITY_PAYMENT_RECEIPTS": "on_demand",
+    }
+    command = [
+        sys.executable, "-m", "smartcity.cli", "serve", "--host", "127.0.0.1",
+        "--port", str(port), "--no-access-log",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        # Generous: on a loaded machine the imports alone take seconds.
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}")
+            with contextlib.suppress(httpx2.TransportError):
+                if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not become ready in 90 s")
+            time.sleep(0.1)
+        yield Server(url=url, process=process)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _database_url(tmp_path: Path) -> str:
+    return PG_URL if BACKEND == "postgres" else f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def test_sigkill_mid_storm_loses_and_duplicates_nothing(store: Store, tmp_path: Path) -> None:
+    payers = []
+    for index in range(PAYERS):
+        national_id = make_citizen_id("440106", date(1980, 1, 1 + index), 100 + index).text
+        register_citizen(
+            store,
+            national_id=national_id,
+            name="压测居民",
+            community_code="440106001002",
+            grid_code="440106001002003",
+            today=date(2026, 11, 21),
+        )
+        payers.append(Payer(PayerKind.CITIZEN, national_id))
+    platform = Platform.open(
+        Settings(data_dir=tmp_path), apps=[payment.APP], store=store, migrate=False
+    )
+    fund_wallets(platform, payers, FUNDS_FEN, tag="crash")
+    issued = issue_demo_bills(platform, payers, period="2026-10", seed=7, copies=COPIES)
+    with store.connect() as conn:
+        bills = conn.execute(select(payment_bill).order_by(payment_bill.c.id)).all()
+    assert len(bills) == issued == PAYERS * 7 * COPIES
+
+    signer = TokenSigner(TOKEN_KEY)
+    now = datetime.now(UTC)
+    tokens = {
+        p.identifier: signer.issue(
+            Principal(1000 + i, AccountKind.CITIZEN, p.identifier), now
+        ).token
+        for i, p in enumerate(payers)
+    }
+    answered: dict[int, int] = {}  # bill id -> order id from a 200 answer
+    refused: list[tuple[int, int, str]] = []
+    lock = threading.Lock()
+    killed = threading.Event()
+
+    def storm(url: str, share: list[Any]) -> None:
+        with httpx2.Client(timeout=10) as client:
+            for bill in share:
+                if killed.is_set():
+                    return
+                try:
+                    answer = client.post(
+                        f"{url}/payment/bills/{bill.id}/pay",
+                        json={"request_id": f"storm-{bill.id}", "method": "wallet"},
+                        headers={"authorization": f"Bearer {tokens[bill.payer_identifier]}"},
+                    )
+                except httpx2.TransportError:
+                    continue  # the answer was lost: retried after the restart
+                with lock:
+                    if answer.status_code == 200:
+                        answered[bill.id] = answer.json()["id"]
+                    else:
+                        refused.append((bill.id, answer.status_code, answer.text))
+
+    database_url = _database_url(tmp_path)
+    with _serve(database_url, tmp_path) as server:
+        shares = [list(bills[i::THREADS]) for i in range(THREADS)]
+        threads = [threading.Thread(target=storm, args=(server.url, s)) for s in shares]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60
+        while len(answered) < KILL_AFTER and time.monotonic() < deadline:
+            time.sleep(0.005)
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+        killed.set()
+        for thread in threads:
+            thread.join()
+    assert refused == []
+    before_restart = dict(answered)
+    assert KILL_AFTER <= len(before_restart) < len(bills), "the kill must land mid-storm"
+
+    with _serve(database_url, tmp_path) as server, httpx2.Client(timeout=10) as client:
+        for bill in bills:
+            answer = client.post(
+                f"{server.url}/payment/bills/{bill.id}/pay",
+                json={"request_id": f"storm-{bill.id}", "method": "wallet"},
+                headers={"authorization": f"Bearer {tokens[bill.payer_identifier]}"},
+            )
+            assert answer.status_code == 200, answer.text
+            order_id = answer.json()["id"]
+            if bill.id in before_restart:
+                assert order_id == before_restart[bill.id], "a retry must name the first order"
+            answered[bill.id] = order_id
+
+    with store.connect() as conn:
+        orders = conn.execute(select(func.count()).select_from(payment_order)).scalar_one()
+        paid = conn.execute(
+            select(payment_bill.c.id, payment_bill.c.order_id).where(
+                payment_bill.c.status == "paid"
+            )
+        ).all()
+        assert orders == len(bills) + PAYERS  # one per bill, plus each payer's top-up
+        assert {r.id: r.order_id for r in paid} == answered
+        owed: dict[str, int] = {}
+        for bill in bills:
+            owed[bill.payer_identifier] = owed.get(bill.payer_identifier, 0) + bill.amount_fen
+        wallets = {
+            a.id: a
+            for a in lookup_accounts(
+                conn, [postings.wallet_account_id("citizen", p.identifier) for p in payers]
+            )
+        }
+        for p in payers:
+            wallet = wallets[postings.wallet_account_id("citizen", p.identifier)]
+            assert wallet.balance == FUNDS_FEN - owed[p.identifier]
+        report = verify_ledger(conn)
+    assert report.ok, report
