@@ -29,12 +29,14 @@ def setup(platform: Platform) -> PaymentRuntime:
     from smartcity.apps.payment import actions
     from smartcity.apps.payment.bank_gateway import BankGateway
     from smartcity.apps.payment.events import OrderConfirmed
+    from smartcity.apps.payment.group_commit import GroupCommitter
     from smartcity.apps.payment.runtime import PaymentRuntime, PaymentSettings, bank_secret_of
 
     settings = PaymentSettings.from_env()
     secret = bank_secret_of(platform.settings.data_dir)
     gateway = BankGateway(settings.bank_url, secret) if settings.bank_url else None
     runtime = PaymentRuntime(settings=settings, bank_secret=secret, gateway=gateway)
+    runtime.committer = GroupCommitter(platform)
     actions.ensure_billers(platform.store, platform.clock.now())
 
     async def issue_receipt(event: Event) -> None:

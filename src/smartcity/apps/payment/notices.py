@@ -7,7 +7,7 @@ announces does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection
 
@@ -27,3 +27,13 @@ def notify_payer(
         return
     # Wired to smartcity.kernel.notify once that module is in main.
     return
+
+
+def notify_payers(
+    conn: Connection,
+    messages: Sequence[tuple[Payer, int | None, str, Mapping[str, object]]],
+    now: dt.datetime,
+) -> None:
+    """Many notifications in one go (payer, account id, template, params)."""
+    for payer, account_id, template, params in messages:
+        notify_payer(conn, payer, account_id, template, params, now)

@@ -6,12 +6,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smartcity.apps.payment.bank_gateway import BankClient
 from smartcity.apps.payment.bank_protocol import SECRET_NAME
 from smartcity.apps.payment.receipts import ReceiptSigner
 from smartcity.kernel.errors import ConfigurationError
 from smartcity.kernel.secrets import secret_bytes
+
+if TYPE_CHECKING:
+    from smartcity.apps.payment.group_commit import GroupCommitter
 
 BANK_URL_VARIABLE = "SMARTCITY_BANK_URL"
 ORDER_TIMEOUT_VARIABLE = "SMARTCITY_PAYMENT_ORDER_TIMEOUT"
@@ -53,6 +57,8 @@ class PaymentRuntime:
     bank_secret: bytes
     gateway: BankClient | None = None
     signer: ReceiptSigner | None = None
+    # The writer of grouped wallet payments (the hot path), made by setup.
+    committer: GroupCommitter | None = None
 
 
 def bank_secret_of(data_dir: Path) -> bytes:
