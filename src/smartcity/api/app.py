@@ -97,6 +97,11 @@ def create_app(platform: Platform) -> FastAPI:
         router = app_router(installed)
         if router is not None:
             application.include_router(router)
+        # An app may answer its hottest route before routing (pure ASGI, see payment).
+        if installed.routes_module is not None:
+            fast_path = getattr(importlib.import_module(installed.routes_module), "fast_path", None)
+            if fast_path is not None:
+                application.add_middleware(fast_path, platform=platform)
     install_web_shell(application, platform)
     application.add_middleware(BodySizeLimit, max_body_bytes=platform.settings.max_body_bytes)
     return application

@@ -10,7 +10,6 @@ See docs/apps/payment.md.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -30,7 +29,9 @@ def setup(platform: Platform) -> PaymentRuntime:
     from smartcity.apps.payment.bank_gateway import BankGateway
     from smartcity.apps.payment.events import OrderConfirmed
     from smartcity.apps.payment.group_commit import GroupCommitter
+    from smartcity.apps.payment.receipt_worker import ReceiptWorker
     from smartcity.apps.payment.runtime import PaymentRuntime, PaymentSettings, bank_secret_of
+    from smartcity.apps.payment.storage import confirmed_without_receipt
 
     settings = PaymentSettings.from_env()
     secret = bank_secret_of(platform.settings.data_dir)
@@ -39,12 +40,18 @@ def setup(platform: Platform) -> PaymentRuntime:
     runtime.committer = GroupCommitter(platform)
     actions.ensure_billers(platform.store, platform.clock.now())
 
-    async def issue_receipt(event: Event) -> None:
-        if isinstance(event, OrderConfirmed) and event.bill_id is not None:
-            await asyncio.to_thread(actions.issue_receipt, platform, event.order_id)
-
     if settings.background_receipts:
-        platform.bus.subscribe(OrderConfirmed.topic, issue_receipt, name="payment.receipts")
+        worker = ReceiptWorker(platform)
+
+        async def queue_receipt(event: Event) -> None:
+            if isinstance(event, OrderConfirmed) and event.bill_id is not None:
+                worker.submit(event.order_id)
+
+        platform.bus.subscribe(OrderConfirmed.topic, queue_receipt, name="payment.receipts")
+        # Bills paid while no worker ran (a crash, say) get their receipts now.
+        with platform.store.connect() as conn:
+            for order_id in confirmed_without_receipt(conn, limit=100_000):
+                worker.submit(order_id)
     return runtime
 
 

@@ -826,58 +826,84 @@ def expire_orders(platform: Platform, *, limit: int = 1000) -> int:
 
 def issue_receipt(platform: Platform, order_id: int) -> Row[Any]:
     """The signed receipt of a paid bill, made once (later calls return the same)."""
+    with platform.store.begin() as conn:
+        row, event = _receipt_in(conn, platform, order_id)
+    _publish(platform, [event] if event is not None else [])
+    return row
+
+
+def issue_receipts(platform: Platform, order_ids: Sequence[int]) -> int:
+    """Receipts of many paid bills in one transaction (the background worker's batch);
+    orders that have one already, or pay no bill, are skipped. Returns how many were new.
+    """
+    events: list[Event] = []
+    with platform.store.begin() as conn:
+        for order_id in order_ids:
+            try:
+                _row, event = _receipt_in(conn, platform, order_id)
+            except (NotFound, Conflict):
+                continue  # checked before anything is written for this order
+            if event is not None:
+                events.append(event)
+    _publish(platform, events)
+    return len(events)
+
+
+def _receipt_in(
+    conn: Connection, platform: Platform, order_id: int
+) -> tuple[Row[Any], ReceiptIssued | None]:
     runtime = runtime_of(platform)
     now = platform.clock.now()
-    with platform.store.begin() as conn:
-        found = storage.receipt_row(conn, order_id)
-        if found is not None:
-            return found
-        order = storage.order_row(conn, order_id)
-        if order.purpose != OrderPurpose.BILL.value or order.bill_id is None:
-            raise NotFound(f"order {order_id} pays no bill, so it has no receipt", order=order_id)
-        if order.status not in (OrderStatus.CONFIRMED.value, OrderStatus.SETTLED.value):
-            raise Conflict(f"order {order_id} is {order.status}: no receipt yet", order=order_id)
-        bill = storage.get_bill(conn, order.bill_id)
-        biller = storage.get_biller(conn, bill.biller_code)
-        document = receipt_document(
+    found = storage.receipt_row(conn, order_id)
+    if found is not None:
+        return found, None
+    order = storage.order_row(conn, order_id)
+    if order.purpose != OrderPurpose.BILL.value or order.bill_id is None:
+        raise NotFound(f"order {order_id} pays no bill, so it has no receipt", order=order_id)
+    if order.status not in (OrderStatus.CONFIRMED.value, OrderStatus.SETTLED.value):
+        raise Conflict(f"order {order_id} is {order.status}: no receipt yet", order=order_id)
+    bill = storage.get_bill(conn, order.bill_id)
+    biller = storage.get_biller(conn, bill.biller_code)
+    document = receipt_document(
+        order_id=order_id,
+        method=order.method,
+        paid_at=storage.aware(order.confirmed_at) or now,
+        bill=bill,
+        biller=biller,
+        issued_at=now,
+    )
+    signature = runtime.signer.sign(document, now) if runtime.signer is not None else None
+    number = receipt_number(order_id)
+    conn.execute(
+        insert(payment_receipt).values(
             order_id=order_id,
-            method=order.method,
-            paid_at=storage.aware(order.confirmed_at) or now,
-            bill=bill,
-            biller=biller,
+            bill_id=bill.id,
+            number=number,
+            document=document.decode("utf-8"),
+            signature=signature,
             issued_at=now,
         )
-        signature = runtime.signer.sign(document, now) if runtime.signer is not None else None
-        number = receipt_number(order_id)
-        conn.execute(
-            insert(payment_receipt).values(
-                order_id=order_id,
-                bill_id=bill.id,
-                number=number,
-                document=document.decode("utf-8"),
-                signature=signature,
-                issued_at=now,
-            )
-        )
-        payer = Payer(kind=bill.payer_kind, identifier=bill.payer_identifier)
-        notify_payer(
-            conn, payer, order.account_id, "receipt ready",
-            {"number": number, "biller": biller.name, "amount": bill.amount_fen},
-            now,
-        )  # fmt: skip
-        row = storage.receipt_row(conn, order_id)
+    )
+    payer = Payer(kind=bill.payer_kind, identifier=bill.payer_identifier)
+    notify_payer(
+        conn,
+        payer,
+        order.account_id,
+        "receipt ready",
+        {"number": number, "biller": biller.name, "amount": bill.amount_fen},
+        now,
+    )
+    row = storage.receipt_row(conn, order_id)
     if row is None:  # pragma: no cover - inserted just above, in this transaction
         raise NotFound(f"receipt of order {order_id} vanished", order=order_id)
-    _publish(platform, [ReceiptIssued(order_id=order_id, bill_id=bill.id, number=number)])
-    return row
+    return row, ReceiptIssued(order_id=order_id, bill_id=bill.id, number=number)
 
 
 def issue_pending_receipts(platform: Platform, *, limit: int = 100) -> int:
     """Issue the receipts of paid bills that have none yet (after a crash, say)."""
     with platform.store.connect() as conn:
         order_ids = storage.confirmed_without_receipt(conn, limit)
-    for order_id in order_ids:
-        issue_receipt(platform, order_id)
+    issue_receipts(platform, order_ids)
     return len(order_ids)
 
 

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from smartcity.api.auth import CurrentPrincipal
 from smartcity.api.dependencies import get_platform
 from smartcity.apps.payment import actions, postings, storage
+from smartcity.apps.payment.fast_path import WalletPaymentFastPath
 from smartcity.apps.payment.models import (
     BillerView,
     BillRequest,
@@ -33,6 +34,8 @@ from smartcity.kernel.errors import NotFound
 from smartcity.kernel.platform import Platform
 
 router = APIRouter(prefix="/payment", tags=["payment"])
+# Installed by the ASGI assembly in front of routing: wallet payments skip it.
+fast_path = WalletPaymentFastPath
 
 PlatformDependency = Annotated[Platform, Depends(get_platform)]
 Limit = Annotated[int, Query(ge=1, le=storage.PAGE_LIMIT)]

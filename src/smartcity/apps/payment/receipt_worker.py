@@ -1,0 +1,66 @@
+"""Receipts signed in the background, in batches, as bills are paid.
+
+A paid bill's order id is queued when its ``OrderConfirmed`` event arrives; one thread
+takes whatever is waiting (up to ``BATCH``) and issues those receipts in one
+transaction. One writer and one commit per batch keep receipts from competing with the
+payments themselves for the database. Nothing is lost if the process dies with ids in
+the queue: ``issue_pending_receipts`` (run at start and by ``smartcity payment
+receipts``) finds paid bills without a receipt, and asking for a receipt issues it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from smartcity.apps.payment import actions
+
+if TYPE_CHECKING:
+    from smartcity.kernel.platform import Platform
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+IDLE_SECONDS = 5.0
+
+
+@dataclass
+class ReceiptWorker:
+    platform: Platform
+    _queue: queue.SimpleQueue[int] = field(default_factory=queue.SimpleQueue)
+    _thread: threading.Thread | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def submit(self, order_id: int) -> None:
+        self._queue.put(order_id)
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="payment-receipts", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self._queue.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
+            batch = [first]
+            while len(batch) < BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                actions.issue_receipts(self.platform, batch)
+            except Exception:
+                # The receipts stay missing until asked for or swept; payments are unaffected.
+                log.exception("could not issue %d receipts", len(batch))
