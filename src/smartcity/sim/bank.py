@@ -8,7 +8,8 @@ the platform answers (a 2xx, or a 4xx that says it will never accept it), so the
 platform sees late, repeated and concurrent callbacks as a real bank sends them.
 
 ``--decide approve|decline`` answers every order by itself after ``--delay`` seconds;
-``manual`` waits for ``POST /pay/<reference>/approve`` (or ``/decline``). The bank
+``manual`` waits for ``POST /pay/<reference>/approve`` (or ``/decline``);
+``POST /orders/<reference>/resend`` sends a decided order's callback again. The bank
 keeps its orders in memory: it is a test double, not a ledger.
 """
 
@@ -167,6 +168,14 @@ def create_bank_app(bank: Bank) -> Starlette:
         bank.schedule(order, outcome)
         return JSONResponse({"bank_reference": order.bank_reference, "outcome": order.outcome})
 
+    async def resend(request: Request) -> Response:
+        """Send a decided order's callback again, as banks do after a timeout."""
+        order = _order(request)
+        if order is None or order.outcome is None:
+            return JSONResponse({"error": "no decided order"}, status_code=404)
+        bank.schedule(order, order.outcome)
+        return JSONResponse({"bank_reference": order.bank_reference, "outcome": order.outcome})
+
     async def status(request: Request) -> Response:
         order = _order(request)
         if order is None:
@@ -192,6 +201,7 @@ def create_bank_app(bank: Bank) -> Starlette:
         routes=[
             Route("/orders", create_order, methods=["POST"]),
             Route("/orders/{reference}", status, methods=["GET"]),
+            Route("/orders/{reference}/resend", resend, methods=["POST"]),
             Route("/pay/{reference}", show, methods=["GET"]),
             Route("/pay/{reference}/{choice:str}", decide, methods=["POST"]),
         ],
