@@ -128,6 +128,31 @@ def receipts(database_url: DatabaseOption = None) -> None:
     console.print(f"issued {total} receipt(s)")
 
 
+@payment_app.command("demo-bills")
+def demo_bills(
+    payers: Annotated[int, typer.Option(help="how many registered citizens get bills")] = 100,
+    period: Annotated[str, typer.Option(help="billing period, YYYY-MM")] = "2026-10",
+    seed: Annotated[int, typer.Option(help="random seed of the amounts")] = 20101,
+    database_url: DatabaseOption = None,
+) -> None:
+    """模拟账单 Bills from every biller to the first registered citizens (seed the city first)."""
+    from smartcity.apps.payment.sim import citizens_of, issue_demo_bills
+
+    platform = _platform(database_url)
+    try:
+        chosen = citizens_of(platform, payers)
+        if not chosen:
+            console.print("[red]no citizens: run `smartcity seed` first[/red]")
+            raise typer.Exit(2)
+        issued = issue_demo_bills(platform, chosen, period=period, seed=seed)
+    except DomainError as exc:
+        console.print(f"[red]错误 error:[/red] {exc.reason}")
+        raise typer.Exit(2) from exc
+    finally:
+        platform.store.close()
+    console.print(f"[green]已开具 issued[/green] {issued:,} bills to {len(chosen):,} citizens")
+
+
 @bank_app.command("serve")
 def bank_serve(
     port: Annotated[int, typer.Option(help="port")] = 8100,
