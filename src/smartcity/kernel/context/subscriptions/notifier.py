@@ -102,8 +102,23 @@ class Notifier:
             self._apply(subscription.tenant, subscription.id, subscription)
         self._loaded.set()
 
-    async def stop(self) -> None:
-        """Stop listening, cancel delivery and periodic tasks and write the last status."""
+    async def stop(self, *, grace: float = 0.0) -> None:
+        """Stop listening, cancel delivery and periodic tasks and write the last status.
+
+        With ``grace`` > 0 the changes already published are first matched and their
+        notifications delivered, for up to ``grace`` seconds (a server shutting down
+        passes ``settings.shutdown_grace``); whatever is still queued after that is
+        cancelled unrecorded.
+        """
+        if grace > 0 and self._bus_subscription is not None:
+            try:
+                await asyncio.wait_for(self.drain(), timeout=grace)
+            except TimeoutError:
+                log.warning(
+                    "shutdown: %d notifications still queued after %.1f s are dropped",
+                    self._dispatcher.pending,
+                    grace,
+                )
         if self._bus_subscription is not None:
             self._bus_subscription.cancel()
             self._bus_subscription = None
