@@ -274,19 +274,31 @@ class Notifier:
             await asyncio.sleep(subscription.time_interval)
 
     async def _notify_current(self, subscription: Subscription) -> None:
-        try:
-            entities = await asyncio.to_thread(
-                select_entities,
-                self._library,
-                subscription,
-                self._compiled_filters(subscription),
-                limit=self.settings.periodic_limit,
-            )
-        except Exception:
-            log.exception("reading entities for periodic subscription %s failed", subscription.id)
-            raise
-        if entities:
-            self._enqueue(subscription, entities)
+        """Notify every entity the subscription selects now: one notification per page
+        of ``periodic_limit`` entities, so a large selection is neither cut off nor
+        sent as one huge body."""
+        page_size = self.settings.periodic_limit
+        offset = 0
+        while True:
+            try:
+                entities = await asyncio.to_thread(
+                    select_entities,
+                    self._library,
+                    subscription,
+                    self._compiled_filters(subscription),
+                    limit=page_size,
+                    offset=offset,
+                )
+            except Exception:
+                log.exception(
+                    "reading entities for periodic subscription %s failed", subscription.id
+                )
+                raise
+            if entities:
+                self._enqueue(subscription, entities)
+            if len(entities) < page_size:
+                return
+            offset += page_size
 
 
 async def start_notifier(platform: Platform, settings: NotifierSettings | None = None) -> Notifier:
