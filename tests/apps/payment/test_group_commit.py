@@ -50,6 +50,7 @@ def test_a_group_answers_each_request_alone(world: PaymentWorld) -> None:
     assert isinstance(outcomes[4].error, NotFound)
     assert outcomes[5].order is not None
     assert isinstance(outcomes[6].error, NotFound)
+    assert committer.fallbacks == 0
     wallet = world.client.get("/payment/wallet", headers=world.auth(CITIZEN)).json()
     assert wallet["balance_fen"] == 1_000 - 300 - 200
     # Retried as a group, every paid request answers with its first order.
@@ -82,6 +83,7 @@ def test_concurrent_http_payments_pay_each_bill_once(world: PaymentWorld) -> Non
     assert all(isinstance(r, Conflict) for r in refused)
     wallet = world.client.get("/payment/wallet", headers=world.auth(CITIZEN)).json()
     assert wallet["balance_fen"] == 100_000 - sum(100 + i for i in range(20))
+    assert committer.fallbacks == 0
     committer.stop()
 
 

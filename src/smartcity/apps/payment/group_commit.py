@@ -83,6 +83,7 @@ class GroupCommitter:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     groups: int = 0
     payments: int = 0
+    fallbacks: int = 0
 
     async def pay(self, payer: Payer, bill_id: int, request_id: str) -> OrderView:
         """Pay ``bill_id`` from the payer's wallet; the answer of ``actions.pay_bill``."""
@@ -142,6 +143,7 @@ class GroupCommitter:
         try:
             outcomes, confirmed = self._apply_group(group)
         except Exception:
+            self.fallbacks += 1
             log.exception("a group of %d payments failed; paying them one by one", len(group))
             return [self._apply_one(request) for request in group]
         for event in confirmed:
@@ -338,6 +340,7 @@ def _settle_future(future: asyncio.Future[OrderView], outcome: _Outcome) -> None
 def _orders_by_request(
     conn: Connection, group: Sequence[WalletPayment]
 ) -> dict[tuple[str, str, str], Any]:
+    # The unique key leads with the request id: one index probe per request.
     wanted = sorted({r.request_id for r in group})
     rows = conn.execute(select(payment_order).where(payment_order.c.request_id.in_(wanted)))
     return {(r.payer_kind, r.payer_identifier, r.request_id): r for r in rows}

@@ -104,8 +104,9 @@ payment_order = Table(
     Column("bank_reference", String(64), nullable=True),
     Column("failure_reason", String(200), nullable=True),
     CheckConstraint("amount_fen > 0", name="amount_positive"),
+    # Request id first: a group of payments looks its retries up by ``request_id IN``.
     UniqueConstraint(
-        "payer_kind", "payer_identifier", "request_id", name="uq_payment_order_request"
+        "request_id", "payer_kind", "payer_identifier", name="uq_payment_order_request"
     ),
     # Daily settlement and reconciliation read one biller's confirmed orders of a day.
     Index("ix_payment_order_business_date", "business_date", "biller_code"),

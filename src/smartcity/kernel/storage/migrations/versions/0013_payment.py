@@ -91,7 +91,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_order")),
         sa.UniqueConstraint(
-            "payer_kind", "payer_identifier", "request_id", name="uq_payment_order_request"
+            "request_id", "payer_kind", "payer_identifier", name="uq_payment_order_request"
         ),
     )
     op.create_index(
@@ -139,9 +139,7 @@ def upgrade() -> None:
             ["payment_biller.code"],
             name=op.f("fk_payment_settlement_biller_code_payment_biller"),
         ),
-        sa.PrimaryKeyConstraint(
-            "biller_code", "business_date", name=op.f("pk_payment_settlement")
-        ),
+        sa.PrimaryKeyConstraint("biller_code", "business_date", name=op.f("pk_payment_settlement")),
     )
 
 
