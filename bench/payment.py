@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 from sqlalchemy import func, select, text
 
-from harness import RESULTS, run_wrk, running_server
+from harness import RESULTS, WrkResult, run_wrk, running_server
 from smartcity.apps import payment
 from smartcity.apps.payment import actions
 from smartcity.apps.payment.models import BillRequest, Payer, PayerKind
@@ -131,6 +132,18 @@ def seed(database_url: str, data_dir: Path, bills: int) -> list[str]:
         store.close()
 
 
+def _cpu_seconds(process: psutil.Process) -> float:
+    """CPU time of the server and its children (uvicorn workers), user + system."""
+    total = 0.0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            times = member.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def check(database_url: str, answered: int) -> dict[str, Any]:
     """Every 200 is one paid bill with one order; the ledger balances."""
     store = open_store(database_url)
@@ -157,7 +170,9 @@ def check(database_url: str, answered: int) -> dict[str, Any]:
     }
 
 
-def bench(database_url: str, *, seconds: int, connections: int, workers: int) -> dict[str, Any]:
+def bench(
+    database_url: str, *, seconds: int, connections: int, workers: int, receipts: str
+) -> dict[str, Any]:
     bills = max(20_000, seconds * 6_000)
     with tempfile.TemporaryDirectory(prefix="smartcity-bench-") as folder:
         data_dir = Path(folder)
@@ -177,20 +192,27 @@ def bench(database_url: str, *, seconds: int, connections: int, workers: int) ->
         env = {
             "SMARTCITY_DATA_DIR": str(data_dir),
             "SMARTCITY_TOKEN_KEY": encode_secret(TOKEN_KEY),
+            "SMARTCITY_PAYMENT_RECEIPTS": receipts,
         }
         quoted = ", ".join(f'"{t}"' for t in tokens)
         results: dict[str, Any] = {"seed_s": round(seed_seconds, 1)}
         with running_server(database_url, workers=workers, env=env) as server:
-            health = run_wrk(server.base_url, 'wrk.method = "GET"\nwrk.path = "/healthz"\n',
-                             seconds=seconds, connections=connections)  # fmt: skip
-            wallet = run_wrk(server.base_url, GET_WALLET % {"token": tokens[0]},
-                             seconds=seconds, connections=connections)  # fmt: skip
+            process = psutil.Process(server.process.pid)
+
+            def measured(script: str) -> tuple[WrkResult, float]:
+                """A wrk run and the server's CPU microseconds per answered request."""
+                before = _cpu_seconds(process)
+                result = run_wrk(server.base_url, script, seconds=seconds, connections=connections)
+                spent = _cpu_seconds(process) - before
+                return result, round(spent / max(1, result.requests) * 1e6)
+
+            health, health_cpu = measured('wrk.method = "GET"\nwrk.path = "/healthz"\n')
+            wallet, wallet_cpu = measured(GET_WALLET % {"token": tokens[0]})
             # Warm-up pays the first bills; the measured run continues after them.
             warm = run_wrk(server.base_url, PAY % {"tokens": quoted, "payers": PAYERS, "start": 0},
                            seconds=1, connections=connections)  # fmt: skip
             start = warm.requests + 1000
-            script = PAY % {"tokens": quoted, "payers": PAYERS, "start": start}
-            pay = run_wrk(server.base_url, script, seconds=seconds, connections=connections)
+            pay, pay_cpu = measured(PAY % {"tokens": quoted, "payers": PAYERS, "start": start})
         if pay.requests + start > bills:
             raise SystemExit(f"ran out of bills: {pay.requests + start} > {bills}")
         results.update(
@@ -200,6 +222,10 @@ def bench(database_url: str, *, seconds: int, connections: int, workers: int) ->
                 "pay_p90_ms": pay.p90_ms,
                 "pay_p99_ms": pay.p99_ms,
                 "pay_errors": pay.errors,
+                # Server CPU per request: what the figure would be on a quiet core.
+                "pay_server_cpu_us": pay_cpu,
+                "healthz_server_cpu_us": health_cpu,
+                "wallet_read_server_cpu_us": wallet_cpu,
                 "healthz_per_s": round(health.requests_per_s),
                 "healthz_p99_ms": health.p99_ms,
                 "wallet_read_per_s": round(wallet.requests_per_s),
@@ -217,13 +243,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--receipts",
+        choices=("background", "on_demand"),
+        default="background",
+        help="sign receipts while paying (the default), or leave them to the first request",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="smartcity-bench-") as folder:
         url = args.database_url or f"sqlite:///{folder}/payment.db"
         backend = "postgres" if url.startswith("postgres") else "sqlite"
         figures = bench(
-            url, seconds=args.seconds, connections=args.connections, workers=args.workers
+            url,
+            seconds=args.seconds,
+            connections=args.connections,
+            workers=args.workers,
+            receipts=args.receipts,
         )
+        if args.receipts != "background":
+            figures = {f"{key}_receipts_{args.receipts}": v for key, v in figures.items()}
     results: dict[str, Any] = orjson.loads(RESULT_FILE.read_bytes()) if RESULT_FILE.exists() else {}
     results["machine"] = (
         f"{host_platform.machine()} {os.cpu_count()} cores, Python {host_platform.python_version()}"

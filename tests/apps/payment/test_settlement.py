@@ -100,3 +100,23 @@ def test_receipt_of_a_paid_bill(world: PaymentWorld) -> None:
     assert raw.content.startswith(b"{")
     again = world.client.get(f"/payment/bills/{bill['id']}/receipt", headers=world.auth(CITIZEN))
     assert again.json()["number"] == receipt["number"]
+
+
+def test_receipts_in_a_batch_skip_top_ups_and_issued_ones(world: PaymentWorld) -> None:
+    from smartcity.apps.payment.actions import issue_pending_receipts, issue_receipt, issue_receipts
+
+    world.top_up(CITIZEN, 10_000)
+    orders = []
+    for index in range(3):
+        bill = world.issue(number=f"E-r{index}", amount=100 + index)
+        answer = world.client.post(
+            f"/payment/bills/{bill['id']}/pay",
+            json={"request_id": f"rb-{index}"},
+            headers=world.auth(CITIZEN),
+        )
+        orders.append(answer.json()["id"])
+    issue_receipt(world.platform, orders[0])
+    top_up_order = 1
+    assert issue_receipts(world.platform, [top_up_order, *orders, 999]) == 2
+    assert issue_receipts(world.platform, orders) == 0
+    assert issue_pending_receipts(world.platform) == 0

@@ -43,7 +43,7 @@ from smartcity.apps.payment.models import (
     PreferenceView,
     TopUpRequest,
 )
-from smartcity.apps.payment.notices import notify_payer
+from smartcity.apps.payment.notices import notify_payer, notify_payers
 from smartcity.apps.payment.receipts import receipt_document, receipt_number
 from smartcity.apps.payment.runtime import PaymentRuntime
 from smartcity.apps.payment.tables import (
@@ -826,25 +826,90 @@ def expire_orders(platform: Platform, *, limit: int = 1000) -> int:
 
 def issue_receipt(platform: Platform, order_id: int) -> Row[Any]:
     """The signed receipt of a paid bill, made once (later calls return the same)."""
-    with platform.store.begin() as conn:
-        row, event = _receipt_in(conn, platform, order_id)
+    try:
+        with platform.store.begin() as conn:
+            row, event = _receipt_in(conn, platform, order_id)
+    except IntegrityError:
+        # The background worker issued it between our check and our insert.
+        with platform.store.connect() as conn:
+            found = storage.receipt_row(conn, order_id)
+        if found is None:
+            raise
+        return found
     _publish(platform, [event] if event is not None else [])
     return row
 
 
 def issue_receipts(platform: Platform, order_ids: Sequence[int]) -> int:
     """Receipts of many paid bills in one transaction (the background worker's batch);
-    orders that have one already, or pay no bill, are skipped. Returns how many were new.
+    orders that have one already, or pay no bill yet, are skipped. Returns how many were new.
+
+    Reads the orders, bills and billers of the whole batch in three queries and writes
+    the receipts in one statement: per receipt, what remains is rendering and signing.
     """
+    runtime = runtime_of(platform)
+    now = platform.clock.now()
+    wanted = sorted(set(order_ids))
     events: list[Event] = []
     with platform.store.begin() as conn:
-        for order_id in order_ids:
-            try:
-                _row, event = _receipt_in(conn, platform, order_id)
-            except (NotFound, Conflict):
-                continue  # checked before anything is written for this order
-            if event is not None:
-                events.append(event)
+        done = {
+            r.order_id
+            for r in conn.execute(
+                select(payment_receipt.c.order_id).where(payment_receipt.c.order_id.in_(wanted))
+            )
+        }
+        orders = [
+            o
+            for o in conn.execute(select(payment_order).where(payment_order.c.id.in_(wanted)))
+            if o.id not in done
+            and o.purpose == OrderPurpose.BILL.value
+            and o.bill_id is not None
+            and o.status in (OrderStatus.CONFIRMED.value, OrderStatus.SETTLED.value)
+        ]
+        if not orders:
+            return 0
+        bills = {
+            r.id: storage.bill_of(r)
+            for r in conn.execute(
+                select(payment_bill).where(payment_bill.c.id.in_([o.bill_id for o in orders]))
+            )
+        }
+        billers = {b.code: b for b in storage.list_billers(conn)}
+        rows: list[dict[str, object]] = []
+        messages: list[tuple[Payer, int | None, str, dict[str, object]]] = []
+        for order in orders:
+            bill = bills[order.bill_id]
+            biller = billers[bill.biller_code]
+            document = receipt_document(
+                order_id=order.id,
+                method=order.method,
+                paid_at=storage.aware(order.confirmed_at) or now,
+                bill=bill,
+                biller=biller,
+                issued_at=now,
+            )
+            number = receipt_number(order.id)
+            rows.append(
+                {
+                    "order_id": order.id,
+                    "bill_id": bill.id,
+                    "number": number,
+                    "document": document.decode("utf-8"),
+                    "signature": runtime.signer.sign(document, now) if runtime.signer else None,
+                    "issued_at": now,
+                }
+            )
+            messages.append(
+                (
+                    Payer(kind=bill.payer_kind, identifier=bill.payer_identifier),
+                    order.account_id,
+                    "receipt ready",
+                    {"number": number, "biller": biller.name, "amount": bill.amount_fen},
+                )
+            )
+            events.append(ReceiptIssued(order_id=order.id, bill_id=bill.id, number=number))
+        conn.execute(insert(payment_receipt), rows)
+        notify_payers(conn, messages, now)
     _publish(platform, events)
     return len(events)
 

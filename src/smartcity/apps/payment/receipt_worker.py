@@ -16,6 +16,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import IntegrityError
+
 from smartcity.apps.payment import actions
 
 if TYPE_CHECKING:
@@ -61,6 +63,16 @@ class ReceiptWorker:
                     break
             try:
                 actions.issue_receipts(self.platform, batch)
+            except IntegrityError:
+                # One was issued on demand meanwhile: the rest one by one.
+                self._issue_one_by_one(batch)
             except Exception:
                 # The receipts stay missing until asked for or swept; payments are unaffected.
                 log.exception("could not issue %d receipts", len(batch))
+
+    def _issue_one_by_one(self, order_ids: list[int]) -> None:
+        for order_id in order_ids:
+            try:
+                actions.issue_receipt(self.platform, order_id)
+            except Exception:
+                log.exception("could not issue the receipt of order %d", order_id)
