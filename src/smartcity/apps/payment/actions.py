@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -840,7 +840,12 @@ def issue_receipt(platform: Platform, order_id: int) -> Row[Any]:
     return row
 
 
-def issue_receipts(platform: Platform, order_ids: Sequence[int]) -> int:
+def issue_receipts(
+    platform: Platform,
+    order_ids: Sequence[int],
+    *,
+    publish: Callable[[Sequence[Event]], None] | None = None,
+) -> int:
     """Receipts of many paid bills in one transaction (the background worker's batch);
     orders that have one already, or pay no bill yet, are skipped. Returns how many were new.
 
@@ -910,7 +915,10 @@ def issue_receipts(platform: Platform, order_ids: Sequence[int]) -> int:
             events.append(ReceiptIssued(order_id=order.id, bill_id=bill.id, number=number))
         conn.execute(insert(payment_receipt), rows)
         notify_payers(conn, messages, now)
-    _publish(platform, events)
+    if publish is not None:
+        publish(events)
+    else:
+        _publish(platform, events)
     return len(events)
 
 

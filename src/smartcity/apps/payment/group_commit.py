@@ -133,22 +133,42 @@ class GroupCommitter:
                     self._queue.put(None)  # stop after this group
                     break
                 group.append(more)
-            outcomes = self._apply(group)
+            outcomes, confirmed = self._decide(group)
             self.groups += 1
             self.payments += len(group)
+            # One hop per event loop (not per request): answers and events together.
+            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[WalletPayment, _Outcome]]] = {}
             for request, outcome in zip(group, outcomes, strict=True):
-                request.loop.call_soon_threadsafe(_settle_future, request.future, outcome)
+                by_loop.setdefault(request.loop, []).append((request, outcome))
+            for position, (loop, answers) in enumerate(by_loop.items()):
+                events = confirmed if position == 0 else []
+                loop.call_soon_threadsafe(self._answer, answers, events)
+
+    def _answer(
+        self, answers: list[tuple[WalletPayment, _Outcome]], events: list[OrderConfirmed]
+    ) -> None:
+        """On the event loop: settle each request's future, then publish the events."""
+        for request, outcome in answers:
+            _settle_future(request.future, outcome)
+        for event in events:
+            self.platform.bus.publish(event)
 
     def _apply(self, group: Sequence[WalletPayment]) -> list[_Outcome]:
-        try:
-            outcomes, confirmed = self._apply_group(group)
-        except Exception:
-            self.fallbacks += 1
-            log.exception("a group of %d payments failed; paying them one by one", len(group))
-            return [self._apply_one(request) for request in group]
+        """Decide a group and publish its events from this thread (for tests and tools)."""
+        outcomes, confirmed = self._decide(group)
         for event in confirmed:
             self.platform.bus.publish(event)
         return outcomes
+
+    def _decide(
+        self, group: Sequence[WalletPayment]
+    ) -> tuple[list[_Outcome], list[OrderConfirmed]]:
+        try:
+            return self._apply_group(group)
+        except Exception:
+            self.fallbacks += 1
+            log.exception("a group of %d payments failed; paying them one by one", len(group))
+            return [self._apply_one(request) for request in group], []
 
     def _apply_one(self, request: WalletPayment) -> _Outcome:
         try:

@@ -10,15 +10,18 @@ receipts``) finds paid bills without a receipt, and asking for a receipt issues 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 
 from smartcity.apps.payment import actions
+from smartcity.kernel.bus import Event
 
 if TYPE_CHECKING:
     from smartcity.kernel.platform import Platform
@@ -35,8 +38,26 @@ class ReceiptWorker:
     _queue: queue.SimpleQueue[int] = field(default_factory=queue.SimpleQueue)
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def _publish(self, events: Sequence[Event]) -> None:
+        """Publish a batch's events with one hop to the event loop, not one per event."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            for event in events:
+                self.platform.bus.publish(event)
+            return
+        bus = self.platform.bus
+
+        def publish_all() -> None:
+            for event in events:
+                bus.publish(event)
+
+        loop.call_soon_threadsafe(publish_all)
 
     def submit(self, order_id: int) -> None:
+        """Queue a paid order's receipt; called on the event loop (by the bus handler)."""
+        self._loop = asyncio.get_running_loop()
         self._queue.put(order_id)
         with self._lock:
             if self._thread is None:
@@ -62,7 +83,7 @@ class ReceiptWorker:
                 except queue.Empty:
                     break
             try:
-                actions.issue_receipts(self.platform, batch)
+                actions.issue_receipts(self.platform, batch, publish=self._publish)
             except IntegrityError:
                 # One was issued on demand meanwhile: the rest one by one.
                 self._issue_one_by_one(batch)
