@@ -56,6 +56,8 @@ def test_a_group_answers_each_request_alone(world: PaymentWorld) -> None:
     # Retried as a group, every paid request answers with its first order.
     again = committer._apply(_group([(CITIZEN_ID, int(cheap["id"]), "a")]))
     assert again[0].order is not None and again[0].order.id == outcomes[0].order.id
+    # Written by the group's own statements, read back typed: the same order.
+    assert again[0].order == outcomes[0].order
     with world.platform.store.connect() as conn:
         assert verify_ledger(conn).ok
 

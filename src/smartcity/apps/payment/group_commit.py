@@ -23,9 +23,10 @@ import queue
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, select
 
 from smartcity.apps.payment import actions, postings, storage
 from smartcity.apps.payment.events import OrderConfirmed
@@ -47,6 +48,7 @@ from smartcity.kernel.ledger import (
     create_transfers,
     error_for,
 )
+from smartcity.kernel.storage.base import bind_processors
 
 if TYPE_CHECKING:
     from smartcity.kernel.platform import Platform
@@ -268,30 +270,10 @@ class GroupCommitter:
             ]
             order_ids: list[int] = []
             if rows:
-                order_ids = list(
-                    conn.execute(
-                        insert(payment_order).returning(
-                            payment_order.c.id, sort_by_parameter_order=True
-                        ),
-                        rows,
-                    ).scalars()
+                order_ids = _insert_orders(conn, rows)
+                changed = _mark_bills_paid(
+                    conn, [(group[i].bill_id, o) for i, o in zip(paid, order_ids, strict=True)], now
                 )
-                changed = conn.execute(
-                    update(payment_bill)
-                    .where(
-                        payment_bill.c.id == bindparam("bill"),
-                        payment_bill.c.status == BillStatus.OPEN.value,
-                    )
-                    .values(
-                        status=BillStatus.PAID.value,
-                        order_id=bindparam("order"),
-                        paid_at=bindparam("paid"),
-                    ),
-                    [
-                        {"bill": group[i].bill_id, "order": order_id, "paid": now}
-                        for i, order_id in zip(paid, order_ids, strict=True)
-                    ],
-                ).rowcount
                 if changed != len(rows):
                     raise Conflict("a bill changed under the group; paying one by one")
                 notify_payers(
@@ -357,18 +339,87 @@ def _settle_future(future: asyncio.Future[OrderView], outcome: _Outcome) -> None
         future.set_exception(RuntimeError("a payment of the group was left unanswered"))
 
 
+# The group's statements go straight to the driver (compiled once, here): they are
+# the per-group cost of every wallet payment. Typed SQLAlchemy reads remain for the
+# rare rows that need their datetimes (replayed orders).
+_BILL_COLUMNS = (
+    "id", "biller_code", "bill_number", "payer_kind", "payer_identifier",
+    "amount_fen", "status", "order_id",
+)  # fmt: skip
+_ORDER_COLUMNS = tuple(c.name for c in payment_order.columns if c.name != "id")
+
+
+def _marker(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
 def _orders_by_request(
     conn: Connection, group: Sequence[WalletPayment]
 ) -> dict[tuple[str, str, str], Any]:
     # The unique key leads with the request id: one index probe per request.
     wanted = sorted({r.request_id for r in group})
-    rows = conn.execute(select(payment_order).where(payment_order.c.request_id.in_(wanted)))
+    marks = ", ".join([_marker(conn)] * len(wanted))
+    found = conn.exec_driver_sql(
+        f"SELECT id FROM payment_order WHERE request_id IN ({marks})", tuple(wanted)
+    ).all()
+    if not found:
+        return {}
+    rows = conn.execute(select(payment_order).where(payment_order.c.id.in_([r[0] for r in found])))
     return {(r.payer_kind, r.payer_identifier, r.request_id): r for r in rows}
 
 
 def _bills(conn: Connection, bill_ids: Sequence[int]) -> dict[int, Any]:
-    rows = conn.execute(select(payment_bill).where(payment_bill.c.id.in_(sorted(set(bill_ids)))))
+    wanted = sorted(set(bill_ids))
+    marks = ", ".join([_marker(conn)] * len(wanted))
+    columns = ", ".join(_BILL_COLUMNS)
+    rows = conn.exec_driver_sql(
+        f"SELECT {columns} FROM payment_bill WHERE id IN ({marks})", tuple(wanted)
+    )
     return {r.id: r for r in rows}
+
+
+def _insert_orders(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert the orders in one statement; their ids, in the order of ``rows``."""
+    processors = bind_processors(payment_order, _ORDER_COLUMNS, conn.dialect)
+    values: list[Any] = []
+    for row in rows:
+        for column, process in zip(_ORDER_COLUMNS, processors, strict=True):
+            value = row[column]
+            values.append(process(value) if process is not None and value is not None else value)
+    mark = _marker(conn)
+    one = "(" + ", ".join([mark] * len(_ORDER_COLUMNS)) + ")"
+    sql = (
+        f"INSERT INTO payment_order ({', '.join(_ORDER_COLUMNS)}) "
+        f"VALUES {', '.join([one] * len(rows))} "
+        "RETURNING id, payer_kind, payer_identifier, request_id"
+    )
+    # RETURNING names each row by its key: the database need not keep the VALUES order.
+    ids = {
+        (r.payer_kind, r.payer_identifier, r.request_id): r.id
+        for r in conn.exec_driver_sql(sql, tuple(values))
+    }
+    return [ids[(r["payer_kind"], r["payer_identifier"], r["request_id"])] for r in rows]
+
+
+def _mark_bills_paid(conn: Connection, paid: Sequence[tuple[int, int]], now: datetime) -> int:
+    """One UPDATE for the group's bills (still open); how many it changed."""
+    mark = _marker(conn)
+    cases = " ".join(f"WHEN {mark} THEN {mark}" for _ in paid)
+    ids = ", ".join([mark] * len(paid))
+    (process,) = bind_processors(payment_bill, ("paid_at",), conn.dialect)
+    paid_at = process(now) if process is not None else now
+    params: list[Any] = [BillStatus.PAID.value, paid_at]
+    for bill_id, order_id in paid:
+        params.extend((bill_id, order_id))
+    params.extend(bill_id for bill_id, _ in paid)
+    params.append(BillStatus.OPEN.value)
+    sql = (
+        f"UPDATE payment_bill SET status = {mark}, paid_at = {mark}, "
+        f"order_id = CASE id {cases} END "
+        f"WHERE id IN ({ids}) AND status = {mark}"
+    )
+    changed: int = conn.exec_driver_sql(sql, tuple(params)).rowcount
+    return changed
 
 
 def _replay(found: Any, request: WalletPayment) -> _Outcome:
