@@ -166,7 +166,8 @@ class GroupCommitter:
         self, group: Sequence[WalletPayment]
     ) -> tuple[list[_Outcome], list[OrderConfirmed]]:
         try:
-            return self._apply_group(group)
+            with actions.runtime_of(self.platform).writer_lock:
+                return self._apply_group(group)
         except Exception:
             self.fallbacks += 1
             log.exception("a group of %d payments failed; paying them one by one", len(group))

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BATCH = 200
+# Small enough that a payment group never waits long behind a batch of receipts.
+BATCH = 64
 IDLE_SECONDS = 5.0
 
 
@@ -83,7 +84,8 @@ class ReceiptWorker:
                 except queue.Empty:
                     break
             try:
-                actions.issue_receipts(self.platform, batch, publish=self._publish)
+                with actions.runtime_of(self.platform).writer_lock:
+                    actions.issue_receipts(self.platform, batch, publish=self._publish)
             except IntegrityError:
                 # One was issued on demand meanwhile: the rest one by one.
                 self._issue_one_by_one(batch)

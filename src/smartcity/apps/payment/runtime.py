@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,10 @@ class PaymentRuntime:
     signer: ReceiptSigner | None = None
     # The writer of grouped wallet payments (the hot path), made by setup.
     committer: GroupCommitter | None = None
+    # Held by the app's background writers (payment groups, receipt batches) around each
+    # transaction, so they queue here and not in SQLite's busy handler, whose sleeps of
+    # up to 100 ms would show as the slowest payments.
+    writer_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def bank_secret_of(data_dir: Path) -> bytes:
