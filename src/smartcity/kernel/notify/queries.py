@@ -146,3 +146,16 @@ def list_outbox(
         statement = statement.where(notify_outbox.c.account_id == account_id)
     rows = conn.execute(statement.order_by(notify_outbox.c.id.desc()).limit(limit).offset(offset))
     return [outbox_from_row(r._mapping) for r in rows]
+
+
+def messages_after(
+    conn: Connection, account_id: int, after_id: int, limit: int = MAX_PAGE
+) -> list[InboxMessage]:
+    """The account's messages newer than ``after_id``, oldest first (stream resumption)."""
+    rows = conn.execute(
+        select(notify_message)
+        .where(notify_message.c.account_id == account_id, notify_message.c.id > after_id)
+        .order_by(notify_message.c.id)
+        .limit(limit)
+    )
+    return [message_from_row(r._mapping) for r in rows]
