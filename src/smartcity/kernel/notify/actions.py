@@ -258,7 +258,7 @@ def notify_many(
                 "body": rendered.body,
                 "link": message_link,
                 "created_at": now,
-                "read_at": None,
+                # read_at is left out: NULL by default, and one bind conversion less per row.
             }
         )
         if preferences is not None:
