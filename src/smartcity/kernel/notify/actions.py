@@ -188,14 +188,15 @@ def _allocate_message_ids(conn: Connection, count: int) -> list[int]:
     current maximum cannot move under us.
     """
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(
+        # One array instead of 100,000 result rows: the fetch, not nextval, was the cost.
+        drawn = conn.execute(
             text(
-                "SELECT nextval(pg_get_serial_sequence('notify_message', 'id')) "
+                "SELECT array_agg(nextval(pg_get_serial_sequence('notify_message', 'id'))) "
                 "FROM generate_series(1, :count)"
             ),
             {"count": count},
-        )
-        return [int(row[0]) for row in rows]
+        ).scalar_one()
+        return [int(value) for value in drawn]
     highest = conn.execute(select(func.coalesce(func.max(notify_message.c.id), 0))).scalar_one()
     return list(range(int(highest) + 1, int(highest) + 1 + count))
 
