@@ -295,3 +295,19 @@ def test_stream_resumes_after_last_event_id_and_refuses_strangers(
         assert [orjson.loads(reader.next("message"))["id"] for _ in range(2)] == ids[1:]
     finally:
         reader.close()
+
+
+def test_out_of_range_ids_and_nul_characters_are_422(
+    client: TestClient, platform: Platform
+) -> None:
+    huge = 2**64
+    mine = auth(platform, CITIZEN)
+    staff = auth(platform, OFFICER)
+    assert client.post(f"/notify/inbox/{huge}/read", headers=mine).status_code == 422
+    too_big = {"account_id": huge, "template": "message", "params": {"title": "t", "body": "b"}}
+    assert client.post("/notify/messages", json=too_big, headers=staff).status_code == 422
+    nul = {"account_id": 1, "template": "message", "params": {"title": "a\x00b", "body": "b"}}
+    answer = client.post("/notify/messages", json=nul, headers=staff)
+    assert answer.status_code == 422 and "NUL" in answer.json()["detail"]
+    bad_link = {**nul, "params": {"title": "t", "body": "b"}, "link": "/a\nb"}
+    assert client.post("/notify/messages", json=bad_link, headers=staff).status_code == 422

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -52,6 +52,8 @@ router = APIRouter(prefix="/notify", tags=["notify 通知"])
 NOTIFY_STAFF_ROLES = frozenset({"administrator", "supervisor", "officer", "dispatcher"})
 KEEPALIVE_SECONDS = 15.0
 MAX_RECIPIENTS = 100_000
+# Ids are 64-bit in the database; a larger number is a 422, not a driver overflow.
+MAX_ID = 2**63 - 1
 
 
 def require_notify_staff(principal: Principal) -> None:
@@ -120,7 +122,11 @@ def read_all(
 
 
 @router.post("/inbox/{message_id}/read", summary="标为已读 Mark one message read")
-def read_one(request: Request, principal: CurrentPrincipal, message_id: int) -> JsonResponse:
+def read_one(
+    request: Request,
+    principal: CurrentPrincipal,
+    message_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> JsonResponse:
     platform = platform_of(request)
     with platform.store.begin() as conn:
         message = actions.mark_read(conn, principal.account_id, message_id, platform.clock.now())
@@ -250,8 +256,8 @@ class SendBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    account_id: int | None = Field(default=None, ge=1)
-    account_ids: list[Annotated[int, Field(ge=1)]] | None = Field(
+    account_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    account_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
         default=None, max_length=MAX_RECIPIENTS
     )
     template: str = Field(min_length=1, max_length=64)
@@ -303,7 +309,7 @@ def get_outbox(
     request: Request,
     principal: CurrentPrincipal,
     status: Annotated[str | None, Query(description="pending, sent or failed")] = None,
-    account_id: Annotated[int | None, Query(ge=1)] = None,
+    account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JsonResponse:

@@ -54,6 +54,8 @@ def _category(category: Category | str | None, rendered: Rendered) -> Category:
 def _check_link(link: str | None) -> str | None:
     if link is None or link == "":
         return None
+    if any(ord(character) < 32 for character in link):
+        raise InvalidInput("a link must not contain control characters", part="link")
     if len(link) > MAX_LINK_LENGTH:
         raise InvalidInput(f"a link is at most {MAX_LINK_LENGTH} characters", part="link")
     # Only our own pages or the web: no javascript: or data: links in an inbox.

@@ -83,6 +83,8 @@ def _text(key: str, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvalidInput(f"parameter {key!r} must be text or an integer", part="params")
     text = str(value)
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL; refuse it on every backend
+        raise InvalidInput(f"parameter {key!r} contains a NUL character", part="params")
     if len(text) > MAX_PARAM_LENGTH:
         raise InvalidInput(
             f"parameter {key!r} is longer than {MAX_PARAM_LENGTH} characters", part="params"
