@@ -311,3 +311,31 @@ def test_out_of_range_ids_and_nul_characters_are_422(
     assert answer.status_code == 422 and "NUL" in answer.json()["detail"]
     bad_link = {**nul, "params": {"title": "t", "body": "b"}, "link": "/a\nb"}
     assert client.post("/notify/messages", json=bad_link, headers=staff).status_code == 422
+
+
+def test_the_server_delivers_the_outbox_to_the_log(client: TestClient, platform: Platform) -> None:
+    from smartcity.kernel.notify.senders import read_log
+
+    preferences = {"channels": {"security": ["sms"]}, "phone": "13800138000"}
+    assert client.put(
+        "/notify/preferences", json=preferences, headers=auth(platform, CITIZEN)
+    ).is_success
+    send(
+        client,
+        platform,
+        CITIZEN.account_id,
+        template="login_new_device",
+        params={"signed_in_at": "09:00", "device": "Pixel 9", "place": "天河区"},
+    )
+    deadline = time.monotonic() + 10
+    staff = auth(platform, OFFICER)
+    while True:
+        sent = client.get("/notify/outbox", params={"status": "sent"}, headers=staff).json()
+        if sent["deliveries"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    (delivery,) = sent["deliveries"]
+    assert delivery["recipient"] == "13800138000" and delivery["attempts"] == 1
+    (line,) = read_log(platform.settings.data_dir / "outbox.log")
+    assert line["key"] == delivery["idempotency_key"]
+    assert line["body"].startswith("【智慧城市】新设备登录提醒")

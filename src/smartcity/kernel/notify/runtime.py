@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smartcity.kernel.bus import Event, Subscription
 from smartcity.kernel.notify.dispatcher import (
     Dispatcher,
     policy_from_settings,
     senders_from_settings,
 )
+from smartcity.kernel.notify.events import MessagesCreated
 from smartcity.kernel.notify.feed import InboxFeed
 from smartcity.kernel.platform import Platform
 
@@ -19,14 +21,22 @@ class NotifyRuntime:
 
     feed: InboxFeed
     dispatcher: Dispatcher
+    wake_subscription: Subscription | None = None
 
     async def stop(self) -> None:
         self.feed.detach()
+        if self.wake_subscription is not None:
+            self.wake_subscription.cancel()
         await self.dispatcher.stop()
 
 
 async def start_notify(platform: Platform, *, deliver: bool = True) -> NotifyRuntime:
-    """Attach the inbox feed to the bus and (with ``deliver``) start the outbox dispatcher."""
+    """Attach the inbox feed to the bus and (with ``deliver``) start the outbox dispatcher.
+
+    New messages committed in this process wake the dispatcher at once, so an SMS that is
+    due now does not wait for the next tick; rows from other processes are found by the
+    tick (``SMARTCITY_NOTIFY_INTERVAL_MS``).
+    """
     feed = InboxFeed()
     feed.attach(platform.bus)
     dispatcher = Dispatcher(
@@ -36,6 +46,14 @@ async def start_notify(platform: Platform, *, deliver: bool = True) -> NotifyRun
         policy_from_settings(platform.settings),
         interval=platform.settings.notify_interval,
     )
+    runtime = NotifyRuntime(feed, dispatcher)
     if deliver:
+
+        async def wake(_event: Event) -> None:
+            dispatcher.wake()
+
+        runtime.wake_subscription = platform.bus.subscribe(
+            MessagesCreated.topic, wake, name="notify-outbox-wake"
+        )
         dispatcher.start()
-    return NotifyRuntime(feed, dispatcher)
+    return runtime
