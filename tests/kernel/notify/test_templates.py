@@ -62,11 +62,16 @@ def test_unknown_template_or_locale_is_invalid_input() -> None:
         shipped_templates().render("bill_issued", "fr", BILL)
 
 
-@given(st.text(max_size=200))
+@given(st.text(st.characters(exclude_characters="\x00"), max_size=200))
 def test_parameter_text_is_inserted_verbatim_never_expanded(value: str) -> None:
     rendered = shipped_templates().render("message", "en", {"title": value, "body": "${title}"})
     assert rendered.title == value
     assert rendered.body == "${title}"
+
+
+def test_nul_characters_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="NUL"):
+        shipped_templates().render("message", "en", {"title": "a\x00", "body": "b"})
 
 
 @given(st.integers(min_value=-(10**15), max_value=10**15))
