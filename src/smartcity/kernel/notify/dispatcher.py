@@ -18,7 +18,13 @@ from smartcity.kernel.clock import Clock
 from smartcity.kernel.config import Settings
 from smartcity.kernel.notify.categories import Channel
 from smartcity.kernel.notify.models import OutboxStatus
-from smartcity.kernel.notify.outbox import RetryPolicy, claim_due, record_failure, record_sent
+from smartcity.kernel.notify.outbox import (
+    RetryPolicy,
+    any_due,
+    claim_due,
+    record_failure,
+    record_sent,
+)
 from smartcity.kernel.notify.senders import (
     LOG_FILE,
     LogSender,
@@ -86,6 +92,9 @@ class Dispatcher:
 
     def drain_once(self) -> DrainResult:
         """Claim up to one batch of due rows, send them and record the outcomes."""
+        with self.store.connect() as conn:
+            if not any_due(conn, self.clock.now()):
+                return DrainResult()
         with self.store.begin() as conn:
             rows = claim_due(conn, self.clock.now(), self.batch, self.policy)
         if not rows:

@@ -41,6 +41,16 @@ class RetryPolicy:
         return min(delay, self.max_delay)
 
 
+def any_due(conn: Connection, now: datetime) -> bool:
+    """True when some pending row is due: a read, so idle rounds never take a write lock."""
+    row = conn.execute(
+        select(notify_outbox.c.id)
+        .where(notify_outbox.c.status == OutboxStatus.PENDING, notify_outbox.c.not_before <= now)
+        .limit(1)
+    ).first()
+    return row is not None
+
+
 def claim_due(conn: Connection, now: datetime, limit: int, policy: RetryPolicy) -> list[OutboxRow]:
     """Claim up to ``limit`` pending rows due at ``now``; each gets one more attempt."""
     statement = (
