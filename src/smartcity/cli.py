@@ -12,10 +12,12 @@ from rich.console import Console
 from smartcity.kernel.config import Settings
 from smartcity.kernel.errors import DomainError
 from smartcity.kernel.storage import open_store
+from smartcity.notify_cli import notify_app
 
 app = typer.Typer(help="智慧城市平台 Smart City Platform", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 Audit log", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(notify_app, name="notify")
 console = Console()
 
 DatabaseOption = Annotated[

@@ -26,6 +26,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"{PREFIX}{name} must be an integer, got {raw!r}") from exc
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value <= 0:
+        raise ConfigurationError(f"{PREFIX}{name} must be positive")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the platform needs to start."""
@@ -39,6 +46,10 @@ class Settings:
     default_locale: str = "zh_CN"
     log_level: str = "INFO"
     city_seed: int = 20101
+    smtp_url: str = ""
+    smtp_sender: str = "noreply@smartcity.local"
+    notify_max_attempts: int = 5
+    notify_interval: float = 1.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -68,4 +79,8 @@ class Settings:
             default_locale=locale,
             log_level=source.get(PREFIX + "LOG_LEVEL", "INFO"),
             city_seed=_int(source, "CITY_SEED", 20101),
+            smtp_url=source.get(PREFIX + "SMTP_URL", ""),
+            smtp_sender=source.get(PREFIX + "SMTP_SENDER", "noreply@smartcity.local"),
+            notify_max_attempts=_positive(source, "NOTIFY_MAX_ATTEMPTS", 5),
+            notify_interval=_positive(source, "NOTIFY_INTERVAL_MS", 1000) / 1000,
         )
