@@ -37,7 +37,7 @@ from smartcity.kernel.identity.oauth import (
 from smartcity.kernel.identity.sessions import TokenPair, refresh_session, revoke_refresh_token
 from smartcity.kernel.identity.signin import sign_in_with_password
 
-router = APIRouter(prefix="/auth", tags=["identity"])
+router = APIRouter(tags=["identity"])
 
 FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 8192
