@@ -166,7 +166,12 @@ def principal_for(
     )
 
 
-def _insert_account(conn: Connection, now: datetime, **values: Any) -> int:
+def open_account(conn: Connection, now: datetime, **values: Any) -> int:
+    """Insert an account row inside ``conn`` (columns of ``identity_account`` as keywords).
+
+    The low-level step of every registration, for callers that already did the checks and
+    hashed the secret (seeding). Conflict when the username is taken.
+    """
     duplicate = Conflict(f"an account for {values['username']} already exists", part="username")
     found = conn.execute(
         select(identity_account.c.id).where(identity_account.c.username == values["username"])
@@ -223,7 +228,7 @@ def register_citizen_account(
         )
     secret_hash = hash_password(hasher, password)
     with _refusing_duplicates(parsed.text), store.begin() as conn:
-        account_id = _insert_account(
+        account_id = open_account(
             conn,
             now,
             kind=AccountKind.CITIZEN.value,
@@ -274,7 +279,7 @@ def register_enterprise_account(
         )
     secret_hash = hash_password(hasher, password)
     with _refusing_duplicates(parsed.text), store.begin() as conn:
-        account_id = _insert_account(
+        account_id = open_account(
             conn,
             clock.now(),
             kind=AccountKind.ENTERPRISE.value,
@@ -317,7 +322,7 @@ def add_staff_account(
     check_password_policy(password, username=employee_number)
     secret_hash = hash_password(hasher, password)
     with _refusing_duplicates(employee_number), store.begin() as conn:
-        account_id = _insert_account(
+        account_id = open_account(
             conn,
             clock.now(),
             kind=AccountKind.STAFF.value,
