@@ -9,7 +9,9 @@ Figures (written to bench/results/auth.json):
   same run.
 * ``request_with_permission_us`` / ``request_without_auth_us``: one GET through a minimal
   FastAPI app driven as raw ASGI (no sockets), with the ``requires(...)`` dependency and
-  without any; ``permission_dependency_us`` is their difference.
+  without any; ``permission_dependency_us`` is their difference, and
+  ``request_with_empty_dependency_us`` shows what FastAPI itself charges for one
+  dependency that does nothing.
 * ``password_logins_per_s``: full password sign-ins (argon2id verify, audit, refresh token
   row) on SQLite, for information; ``baseline_argon2_verify_per_s`` is argon2 alone.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 
 from smartcity.api.permissions import requires
 from smartcity.kernel.clock import RealClock
@@ -92,6 +94,11 @@ def _asgi_get(app: FastAPI, path: str, headers: list[tuple[bytes, bytes]]) -> An
     return call
 
 
+async def trivial_dependency(request: Request) -> int:
+    """A dependency that does nothing: FastAPI's own cost of one dependency."""
+    return len(request.headers)
+
+
 def bench_request(platform: Platform) -> dict[str, float]:
     app = FastAPI()
     app.state.platform = platform
@@ -99,6 +106,10 @@ def bench_request(platform: Platform) -> dict[str, float]:
     @app.get("/guarded", openapi_extra=GUARD.openapi)
     async def guarded(principal: Annotated[Principal, Depends(GUARD)]) -> dict[str, int]:
         return {"account": principal.account_id}
+
+    @app.get("/trivial")
+    async def trivial(value: Annotated[int, Depends(trivial_dependency)]) -> dict[str, int]:
+        return {"account": value}
 
     @app.get("/open")
     async def open_route() -> dict[str, int]:
@@ -119,9 +130,11 @@ def bench_request(platform: Platform) -> dict[str, float]:
 
     with_auth = asyncio.run(run("/guarded"))
     without = asyncio.run(run("/open"))
+    empty = asyncio.run(run("/trivial"))
     return {
         "request_with_permission_us": round(with_auth, 1),
         "request_without_auth_us": round(without, 1),
+        "request_with_empty_dependency_us": round(empty, 1),
         "permission_dependency_us": round(with_auth - without, 1),
     }
 
