@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
+from smartcity.kernel import audit
 from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.identity.accounts import add_staff_account
 from smartcity.kernel.identity.principal import AccountKind, Principal
@@ -364,3 +365,37 @@ def test_machine_clients_get_scoped_tokens(
     # A machine token cannot reach routes for people.
     machine = _bearer(tokens.json()["access_token"])
     assert auth_client.get("/auth/me", headers=machine).status_code == 403
+
+
+def test_role_changes_are_scoped_audited_and_reach_the_next_token(
+    auth_client: TestClient, people: People, identity_platform: Platform
+) -> None:
+    _staff(identity_platform, people.police_administrator)
+    _staff(identity_platform, people.police_officer)
+    admin_tokens = _sign_in(auth_client, people.police_administrator)
+    admin = _bearer(admin_tokens["access_token"])
+    officer = _sign_in(auth_client, people.police_officer)
+    path = f"/auth/staff/{people.police_officer}/roles"
+    unknown_role = auth_client.put(path, json={"roles": ["chief"]}, headers=admin)
+    assert unknown_role.status_code == 422
+    other = auth_client.put(
+        f"/auth/staff/{people.planning_officer}/roles", json={"roles": ["inspector"]}, headers=admin
+    )
+    assert other.status_code == 403
+    own = auth_client.put(
+        f"/auth/staff/{people.police_administrator}/roles",
+        json={"roles": ["officer"]},
+        headers=admin,
+    )
+    assert own.status_code == 409
+    changed = auth_client.put(path, json={"roles": ["supervisor", "officer"]}, headers=admin)
+    assert changed.status_code == 200 and changed.json()["roles"] == ["officer", "supervisor"]
+    renewed = _token(
+        auth_client, grant_type="refresh_token", refresh_token=officer["refresh_token"]
+    )
+    me = auth_client.get("/auth/me", headers=_bearer(renewed.json()["access_token"])).json()
+    assert me["roles"] == ["officer", "supervisor"] and "case.supervise" in me["permissions"]
+    with identity_platform.store.connect() as conn:
+        entry = audit.history(conn, f"staff:{people.police_officer}")[0]
+    assert entry.action == "identity.roles_changed"
+    assert entry.details["before"] == ["officer"]

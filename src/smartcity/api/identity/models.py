@@ -29,6 +29,18 @@ class StaffAccountRequest(BaseModel):
     password: str = Field(max_length=256, description="initial password")
 
 
+class RolesChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    roles: list[str] = Field(
+        max_length=5, description="dispatcher, officer, inspector, supervisor, administrator"
+    )
+
+
+class RolesView(BaseModel):
+    employee_number: str
+    roles: list[str]
+
+
 class ClientRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(max_length=200)

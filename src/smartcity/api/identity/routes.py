@@ -23,6 +23,8 @@ from smartcity.api.identity.models import (
     EnterpriseRegistration,
     PasswordChange,
     PermissionView,
+    RolesChange,
+    RolesView,
     SessionView,
     StaffAccountRequest,
     TotpConfirmation,
@@ -33,6 +35,7 @@ from smartcity.api.permissions import public, requires
 from smartcity.kernel.identity.accounts import (
     add_staff_account,
     change_password,
+    change_staff_roles,
     get_account,
     register_citizen_account,
     register_enterprise_account,
@@ -229,6 +232,28 @@ def add_staff(
         password=body.password,
     )
     return AccountView.of(account)
+
+
+@router.put(
+    "/staff/{employee_number}/roles",
+    summary="Set a staff member's roles (applies at their next token refresh)",
+    openapi_extra=MANAGE_STAFF.openapi,
+)
+def set_roles(
+    employee_number: str,
+    body: RolesChange,
+    request: Request,
+    principal: Annotated[Principal, Depends(MANAGE_STAFF)],
+) -> RolesView:
+    platform = platform_of(request)
+    roles = change_staff_roles(
+        platform.store,
+        platform.clock,
+        administrator=principal,
+        employee_number=employee_number,
+        roles=body.roles,
+    )
+    return RolesView(employee_number=employee_number, roles=list(roles))
 
 
 @router.post(

@@ -14,7 +14,7 @@ must not hold SQLite's write lock.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +40,7 @@ from smartcity.kernel.identity.passwords import (
 )
 from smartcity.kernel.identity.permissions import AGENT_ROLE, actor_of, check_department
 from smartcity.kernel.identity.principal import AccountKind, Principal
-from smartcity.kernel.identity.roles import parse_roles
+from smartcity.kernel.identity.roles import Role, format_roles, normalise_roles, parse_roles
 from smartcity.kernel.identity.tables import identity_citizen, identity_enterprise, identity_staff
 from smartcity.kernel.identity.uscc import parse_uscc
 from smartcity.kernel.storage import Store
@@ -397,3 +397,54 @@ def change_password(
             subject=f"account:{row.id}",
             details={"sessions_revoked": revoked},
         )
+
+
+def change_staff_roles(
+    store: Store,
+    clock: Clock,
+    *,
+    administrator: Principal,
+    employee_number: str,
+    roles: Iterable[str],
+) -> tuple[str, ...]:
+    """Set a staff member's roles, by an administrator of their department (audited).
+
+    The change reaches the staff member's tokens at their next refresh (within 15
+    minutes), when the principal is rebuilt from the registry. An administrator may not
+    take the administrator role from themselves, so a department is never left without
+    one by accident.
+    """
+    clean = normalise_roles(roles)
+    with store.begin() as conn:
+        staff = conn.execute(
+            select(identity_staff).where(identity_staff.c.employee_number == employee_number)
+        ).first()
+        if staff is None:
+            raise NotFound(
+                f"no staff member with employee number {employee_number!r}",
+                part="employee number",
+            )
+        check_department(administrator, staff.department_code)
+        if administrator.subject == employee_number and Role.ADMINISTRATOR not in clean:
+            raise Conflict(
+                "administrators may not remove their own administrator role", part="roles"
+            )
+        before = [role.value for role in parse_roles(staff.roles)]
+        conn.execute(
+            update(identity_staff)
+            .where(identity_staff.c.id == staff.id)
+            .values(roles=format_roles(clean))
+        )
+        audit.append(
+            conn,
+            clock,
+            actor=actor_of(administrator),
+            action="identity.roles_changed",
+            subject=f"staff:{employee_number}",
+            details={
+                "before": before,
+                "after": [role.value for role in clean],
+                "department": staff.department_code,
+            },
+        )
+    return tuple(role.value for role in clean)
