@@ -20,6 +20,10 @@ from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.storage import Store, open_store
 from smartcity.kernel.storage.schema import load_tables
 
+# The API tests serve their remote @context documents from loopback servers; the shared
+# resolver refuses private addresses unless told (SSRF guard, kernel/context/jsonld_fetch).
+os.environ.setdefault("SMARTCITY_CONTEXT_ALLOW_PRIVATE", "1")
+
 BACKEND = os.environ.get("SMARTCITY_TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get("SMARTCITY_TEST_DATABASE_URL", "")
 

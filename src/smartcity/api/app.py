@@ -75,7 +75,7 @@ def create_app(platform: Platform) -> FastAPI:
             yield
         finally:
             # The notifier flushes delivery status to the store, so it stops first.
-            await notifier.stop()
+            await notifier.stop(grace=notifier.settings.shutdown_grace)
             await platform.stop()
 
     application = FastAPI(

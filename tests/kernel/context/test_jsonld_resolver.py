@@ -22,6 +22,8 @@ from smartcity.kernel.context.jsonld import (
     ContextResolver,
     core_context,
 )
+from smartcity.kernel.context.jsonld_fetch import is_public_address
+from smartcity.kernel.context.jsonld_resolver import ALLOW_PRIVATE_VARIABLE
 from smartcity.kernel.errors import ConfigurationError
 
 # Generous for slow CI; the deadline itself is one second.
@@ -99,7 +101,7 @@ SPEED_CONTEXT = {"@context": {"speed": "https://example.org/traffic#speed"}}
 
 def test_a_remote_context_is_fetched_once_then_cached(context_server: ContextServer) -> None:
     url = context_server.serve("/traffic.jsonld", SPEED_CONTEXT)
-    resolver = ContextResolver()
+    resolver = ContextResolver(allow_private_addresses=True)
     first = resolver.resolve(url)
     second = resolver.resolve(url)
     assert first.expand_term("speed") == "https://example.org/traffic#speed"
@@ -114,7 +116,7 @@ def test_a_remote_context_is_fetched_once_then_cached(context_server: ContextSer
 def test_the_cache_expires(context_server: ContextServer) -> None:
     url = context_server.serve("/traffic.jsonld", SPEED_CONTEXT)
     now = [100.0]
-    resolver = ContextResolver(ttl_s=60.0, monotonic=lambda: now[0])
+    resolver = ContextResolver(allow_private_addresses=True, ttl_s=60.0, monotonic=lambda: now[0])
     resolver.resolve(url)
     now[0] += 61.0
     resolver.resolve(url)
@@ -127,7 +129,7 @@ def test_nested_remote_contexts_are_followed(context_server: ContextServer) -> N
     outer = context_server.serve(
         "/outer.jsonld", {"@context": [inner, {"speed": "ex:speed"}, CORE_CONTEXT_URL]}
     )
-    resolver = ContextResolver()
+    resolver = ContextResolver(allow_private_addresses=True)
     assert resolver.resolve(outer).expand_term("speed") == "https://example.org/ns#speed"
     assert "/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld" not in context_server.hits
     resolver.close()
@@ -135,7 +137,7 @@ def test_nested_remote_contexts_are_followed(context_server: ContextServer) -> N
 
 def test_import_merges_a_remote_context(context_server: ContextServer) -> None:
     base = context_server.serve("/base.jsonld", {"@context": {"speed": "https://a.example/speed"}})
-    resolver = ContextResolver()
+    resolver = ContextResolver(allow_private_addresses=True)
     context = resolver.resolve({"@import": base, "count": "https://a.example/count"})
     assert context.expand_term("speed") == "https://a.example/speed"
     assert context.expand_term("count") == "https://a.example/count"
@@ -145,7 +147,7 @@ def test_import_merges_a_remote_context(context_server: ContextServer) -> None:
 def test_a_context_that_includes_itself_is_refused(context_server: ContextServer) -> None:
     url = context_server.base_url + "/loop.jsonld"
     context_server.serve("/loop.jsonld", {"@context": [url]})
-    resolver = ContextResolver()
+    resolver = ContextResolver(allow_private_addresses=True)
     with pytest.raises(BadRequestData, match="includes itself"):
         resolver.resolve(url)
     resolver.close()
@@ -196,7 +198,7 @@ def test_a_mapped_file_that_is_missing_is_not_available(tmp_path: Path) -> None:
 def test_a_server_that_never_answers_gives_ld_context_not_available_in_time(
     silent_url: str,
 ) -> None:
-    resolver = ContextResolver(timeout_s=1.0)
+    resolver = ContextResolver(timeout_s=1.0, allow_private_addresses=True)
     started = time.monotonic()
     with pytest.raises(LdContextNotAvailable, match="within 1 s"):
         resolver.resolve(silent_url)
@@ -205,7 +207,7 @@ def test_a_server_that_never_answers_gives_ld_context_not_available_in_time(
 
 
 def test_a_closed_port_gives_ld_context_not_available_in_time(closed_url: str) -> None:
-    resolver = ContextResolver(timeout_s=1.0)
+    resolver = ContextResolver(timeout_s=1.0, allow_private_addresses=True)
     started = time.monotonic()
     with pytest.raises(LdContextNotAvailable):
         resolver.resolve([{"speed": "https://e.org/speed"}, closed_url])
@@ -234,7 +236,7 @@ def test_failures_are_remembered_briefly(closed_url: str) -> None:
 
 
 def test_a_missing_remote_document_is_not_available(context_server: ContextServer) -> None:
-    resolver = ContextResolver()
+    resolver = ContextResolver(allow_private_addresses=True)
     with pytest.raises(LdContextNotAvailable, match="HTTP 404"):
         resolver.resolve(context_server.base_url + "/nothing.jsonld")
     resolver.close()
@@ -252,7 +254,7 @@ def test_invalid_remote_documents_are_bad_request_data(
     context_server: ContextServer, body: bytes, reason: str
 ) -> None:
     url = context_server.serve("/bad.jsonld", body)
-    resolver = ContextResolver()
+    resolver = ContextResolver(allow_private_addresses=True)
     with pytest.raises(BadRequestData, match=reason):
         resolver.resolve(url)
     resolver.close()
@@ -261,7 +263,7 @@ def test_invalid_remote_documents_are_bad_request_data(
 def test_oversized_documents_are_refused(context_server: ContextServer) -> None:
     big = {"@context": {f"term{index}": f"https://e.org/{index}" for index in range(2000)}}
     url = context_server.serve("/big.jsonld", big)
-    resolver = ContextResolver(max_bytes=4096)
+    resolver = ContextResolver(max_bytes=4096, allow_private_addresses=True)
     with pytest.raises(BadRequestData, match="larger than 4096 bytes"):
         resolver.resolve(url)
     resolver.close()
@@ -270,7 +272,7 @@ def test_oversized_documents_are_refused(context_server: ContextServer) -> None:
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/context.jsonld"])
 def test_only_http_urls_are_fetched(url: str) -> None:
     with pytest.raises(BadRequestData, match="not an http"):
-        ContextResolver().resolve(url)
+        ContextResolver(allow_private_addresses=True).resolve(url)
 
 
 def test_concurrent_requests_share_one_fetch() -> None:
@@ -327,7 +329,7 @@ def test_a_late_answer_serves_later_requests() -> None:
 
 def test_resolved_contexts_remember_their_source() -> None:
     value = [{"speed": "https://e.org/speed"}, CORE_CONTEXT_URL]
-    assert ContextResolver().resolve(value).source == value
+    assert ContextResolver(allow_private_addresses=True).resolve(value).source == value
 
 
 def test_fetches_under_way_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -346,3 +348,50 @@ def test_fetches_under_way_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         resolver.resolve("https://c.example/third.jsonld")
     release.set()
     resolver.close()
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "localhost", "10.1.2.3", "192.168.0.10", "169.254.169.254", "[::1]", "0.0.0.0"],
+)
+def test_by_default_contexts_on_private_networks_are_not_fetched(host: str) -> None:
+    """A client must not make the broker read loopback, intranet or cloud-metadata URLs."""
+    resolver = ContextResolver()
+    with pytest.raises(BadRequestData, match="not a public address"):
+        resolver.resolve(f"http://{host}:9/context.jsonld")
+    resolver.close()
+
+
+def test_the_private_address_guard_is_checked_before_connecting(
+    context_server: ContextServer,
+) -> None:
+    url = context_server.serve("/traffic.jsonld", SPEED_CONTEXT)
+    resolver = ContextResolver()
+    with pytest.raises(BadRequestData, match="not a public address"):
+        resolver.resolve(url)
+    assert context_server.hits == {}
+    resolver.close()
+
+
+def test_intranet_deployments_allow_private_hosts_from_the_environment(
+    context_server: ContextServer,
+) -> None:
+    url = context_server.serve("/traffic.jsonld", SPEED_CONTEXT)
+    resolver = ContextResolver.from_env({ALLOW_PRIVATE_VARIABLE: "1"})
+    assert resolver.resolve(url).expand_term("speed") == "https://example.org/traffic#speed"
+    resolver.close()
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2001:4860:4860::8888", True),
+        ("::ffff:127.0.0.1", False),
+        ("fe80::1%eth0", False),
+        ("100.64.0.1", False),
+        ("224.0.0.1", False),
+    ],
+)
+def test_public_address_classification(address: str, public: bool) -> None:
+    assert is_public_address(address) is public

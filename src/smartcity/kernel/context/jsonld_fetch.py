@@ -8,6 +8,8 @@ only, follows at most a few redirects and stops reading past ``max_bytes``.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,14 +37,62 @@ def check_context_url(url: str) -> None:
         )
 
 
-def fetch_over_http(url: str, timeout_s: float, max_bytes: int) -> bytes:
-    """GET ``url`` within ``timeout_s`` in total, reading at most ``max_bytes``."""
+def is_public_address(address: str) -> bool:
+    """True for an address on the public internet (not loopback, private, link-local, ...)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def check_public_host(url: str) -> None:
+    """Refuse ``url`` when its host is or resolves to a non-public address.
+
+    A client names the context URL and the broker fetches it, so without this check a
+    client could make the broker read services only it can reach (SSRF): the loopback
+    admin ports, the cloud metadata address, the department intranet. Every address
+    the name resolves to must be public. A DNS answer that changes between this check
+    and the connection (rebinding) is not caught; deployments that need that closed
+    list their contexts in the URL map instead of fetching them.
+    """
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        raise LdContextNotAvailable(
+            f"@context {url!r}: host {host!r} cannot be resolved", context=url
+        ) from exc
+    for info in infos:
+        if not is_public_address(str(info[4][0])):
+            raise BadRequestData(
+                f"@context {url!r}: host {host!r} is not a public address; the broker does "
+                "not fetch contexts from private networks (see SMARTCITY_CONTEXT_ALLOW_PRIVATE)",
+                context=url,
+            )
+
+
+def fetch_over_http(
+    url: str, timeout_s: float, max_bytes: int, *, allow_private: bool = False
+) -> bytes:
+    """GET ``url`` within ``timeout_s`` in total, reading at most ``max_bytes``.
+
+    Unless ``allow_private``, the first URL and every redirect target must resolve to
+    public addresses (:func:`check_public_host`).
+    """
     deadline = time.monotonic() + timeout_s
     timeout = httpx2.Timeout(timeout_s)
+
+    def guard(request: httpx2.Request) -> None:
+        check_public_host(str(request.url))
+
+    hooks: dict[str, list[Callable[..., Any]]] = {} if allow_private else {"request": [guard]}
     try:
         with (
             httpx2.Client(
-                timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS
+                timeout=timeout,
+                follow_redirects=True,
+                max_redirects=MAX_REDIRECTS,
+                event_hooks=hooks,
             ) as client,
             client.stream("GET", url, headers={"Accept": ACCEPT}) as response,
         ):

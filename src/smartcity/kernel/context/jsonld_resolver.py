@@ -15,6 +15,7 @@ and the caller stops waiting at the deadline.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -45,6 +46,7 @@ from smartcity.kernel.context.jsonld_processing import ContextProcessor
 from smartcity.kernel.errors import ConfigurationError
 
 CONTEXT_MAP_VARIABLE = PREFIX + "CONTEXT_MAP"
+ALLOW_PRIVATE_VARIABLE = PREFIX + "CONTEXT_ALLOW_PRIVATE"
 # The all-domains Smart Data Models context is over a megabyte; 4 MiB leaves room for
 # such published vocabularies while still bounding what one request can make us read.
 DEFAULT_MAX_BYTES = 4 * 1_048_576
@@ -132,7 +134,9 @@ class ContextResolver:
     ``timeout_s`` bounds a whole resolution; ``cache_size`` bounds each of the two
     caches; ``max_bytes`` bounds one context document; ``fetch`` replaces HTTP;
     ``ttl_s`` and ``failure_ttl_s`` say how long a document and a failure are
-    remembered; ``monotonic`` is the clock of those expiries. ``local_documents``
+    remembered; ``monotonic`` is the clock of those expiries; ``allow_private_addresses``
+    lets the HTTP fetch reach loopback and private hosts (an intranet deployment; off by
+    default against SSRF, see :func:`check_public_host`). ``local_documents``
     answers URLs the platform hosts itself (``/jsonldContexts/{id}``): it returns the
     document's ``@context`` value, or ``None`` for a URL it does not host.
     """
@@ -149,13 +153,16 @@ class ContextResolver:
         failure_ttl_s: float = 10.0,
         monotonic: Callable[[], float] = time.monotonic,
         local_documents: Callable[[str], Any | None] | None = None,
+        allow_private_addresses: bool = False,
     ) -> None:
         if timeout_s <= 0 or cache_size <= 0 or max_bytes <= 0:
             raise ConfigurationError("timeout_s, cache_size and max_bytes must be positive")
         self._url_map = dict(url_map or {})
         self._timeout_s = timeout_s
         self._max_bytes = max_bytes
-        self._fetch: Fetch = fetch or fetch_over_http
+        self._fetch: Fetch = fetch or functools.partial(
+            fetch_over_http, allow_private=allow_private_addresses
+        )
         self._ttl_s = ttl_s
         self._failure_ttl_s = failure_ttl_s
         self._monotonic = monotonic
@@ -174,6 +181,8 @@ class ContextResolver:
         source = os.environ if env is None else env
         map_path = source.get(CONTEXT_MAP_VARIABLE, "")
         url_map = load_url_map(Path(map_path)) if map_path else None
+        allow_private = source.get(ALLOW_PRIVATE_VARIABLE, "").lower() in ("1", "true", "yes")
+        options.setdefault("allow_private_addresses", allow_private)
         return cls(url_map=url_map, **options)
 
     def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
 
@@ -321,3 +322,25 @@ async def test_q_and_geo_q_filter_changes(running: Running) -> None:
         await running.notifier.drain()
         ids = [r.body["data"][0]["id"] for r in receiver.received]
     assert ids == ["urn:ngsi-ld:AirQualityObserved:a-located"]
+
+
+async def test_shutdown_delivers_queued_notifications_within_its_grace(running: Running) -> None:
+    release = threading.Event()
+    with Receiver(hold=release) as slow:
+        running.actions.create("", subscription(slow.url))
+        running.change(attributes={"NO2": 1})
+        running.change(attributes={"NO2": 2})
+        threading.Timer(0.3, release.set).start()
+        await running.notifier.stop(grace=10.0)
+        assert slow.count() == 2
+
+
+async def test_shutdown_grace_is_bounded_by_a_dead_endpoint(running: Running) -> None:
+    release = threading.Event()
+    with Receiver(hold=release) as stuck:
+        running.actions.create("", subscription(stuck.url))
+        running.change()
+        started = asyncio.get_running_loop().time()
+        await running.notifier.stop(grace=0.3)
+        assert asyncio.get_running_loop().time() - started < 5
+        release.set()

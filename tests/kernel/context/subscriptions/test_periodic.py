@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from smartcity.kernel.context.library import ContextLibrary
@@ -71,3 +73,23 @@ async def test_periodic_notifications_apply_q(store: Store, running: Running) ->
     assert [entity["id"] for entity in received.body["data"]] == [
         "urn:ngsi-ld:AirQualityObserved:high"
     ]
+
+
+async def test_a_large_selection_is_sent_whole_one_page_per_notification(
+    store: Store, running: Running
+) -> None:
+    running.notifier.settings = dataclasses.replace(running.notifier.settings, periodic_limit=2)
+    for number in range(5):
+        store_entity(
+            store, running, f"urn:ngsi-ld:AirQualityObserved:{number}", "AirQualityObserved", 1.0
+        )
+    with Receiver() as receiver:
+        created = running.actions.create(
+            "", subscription(receiver.url, timeInterval=3600, notification={"format": "keyValues"})
+        )
+        received = await receiver.wait_async(3)
+        running.actions.delete("", created.id)
+        await running.notifier.drain()
+    assert [len(notification.body["data"]) for notification in received] == [2, 2, 1]
+    sent = [entity["id"] for notification in received for entity in notification.body["data"]]
+    assert sorted(sent) == [f"urn:ngsi-ld:AirQualityObserved:{number}" for number in range(5)]

@@ -102,8 +102,23 @@ class Notifier:
             self._apply(subscription.tenant, subscription.id, subscription)
         self._loaded.set()
 
-    async def stop(self) -> None:
-        """Stop listening, cancel delivery and periodic tasks and write the last status."""
+    async def stop(self, *, grace: float = 0.0) -> None:
+        """Stop listening, cancel delivery and periodic tasks and write the last status.
+
+        With ``grace`` > 0 the changes already published are first matched and their
+        notifications delivered, for up to ``grace`` seconds (a server shutting down
+        passes ``settings.shutdown_grace``); whatever is still queued after that is
+        cancelled unrecorded.
+        """
+        if grace > 0 and self._bus_subscription is not None:
+            try:
+                await asyncio.wait_for(self.drain(), timeout=grace)
+            except TimeoutError:
+                log.warning(
+                    "shutdown: %d notifications still queued after %.1f s are dropped",
+                    self._dispatcher.pending,
+                    grace,
+                )
         if self._bus_subscription is not None:
             self._bus_subscription.cancel()
             self._bus_subscription = None
@@ -259,19 +274,31 @@ class Notifier:
             await asyncio.sleep(subscription.time_interval)
 
     async def _notify_current(self, subscription: Subscription) -> None:
-        try:
-            entities = await asyncio.to_thread(
-                select_entities,
-                self._library,
-                subscription,
-                self._compiled_filters(subscription),
-                limit=self.settings.periodic_limit,
-            )
-        except Exception:
-            log.exception("reading entities for periodic subscription %s failed", subscription.id)
-            raise
-        if entities:
-            self._enqueue(subscription, entities)
+        """Notify every entity the subscription selects now: one notification per page
+        of ``periodic_limit`` entities, so a large selection is neither cut off nor
+        sent as one huge body."""
+        page_size = self.settings.periodic_limit
+        offset = 0
+        while True:
+            try:
+                entities = await asyncio.to_thread(
+                    select_entities,
+                    self._library,
+                    subscription,
+                    self._compiled_filters(subscription),
+                    limit=page_size,
+                    offset=offset,
+                )
+            except Exception:
+                log.exception(
+                    "reading entities for periodic subscription %s failed", subscription.id
+                )
+                raise
+            if entities:
+                self._enqueue(subscription, entities)
+            if len(entities) < page_size:
+                return
+            offset += page_size
 
 
 async def start_notifier(platform: Platform, settings: NotifierSettings | None = None) -> Notifier:

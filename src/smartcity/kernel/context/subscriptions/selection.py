@@ -43,10 +43,15 @@ def select_entities(
     filters: EntitySelection | None,
     *,
     limit: int = MAXIMUM_ENTITIES,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Up to ``limit`` entities (expanded, normalized) the subscription selects now."""
+    """Up to ``limit`` entities (expanded, normalized) the subscription selects now,
+    from ``offset`` on in the library's stable order (a periodic round pages through
+    all of them, one notification per page)."""
     try:
-        page = library.query_entities(periodic_selection(subscription, filters), limit=limit)
+        page = library.query_entities(
+            periodic_selection(subscription, filters), limit=limit, offset=offset
+        )
     except NonexistentTenant:
         # A tenant without data yet simply has nothing to notify.
         return []

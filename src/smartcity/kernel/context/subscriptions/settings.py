@@ -19,6 +19,9 @@ class NotifierSettings:
     failing_probe_interval: float = 1.0
     endpoint_lanes: int = 4
     periodic_limit: int = 1000
+    # How long a server shutdown waits for queued notifications to be delivered before
+    # it cancels the rest (a dead endpoint must not hold the shutdown for ever).
+    shutdown_grace: float = 5.0
 
 
 @dataclass
