@@ -17,7 +17,7 @@ from importlib.metadata import version as package_version
 
 from fastapi import APIRouter, FastAPI
 
-from smartcity.api import docs, health, ngsi_ld, notify
+from smartcity.api import docs, health, identity, ngsi_ld, notify
 from smartcity.api.limits import BodySizeLimit
 from smartcity.api.problems import install_problem_handlers
 from smartcity.gateways.iot import routes as iot_routes
@@ -95,6 +95,7 @@ def create_app(platform: Platform) -> FastAPI:
     application.include_router(health.router)
     application.include_router(docs.router)
     application.include_router(ngsi_ld.router)
+    application.include_router(identity.router)
     application.include_router(iot_routes.router)
     application.include_router(notify.router)
     for installed in platform.apps:
