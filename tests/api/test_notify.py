@@ -23,6 +23,7 @@ CITIZEN = Principal(101, AccountKind.CITIZEN, "440106199001011234")
 NEIGHBOUR = Principal(202, AccountKind.CITIZEN, "440106199202021234")
 OFFICER = Principal(7, AccountKind.STAFF, "GZ-7", "440100-GA", frozenset({"officer"}))
 INSPECTOR = Principal(8, AccountKind.STAFF, "GZ-8", "440100-GA", frozenset({"inspector"}))
+SUPERVISOR = Principal(9, AccountKind.STAFF, "GZ-9", "440100-GA", frozenset({"supervisor"}))
 BILL = {
     "biller": "电力",
     "amount": "123.45",
@@ -130,8 +131,13 @@ def test_preferences_drive_the_outbox(client: TestClient, platform: Platform) ->
     ]
     message = send(client, platform, CITIZEN.account_id)["message"]
     assert message["locale"] == "en"
+    # The outbox holds phone numbers and e-mail addresses: supervisors only.
+    refused = client.get("/notify/outbox", headers=auth(platform, OFFICER))
+    assert refused.status_code == 403
     outbox = client.get(
-        "/notify/outbox", params={"account_id": CITIZEN.account_id}, headers=auth(platform, OFFICER)
+        "/notify/outbox",
+        params={"account_id": CITIZEN.account_id},
+        headers=auth(platform, SUPERVISOR),
     ).json()["deliveries"]
     assert sorted(d["channel"] for d in outbox) == ["email", "sms"]
     assert {d["message_id"] for d in outbox} == {message["id"]}
@@ -328,7 +334,7 @@ def test_the_server_delivers_the_outbox_to_the_log(client: TestClient, platform:
         params={"signed_in_at": "09:00", "device": "Pixel 9", "place": "天河区"},
     )
     deadline = time.monotonic() + 10
-    staff = auth(platform, OFFICER)
+    staff = auth(platform, SUPERVISOR)
     while True:
         sent = client.get("/notify/outbox", params={"status": "sent"}, headers=staff).json()
         if sent["deliveries"] or time.monotonic() > deadline:

@@ -18,16 +18,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from smartcity.api.auth import CurrentPrincipal, bearer_token
 from smartcity.api.dependencies import platform_of
+from smartcity.api.permissions import requires
 from smartcity.api.responses import JsonResponse
 from smartcity.kernel.errors import (
     ConfigurationError,
     InvalidInput,
-    PermissionDenied,
-    Unauthenticated,
 )
-from smartcity.kernel.identity.principal import AccountKind, Principal
+from smartcity.kernel.identity.permissions import Permission
+from smartcity.kernel.identity.principal import Principal
 from smartcity.kernel.notify import actions, queries
 from smartcity.kernel.notify.categories import parse_category
 from smartcity.kernel.notify.models import InboxMessage
@@ -49,19 +48,10 @@ router = APIRouter(prefix="/notify", tags=["notify 通知"])
 
 # Staff roles that may send messages and read the outbox. One place, so the permission
 # catalogue can take this over.
-NOTIFY_STAFF_ROLES = frozenset({"administrator", "supervisor", "officer", "dispatcher"})
 KEEPALIVE_SECONDS = 15.0
 MAX_RECIPIENTS = 100_000
 # Ids are 64-bit in the database; a larger number is a 422, not a driver overflow.
 MAX_ID = 2**63 - 1
-
-
-def require_notify_staff(principal: Principal) -> None:
-    """Staff with a sending role only; everyone else gets a 403 with the reason."""
-    if principal.kind != AccountKind.STAFF or not (principal.roles & NOTIFY_STAFF_ROLES):
-        raise PermissionDenied(
-            "only staff (" + ", ".join(sorted(NOTIFY_STAFF_ROLES)) + ") may do this"
-        )
 
 
 def runtime_of(request: Request) -> NotifyRuntime:
@@ -71,25 +61,25 @@ def runtime_of(request: Request) -> NotifyRuntime:
     return runtime
 
 
-async def stream_principal(request: Request) -> Principal:
-    """The caller of the stream: a Bearer header, or ``?access_token=`` for EventSource."""
-    token = bearer_token(request) or request.query_params.get("access_token")
-    if not token:
-        raise Unauthenticated(
-            "sign in first: send 'Authorization: Bearer <token>' or ?access_token=<token>"
-        )
-    platform = platform_of(request)
-    return platform.tokens.verify(token, platform.clock.now())
-
-
 def _category_or_none(category: str | None) -> Any:
     return None if category is None or category == "" else parse_category(category)
 
 
-@router.get("/inbox", summary="收件箱 The signed-in account's inbox, newest first")
+OWN_INBOX = requires(Permission.ACCOUNT_SELF)
+OWN_STREAM = requires(Permission.ACCOUNT_SELF, query_token=True)
+SEND = requires(Permission.NOTIFY_SEND)
+READ_OUTBOX = requires(Permission.NOTIFY_OUTBOX)
+Owner = Annotated[Principal, Depends(OWN_INBOX)]
+
+
+@router.get(
+    "/inbox",
+    summary="收件箱 The signed-in account's inbox, newest first",
+    openapi_extra=OWN_INBOX.openapi,
+)
 def get_inbox(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: Owner,
     unread: Annotated[bool, Query(description="only unread messages")] = False,
     category: Annotated[str | None, Query(description="bill, notice, alert, ...")] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 20,
@@ -108,10 +98,14 @@ def get_inbox(
     return JsonResponse(page.to_json())
 
 
-@router.post("/inbox/read-all", summary="全部已读 Mark every unread message read")
+@router.post(
+    "/inbox/read-all",
+    summary="全部已读 Mark every unread message read",
+    openapi_extra=OWN_INBOX.openapi,
+)
 def read_all(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: Owner,
     category: Annotated[str | None, Query(description="only this category")] = None,
 ) -> JsonResponse:
     chosen = _category_or_none(category)
@@ -121,10 +115,14 @@ def read_all(
     return JsonResponse({"marked": marked})
 
 
-@router.post("/inbox/{message_id}/read", summary="标为已读 Mark one message read")
+@router.post(
+    "/inbox/{message_id}/read",
+    summary="标为已读 Mark one message read",
+    openapi_extra=OWN_INBOX.openapi,
+)
 def read_one(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: Owner,
     message_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> JsonResponse:
     platform = platform_of(request)
@@ -149,18 +147,24 @@ class PreferencesBody(BaseModel):
     email: str | None = None
 
 
-@router.get("/preferences", summary="通知偏好 The signed-in account's preferences")
-def get_preferences(request: Request, principal: CurrentPrincipal) -> JsonResponse:
+@router.get(
+    "/preferences",
+    summary="通知偏好 The signed-in account's preferences",
+    openapi_extra=OWN_INBOX.openapi,
+)
+def get_preferences(request: Request, principal: Owner) -> JsonResponse:
     platform = platform_of(request)
     with platform.store.connect() as conn:
         preferences = read_preferences(conn, principal.account_id, platform.settings.default_locale)
     return JsonResponse(preferences.to_json())
 
 
-@router.put("/preferences", summary="设置通知偏好 Replace the account's preferences")
-def put_preferences(
-    request: Request, principal: CurrentPrincipal, body: PreferencesBody
-) -> JsonResponse:
+@router.put(
+    "/preferences",
+    summary="设置通知偏好 Replace the account's preferences",
+    openapi_extra=OWN_INBOX.openapi,
+)
+def put_preferences(request: Request, principal: Owner, body: PreferencesBody) -> JsonResponse:
     platform = platform_of(request)
     zone_named(body.timezone)
     preferences = Preferences(
@@ -234,10 +238,11 @@ async def _stream(
     summary="实时推送 New inbox messages as Server-Sent Events",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
+    openapi_extra=OWN_STREAM.openapi,
 )
 async def stream(
     request: Request,
-    principal: Annotated[Principal, Depends(stream_principal)],
+    principal: Annotated[Principal, Depends(OWN_STREAM)],
     access_token: Annotated[
         str | None, Query(description="for EventSource, which cannot send headers")
     ] = None,
@@ -266,9 +271,15 @@ class SendBody(BaseModel):
     link: str | None = None
 
 
-@router.post("/messages", status_code=201, summary="发送通知 Staff: send to accounts")
-def send_message(request: Request, principal: CurrentPrincipal, body: SendBody) -> JsonResponse:
-    require_notify_staff(principal)
+@router.post(
+    "/messages",
+    status_code=201,
+    summary="发送通知 Staff: send to accounts",
+    openapi_extra=SEND.openapi,
+)
+def send_message(
+    request: Request, principal: Annotated[Principal, Depends(SEND)], body: SendBody
+) -> JsonResponse:
     if (body.account_id is None) == (body.account_ids is None):
         raise InvalidInput("give exactly one of account_id and account_ids", part="account_id")
     category = _category_or_none(body.category)
@@ -304,16 +315,19 @@ def send_message(request: Request, principal: CurrentPrincipal, body: SendBody) 
     return JsonResponse({"sent": count}, status_code=201)
 
 
-@router.get("/outbox", summary="发件箱 Staff: SMS and e-mail deliveries")
+@router.get(
+    "/outbox",
+    summary="发件箱 Staff: SMS and e-mail deliveries",
+    openapi_extra=READ_OUTBOX.openapi,
+)
 def get_outbox(
     request: Request,
-    principal: CurrentPrincipal,
+    principal: Annotated[Principal, Depends(READ_OUTBOX)],
     status: Annotated[str | None, Query(description="pending, sent or failed")] = None,
     account_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JsonResponse:
-    require_notify_staff(principal)
     with platform_of(request).store.connect() as conn:
         rows = queries.list_outbox(
             conn, status=status, account_id=account_id, limit=limit, offset=offset

@@ -19,7 +19,9 @@ from typing import Any
 
 from fastapi import Request
 
-from smartcity.api.auth import current_principal
+from smartcity.api.auth import bearer_token, current_principal
+from smartcity.api.dependencies import platform_of
+from smartcity.kernel.errors import Unauthenticated
 from smartcity.kernel.identity.permissions import Permission, check_permission
 from smartcity.kernel.identity.principal import Principal
 
@@ -43,22 +45,41 @@ PUBLIC_PREFIXES: dict[str, str] = {
 class Requires:
     """Dependency: the caller, after checking they hold every one of ``permissions``."""
 
-    def __init__(self, *permissions: Permission) -> None:
+    def __init__(self, *permissions: Permission, query_token: bool = False) -> None:
         if not permissions:
             raise ValueError("name at least one permission; use public() for open routes")
         self.permissions = permissions
+        self.query_token = query_token
         self.openapi: dict[str, Any] = {"x-permissions": [p.value for p in permissions]}
 
     async def __call__(self, request: Request) -> Principal:
-        principal = await current_principal(request)
+        if self.query_token and bearer_token(request) is None:
+            principal = _query_principal(request)
+        else:
+            principal = await current_principal(request)
         for permission in self.permissions:
             check_permission(principal, permission)
         return principal
 
 
-def requires(*permissions: Permission) -> Requires:
-    """The dependency and OpenAPI declaration for a route needing ``permissions``."""
-    return Requires(*permissions)
+def _query_principal(request: Request) -> Principal:
+    token = request.query_params.get("access_token")
+    if not token:
+        raise Unauthenticated(
+            "sign in first: send 'Authorization: Bearer <token>' or ?access_token=<token>"
+        )
+    platform = platform_of(request)
+    return platform.tokens.verify(token, platform.clock.now())
+
+
+def requires(*permissions: Permission, query_token: bool = False) -> Requires:
+    """The dependency and OpenAPI declaration for a route needing ``permissions``.
+
+    ``query_token`` also accepts the token as ``?access_token=`` (RFC 6750 §2.3), for
+    browser EventSource streams, which cannot send headers; use it nowhere else, since
+    URLs end up in logs.
+    """
+    return Requires(*permissions, query_token=query_token)
 
 
 def public(reason: str) -> dict[str, Any]:

@@ -38,6 +38,8 @@ class Permission(StrEnum):
     CASE_INSPECT = "case.inspect"
     CASE_SUPERVISE = "case.supervise"
     CONTEXT_WRITE = "context.write"
+    NOTIFY_SEND = "notify.send"
+    NOTIFY_OUTBOX = "notify.outbox"
 
 
 _PEOPLE = frozenset({AccountKind.CITIZEN, AccountKind.ENTERPRISE, AccountKind.STAFF})
@@ -100,6 +102,17 @@ CATALOGUE: dict[Permission, Grant] = {
         _STAFF,
         frozenset({Role.OFFICER, Role.ADMINISTRATOR}),
         machines=True,
+    ),
+    Permission.NOTIFY_SEND: Grant(
+        "send inbox messages, SMS and e-mail to accounts",
+        _STAFF,
+        frozenset({Role.DISPATCHER, Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR}),
+        machines=True,
+    ),
+    Permission.NOTIFY_OUTBOX: Grant(
+        "read the SMS and e-mail outbox (addresses included)",
+        _STAFF,
+        frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR}),
     ),
 }
 
