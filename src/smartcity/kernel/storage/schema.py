@@ -30,6 +30,7 @@ KERNEL_TABLE_MODULES: tuple[str, ...] = (
     "smartcity.kernel.context.tables",
     "smartcity.kernel.context.jsonld_tables",
     "smartcity.kernel.context.subscriptions.tables",
+    "smartcity.kernel.ledger.tables",
 )
 
 
