@@ -30,8 +30,10 @@ from smartcity.kernel.ledger.rows import (
 from smartcity.kernel.ledger.tables import ledger_account
 
 # ``closed`` changes with closing transfers, so a retried creation ignores it.
-_COMPARED_FLAGS = ACCOUNT_FLAGS_KNOWN & ~AccountFlags.CLOSED
-_LIMITS = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS | AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
+_COMPARED_FLAGS = ACCOUNT_FLAGS_KNOWN & ~int(AccountFlags.CLOSED)
+_LIMITS = int(
+    AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS | AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
+)
 
 
 class _Batch:

@@ -81,6 +81,7 @@ def run_events(
             failures.append((index, result))
         if chain_start is not None and not linked:
             chain_start = None
+            chain_broken = False
             journal.close()
     if chain_start is not None:
         journal.close()

@@ -58,9 +58,9 @@ def expire_pending_transfers(conn: Connection, now: datetime, *, limit: int = 10
         debit.debits_pending -= row.amount
         credit.credits_pending -= row.amount
         if row.flags & TransferFlags.CLOSING_DEBIT:
-            debit.flags &= ~AccountFlags.CLOSED
+            debit.flags &= ~int(AccountFlags.CLOSED)
         if row.flags & TransferFlags.CLOSING_CREDIT:
-            credit.flags &= ~AccountFlags.CLOSED
+            credit.flags &= ~int(AccountFlags.CLOSED)
     update_many(
         conn,
         ledger_pending,

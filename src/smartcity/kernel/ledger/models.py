@@ -58,14 +58,16 @@ class TransferFlags(IntFlag):
     """(pending only) close the credit account while this transfer holds."""
 
 
-ACCOUNT_FLAGS_KNOWN = (
+# Plain ints: ``~`` on an IntFlag member keeps only the known bits, which would hide
+# the unknown ones these masks exist to find.
+ACCOUNT_FLAGS_KNOWN = int(
     AccountFlags.LINKED
     | AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
     | AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
     | AccountFlags.HISTORY
     | AccountFlags.CLOSED
 )
-TRANSFER_FLAGS_KNOWN = (
+TRANSFER_FLAGS_KNOWN = int(
     TransferFlags.LINKED
     | TransferFlags.PENDING
     | TransferFlags.POST_PENDING_TRANSFER

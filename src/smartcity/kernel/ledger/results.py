@@ -143,6 +143,7 @@ _NOT_FOUND = frozenset(
 _CONFLICT_PREFIXES = ("exists_with_different_", "pending_transfer_already_")
 _CONFLICT = frozenset(
     {
+        CreateTransferResult.EXISTS,
         CreateTransferResult.PENDING_TRANSFER_EXPIRED,
         CreateTransferResult.DEBIT_ACCOUNT_ALREADY_CLOSED,
         CreateTransferResult.CREDIT_ACCOUNT_ALREADY_CLOSED,
