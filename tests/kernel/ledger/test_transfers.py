@@ -281,4 +281,4 @@ def test_a_naive_time_is_refused(store: Store, ledger: Ledger) -> None:
     with store.begin() as conn, pytest.raises(InvalidInput):
         from smartcity.kernel.ledger import create_transfers
 
-        create_transfers(conn, [move(1, CASH, BANK, 1)], datetime(2026, 1, 1))  # noqa: DTZ001
+        create_transfers(conn, [move(1, CASH, BANK, 1)], datetime(2026, 1, 1))

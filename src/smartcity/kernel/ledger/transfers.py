@@ -129,11 +129,14 @@ class _Batch:
         balances: dict[int, Balance],
         pending: dict[int, PendingState],
         first_timestamp: int,
+        clock: int,
     ) -> None:
         self.transfers = transfers
         self.balances = balances
         self.pending = pending
         self.first_timestamp = first_timestamp
+        # Deadlines follow the clock itself, not timestamps nudged past the last batch.
+        self.clock = clock
         self.created: list[Transfer] = []
         self.moved: set[int] = set()
         self.resolved: set[int] = set()
@@ -233,7 +236,7 @@ class _Batch:
             return R.OVERFLOWS_CREDITS
         expires_at = None
         if t.timeout:
-            expires_at = timestamp + seconds_to_nanoseconds(t.timeout)
+            expires_at = self.clock + seconds_to_nanoseconds(t.timeout)
             if expires_at > INT64_MAX:
                 return R.OVERFLOWS_TIMEOUT
         if debit.flags & _DEBITS_LIMITED and debits > debit.credits_posted:
@@ -311,7 +314,7 @@ class _Batch:
         if state.status == VOIDED:
             return R.PENDING_TRANSFER_ALREADY_VOIDED
         if state.status == EXPIRED or (
-            state.expires_at is not None and timestamp >= state.expires_at
+            state.expires_at is not None and self.clock >= state.expires_at
         ):
             return R.PENDING_TRANSFER_EXPIRED
         debit = self.balances[held.debit_account_id]
@@ -453,6 +456,7 @@ def create_transfers(
     if not transfers:
         return []
     first_timestamp = next_timestamp(conn, now)
+    clock = timestamp_of(now)
     ids = {t.id for t in transfers if 0 < t.id <= INT64_MAX}
     pending_ids = {t.pending_id for t in transfers if 0 < t.pending_id <= INT64_MAX}
     known = {t.id: t for t in select_transfers(conn, ids | pending_ids)}
@@ -472,7 +476,7 @@ def create_transfers(
     account_ids = {i for i in account_ids if 0 < i <= INT64_MAX}
     balances = {a.id: Balance(a) for a in select_accounts(conn, account_ids, lock=True)}
 
-    batch = _Batch(known, balances, pending, first_timestamp)
+    batch = _Batch(known, balances, pending, first_timestamp, clock)
     failures = run_events(
         transfers,
         is_linked=lambda t: bool(t.flags & _LINKED),
