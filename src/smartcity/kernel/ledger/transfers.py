@@ -479,7 +479,7 @@ def create_transfers(
     batch = _Batch(known, balances, pending, first_timestamp, clock)
     failures = run_events(
         transfers,
-        is_linked=lambda t: bool(t.flags & _LINKED),
+        is_linked=lambda t: bool(int(t.flags) & _LINKED),
         apply=batch.apply,
         journal=batch.journal,
         ok=R.OK,
