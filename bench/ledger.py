@@ -56,9 +56,9 @@ def _scratch_table(name: str) -> Table:
     table = Table(name, scratch)
     for column in ledger_transfer.columns:
         table.append_column(column._copy())
-    for index in ledger_transfer.indexes:
+    for number, index in enumerate(sorted(ledger_transfer.indexes, key=lambda i: str(i.name))):
         columns = [table.c[c.name] for c in index.columns]
-        Index(f"{name}_{index.name}", *columns, unique=bool(index.unique))
+        Index(f"{name}_ix{number}", *columns, unique=bool(index.unique))
     return table
 
 

@@ -8,7 +8,7 @@ rather than thousands of compiled ones.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Table
 
@@ -143,8 +143,28 @@ def _select_by_id(
         if lock and postgres:
             # In id order, so two writers touching the same rows queue, not deadlock.
             sql += " FOR UPDATE"
-        found.extend(tuple(row) for row in conn.exec_driver_sql(sql, parameters))
+        found.extend(_fetch_all(conn, sql, parameters))
     return found
+
+
+def _fetch_all(conn: Connection, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    # The DBAPI cursor of the same connection, so still inside the caller's transaction;
+    # it hands back plain tuples, without a Row object per account.
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        # Both drivers' default rows are tuples already.
+        return cast(list[tuple[Any, ...]], cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _execute_many(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
 
 
 _ACCOUNT_SELECT = ", ".join(f'"{c}"' for c in ACCOUNT_COLUMNS)
@@ -191,7 +211,7 @@ def insert_many(
     mark = _marker(conn)
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join(mark for _ in columns)
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', list(rows))
+    _execute_many(conn, f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
 
 
 def update_many(
@@ -207,4 +227,4 @@ def update_many(
     mark = _marker(conn)
     assignments = ", ".join(f'"{c}" = {mark}' for c in columns)
     sql = f'UPDATE "{table.name}" SET {assignments} WHERE "{key}" = {mark}'
-    conn.exec_driver_sql(sql, list(rows))
+    _execute_many(conn, sql, rows)

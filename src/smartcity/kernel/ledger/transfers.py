@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
@@ -116,6 +117,10 @@ class PendingState:
         self.stored = stored
 
 
+def _row_head(t: Transfer) -> tuple[int, int, int, int, int, int]:
+    return (t.id, t.debit_account_id, t.credit_account_id, t.amount, t.ledger, t.code)
+
+
 def _bad_id(value: int) -> bool:
     return value < 0 or value > INT64_MAX
 
@@ -137,7 +142,7 @@ class _Batch:
         self.first_timestamp = first_timestamp
         # Deadlines follow the clock itself, not timestamps nudged past the last batch.
         self.clock = clock
-        self.created: list[Transfer] = []
+        self.created: list[tuple[Any, ...]] = []  # rows to insert
         self.moved: set[int] = set()
         self.resolved: set[int] = set()
         self.journal = Journal()
@@ -257,21 +262,9 @@ class _Batch:
         else:
             debit.debits_posted += amount
             credit.credits_posted += amount
-        self._add(
-            Transfer(
-                id=t.id,
-                debit_account_id=t.debit_account_id,
-                credit_account_id=t.credit_account_id,
-                amount=amount,
-                ledger=t.ledger,
-                code=t.code,
-                flags=flags,
-                timeout=t.timeout,
-                user_data=t.user_data,
-                reference=t.reference,
-                timestamp=timestamp,
-            )
-        )
+        # The event itself is what later events compare against (same fields; the
+        # timestamp is never compared), so only the row needs the timestamp.
+        self._add(t, (*_row_head(t), flags, None, t.timeout, t.user_data, t.reference, timestamp))
         return R.OK
 
     def _resolve(self, t: Transfer, flags: int, timestamp: int) -> R:
@@ -344,21 +337,20 @@ class _Batch:
             if held.flags & _CLOSING_CREDIT:
                 credit.flags &= ~_CLOSED
         self._set_status(held.id, state, POSTED if posting else VOIDED, timestamp)
-        self._add(
-            Transfer(
-                id=t.id,
-                debit_account_id=held.debit_account_id,
-                credit_account_id=held.credit_account_id,
-                amount=amount,
-                ledger=held.ledger,
-                code=held.code,
-                flags=flags,
-                pending_id=held.id,
-                user_data=t.user_data,
-                reference=t.reference,
-                timestamp=timestamp,
-            )
+        resolution = Transfer(
+            id=t.id,
+            debit_account_id=held.debit_account_id,
+            credit_account_id=held.credit_account_id,
+            amount=amount,
+            ledger=held.ledger,
+            code=held.code,
+            flags=flags,
+            pending_id=held.id,
+            user_data=t.user_data,
+            reference=t.reference,
+            timestamp=timestamp,
         )
+        self._add(resolution, transfer_values(resolution))
         return R.OK
 
     def _compare(self, t: Transfer, e: Transfer) -> R:
@@ -402,9 +394,9 @@ class _Batch:
             saved = balance.snapshot()
             self.journal.record(lambda: balance.restore(saved))
 
-    def _add(self, transfer: Transfer) -> None:
+    def _add(self, transfer: Transfer, row: tuple[Any, ...]) -> None:
         self.transfers[transfer.id] = transfer
-        self.created.append(transfer)
+        self.created.append(row)
         if self.journal.active:
 
             def undo() -> None:
@@ -491,9 +483,7 @@ def create_transfers(
 
 
 def _write(conn: Connection, batch: _Batch) -> None:
-    insert_many(
-        conn, ledger_transfer, TRANSFER_COLUMNS, [transfer_values(t) for t in batch.created]
-    )
+    insert_many(conn, ledger_transfer, TRANSFER_COLUMNS, batch.created)
     new_pending = [
         (transfer_id, state.status, state.expires_at, state.resolved_at)
         for transfer_id, state in batch.pending.items()
