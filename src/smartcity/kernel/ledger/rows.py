@@ -198,19 +198,23 @@ def select_pending(
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
-def _marker(conn: Connection) -> str:
-    return "?" if conn.dialect.name == "sqlite" else "%s"
-
-
 def insert_many(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """INSERT rows (tuples in ``columns`` order) with one driver-level executemany."""
+    """INSERT rows (tuples in ``columns`` order): COPY on PostgreSQL, executemany on SQLite."""
     if not rows:
         return
-    mark = _marker(conn)
     names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join(mark for _ in columns)
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.cursor()
+        try:
+            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return
+    marks = ", ".join("?" for _ in columns)
     _execute_many(conn, f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
 
 
@@ -224,7 +228,23 @@ def update_many(
     """UPDATE rows by ``key``; each tuple holds ``columns`` in order, then the key."""
     if not rows:
         return
-    mark = _marker(conn)
-    assignments = ", ".join(f'"{c}" = {mark}' for c in columns)
-    sql = f'UPDATE "{table.name}" SET {assignments} WHERE "{key}" = {mark}'
-    _execute_many(conn, sql, rows)
+    if conn.dialect.name == "postgresql":
+        # One statement over arrays (one per column) rather than a statement per row:
+        # a batch's thousands of balance updates become a single join.
+        names = (*columns, key)
+        types = [table.c[c].type.compile(conn.dialect) for c in names]
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        target = ", ".join(f'"{c}"' for c in names)
+        assignments = ", ".join(f'"{c}" = v."{c}"' for c in columns)
+        sql = (
+            f'UPDATE "{table.name}" SET {assignments} FROM unnest({arrays}) AS v({target}) '
+            f'WHERE "{table.name}"."{key}" = v."{key}"'
+        )
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql, [list(values) for values in zip(*rows, strict=True)])
+        finally:
+            cursor.close()
+        return
+    assignments = ", ".join(f'"{c}" = ?' for c in columns)
+    _execute_many(conn, f'UPDATE "{table.name}" SET {assignments} WHERE "{key}" = ?', rows)
