@@ -282,3 +282,12 @@ def test_a_naive_time_is_refused(store: Store, ledger: Ledger) -> None:
         from smartcity.kernel.ledger import create_transfers
 
         create_transfers(conn, [move(1, CASH, BANK, 1)], datetime(2026, 1, 1))
+
+
+def test_money_that_is_not_an_integer_is_refused_before_anything_happens(ledger: Ledger) -> None:
+    for bad in (1.5, True):
+        with pytest.raises(InvalidInput, match="amount must be an integer"):
+            ledger.create_transfers([move(1, CASH, BANK, 1), move(2, CASH, BANK, bad)])  # type: ignore[arg-type]
+    assert ledger.lookup_transfers([1, 2]) == []
+    with pytest.raises(InvalidInput, match="code must be an integer"):
+        ledger.create_accounts([Account(20, Y, "1")])  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from smartcity.kernel.ledger.models import (
     REFERENCE_LENGTH,
     Account,
     AccountFlags,
+    check_types,
     timestamp_of,
 )
 from smartcity.kernel.ledger.results import AccountError
@@ -125,6 +126,7 @@ def create_accounts(
     """
     if not accounts:
         return []
+    check_types(accounts)
     if now.tzinfo is None:
         raise InvalidInput("the ledger needs a timezone-aware time")
     ids = [a.id for a in accounts if 0 < a.id <= INT64_MAX]

@@ -7,9 +7,12 @@ lookups return them with every field filled in. Money is integer fen.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import IntFlag
+
+from smartcity.kernel.errors import InvalidInput
 
 INT64_MAX = 2**63 - 1
 """Largest id, amount and balance: everything is stored as a signed 64-bit integer."""
@@ -154,3 +157,57 @@ def datetime_of(timestamp: int) -> datetime:
 
 def seconds_to_nanoseconds(seconds: int) -> int:
     return seconds * _NANOSECONDS_PER_SECOND
+
+
+_ACCOUNT_INTEGERS = (
+    "id",
+    "ledger",
+    "code",
+    "flags",
+    "user_data",
+    "debits_pending",
+    "debits_posted",
+    "credits_pending",
+    "credits_posted",
+    "timestamp",
+)
+_TRANSFER_INTEGERS = (
+    "id",
+    "debit_account_id",
+    "credit_account_id",
+    "amount",
+    "ledger",
+    "code",
+    "flags",
+    "pending_id",
+    "timeout",
+    "user_data",
+    "timestamp",
+)
+
+
+def check_types(events: Sequence[Account] | Sequence[Transfer]) -> None:
+    """Refuse a batch holding anything but integers (and a text reference).
+
+    Money is integer fen: a float or Decimal amount is a caller's bug, and SQLite would
+    store it as a float without complaint. Ranges are per-event results instead.
+    """
+    for index, event in enumerate(events):
+        names: tuple[str, ...]
+        if isinstance(event, Transfer):
+            names = _TRANSFER_INTEGERS
+        elif isinstance(event, Account):
+            names = _ACCOUNT_INTEGERS
+        else:
+            raise InvalidInput(f"event {index}: expected an Account or a Transfer")
+        for name in names:
+            value = getattr(event, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidInput(
+                    f"event {index}: {name} must be an integer (money in fen), "
+                    f"not {type(value).__name__}",
+                    index=index,
+                    field=name,
+                )
+        if not isinstance(event.reference, str):
+            raise InvalidInput(f"event {index}: reference must be text", index=index)

@@ -27,6 +27,7 @@ from smartcity.kernel.ledger.models import (
     AccountFlags,
     Transfer,
     TransferFlags,
+    check_types,
     seconds_to_nanoseconds,
     timestamp_of,
 )
@@ -447,6 +448,7 @@ def create_transfers(
     """
     if not transfers:
         return []
+    check_types(transfers)
     first_timestamp = next_timestamp(conn, now)
     clock = timestamp_of(now)
     ids = {t.id for t in transfers if 0 < t.id <= INT64_MAX}
