@@ -1,4 +1,4 @@
-"""Command line: ``smartcity serve | demo | seed | audit verify``."""
+"""Command line: ``smartcity serve | demo | seed | audit verify | ledger``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from smartcity.cli_ledger import ledger_app
 from smartcity.kernel.config import Settings
 from smartcity.kernel.errors import DomainError
 from smartcity.kernel.storage import open_store
@@ -18,6 +19,7 @@ app = typer.Typer(help="智慧城市平台 Smart City Platform", no_args_is_help
 audit_app = typer.Typer(help="审计日志 Audit log", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(notify_app, name="notify")
+app.add_typer(ledger_app, name="ledger")
 console = Console()
 
 DatabaseOption = Annotated[

@@ -32,6 +32,7 @@ KERNEL_TABLE_MODULES: tuple[str, ...] = (
     "smartcity.kernel.context.jsonld_tables",
     "smartcity.kernel.context.subscriptions.tables",
     "smartcity.kernel.notify.tables",
+    "smartcity.kernel.ledger.tables",
 )
 
 
