@@ -43,6 +43,7 @@ MAX_RANGES = 250_000
 MAX_PARAMETERS = 30_000
 
 PACK_FUNCTION = "smartcity_pack"
+NO_JIT = "SET LOCAL jit = off"
 
 
 def periods_of(query: TemporalQuery, aggregation: Aggregation) -> list[tuple[datetime, datetime]]:
@@ -211,8 +212,11 @@ def _packed(dialect: str, keys: Sequence[str]) -> str:
         "max": f"max({number})",
         "stddev": f"stddev_pop({number})",
     }
-    function = "json_build_array" if dialect == "postgresql" else PACK_FUNCTION
-    return function + "(" + ", ".join(expressions[key] for key in keys) + ")"
+    values = ", ".join(expressions[key] for key in keys)
+    if dialect == "postgresql":
+        # As text: orjson reads it several times faster than the driver's json module.
+        return f"json_build_array({values})::text"
+    return f"{PACK_FUNCTION}({values})"
 
 
 def _pack(*values: Any) -> bytes:
@@ -221,8 +225,16 @@ def _pack(*values: Any) -> bytes:
 
 
 def prepare(conn: Connection) -> None:
-    """Make :data:`PACK_FUNCTION` known to a SQLite connection (once per statement:
-    registering is a pointer swap, cheaper than tracking connections)."""
+    """Ready the connection for the statements of this module.
+
+    SQLite: make :data:`PACK_FUNCTION` known (each time: registering is a pointer swap,
+    cheaper than tracking connections). PostgreSQL: no JIT for this transaction; the
+    planner cannot know how few attribute instances the skipping finds, prices the
+    statement high, and compiling it takes longer (~0.5 s) than running it.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(NO_JIT)
+        return
     if conn.dialect.name != "sqlite":
         return
     driver = conn.connection.driver_connection
