@@ -228,12 +228,13 @@ class TemporalHistory:
             statement = temporal_ranges.aggregate_statement(
                 dialect, tenant, query, aggregation, entity_ids
             )
-            for entity_id, name, dataset_id, number, packed in conn.execute(statement):
+            # Each period's bounds once, not once per attribute instance.
+            bounds = temporal_ranges.periods_of(query, aggregation)
+            for entity_id, name, dataset_id, number, packed in conn.execute(statement).all():
                 mapping = temporal_ranges.unpack(keys, packed)
                 if mapping is None:
                     continue
-                mapping["period"] = number
-                start, end = period_bounds(query.window, aggregation.period, mapping)
+                start, end = bounds[number]
                 entities[entity_id].periods.append(
                     Period(
                         name=name,
