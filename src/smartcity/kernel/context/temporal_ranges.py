@@ -76,7 +76,9 @@ def applies(
         return False
     periods = 1 if aggregation.period is None else math.ceil((end - start) / aggregation.period)
     entities = len(entity_ids) if entity_ids is not None else query.limit
-    parameters = 2 * entities * len(query.attrs) + 2 * periods + len(query.types) * 2
+    parameters = (
+        2 * entities * len(query.attrs) + 2 * periods + 2 * len(query.types) + len(query.ids)
+    )
     return (
         periods <= MAX_PERIODS
         and entities * len(query.attrs) * periods <= MAX_RANGES
