@@ -14,6 +14,7 @@ import contextlib
 import gc
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
@@ -89,40 +90,36 @@ class BatchResult:
 def run(services: Services, tenant: str, work: Callable[[Connection, Changes], T]) -> T:
     """Run ``work`` in one write transaction, apply its changes, publish after commit.
 
+    The write goes through the store's group commit: concurrent writes of the process
+    share one transaction (each in its own savepoint, so one failing leaves the others
+    alone) and one commit; SQLite writers of the process queue there instead of
+    sleeping in SQLite's busy handler. Events are published after the commit, in the
+    order the writes ran.
+
     On PostgreSQL two transactions may both find an id free and both insert it; the
     loser's unique violation means its read is stale, so the work runs once more on
     fresh data (and then reports AlreadyExists, or updates, as it should).
     """
-    retried = False
-    while True:
+    return submit(services, tenant, work).result()
+
+
+def submit(services: Services, tenant: str, work: Callable[[Connection, Changes], T]) -> Future[T]:
+    """``run`` without waiting: the future resolves once the write committed (async callers)."""
+    # The changes of the attempt that committed (a retried work runs again from scratch).
+    applied: list[Changes] = []
+
+    def step(conn: Connection) -> T:
         changes = Changes(tenant, services.clock.now())
-        try:
-            with services.store.begin() as conn:
-                result = work(conn, changes)
-                changes.apply(conn, services.store)
-        except IntegrityError:
-            if retried:
-                raise
-            retried = True
-            continue
-        for event in changes.events:
-            services.bus.publish(event)
+        result = work(conn, changes)
+        changes.apply(conn, services.store)
+        applied[:] = [changes]
         return result
 
+    def publish(_result: T) -> None:
+        for event in applied[0].events:
+            services.bus.publish(event)
 
-# SQLite admits one writer at a time; a writer that finds the lock taken sleeps in
-# SQLite's busy handler (1, 2, 5, 10 ... 100 ms), which turns a queue of concurrent
-# single-entity writes in one process into long tail latencies. Queueing them on a
-# process-wide lock first hands the database over as soon as it is free.
-_sqlite_writer = threading.RLock()
-
-
-def run_single(services: Services, tenant: str, work: Callable[[Connection, Changes], T]) -> T:
-    """``run`` for a single-entity write: SQLite writers of this process queue in turn."""
-    if services.store.dialect != "sqlite":
-        return run(services, tenant, work)
-    with _sqlite_writer:
-        return run(services, tenant, work)
+    return services.store.submit_write(step, after_commit=publish, retry_on=(IntegrityError,))
 
 
 def missing(conn: Connection, tenant: str, entity_id: str) -> ResourceNotFound:
@@ -147,7 +144,7 @@ def create_entity(services: Services, tenant: str, entity: Entity) -> Entity:
             raise AlreadyExists(f"entity {entity['id']} already exists", id=entity["id"])
         return changes.create(entity)
 
-    return run_single(services, tenant, work)
+    return run(services, tenant, work)
 
 
 def replace_entity(services: Services, tenant: str, entity: Entity) -> Entity:
@@ -156,7 +153,7 @@ def replace_entity(services: Services, tenant: str, entity: Entity) -> Entity:
     def work(conn: Connection, changes: Changes) -> Entity:
         return changes.replace(load_one(conn, tenant, entity["id"]), entity)
 
-    return run_single(services, tenant, work)
+    return run(services, tenant, work)
 
 
 def delete_entity(services: Services, tenant: str, entity_id: str) -> None:
@@ -165,7 +162,7 @@ def delete_entity(services: Services, tenant: str, entity_id: str) -> None:
     def work(conn: Connection, changes: Changes) -> None:
         changes.remove_entity(load_one(conn, tenant, entity_id))
 
-    run_single(services, tenant, work)
+    run(services, tenant, work)
 
 
 def update_attributes(
@@ -176,6 +173,13 @@ def update_attributes(
     mode: UpdateMode,
 ) -> UpdateResult:
     """Append (``append``, ``append_no_overwrite``) or update existing (``update``) attributes."""
+    return run(services, tenant, update_attributes_work(tenant, entity_id, attributes, mode))
+
+
+def update_attributes_work(
+    tenant: str, entity_id: str, attributes: dict[str, list[Instance]], mode: UpdateMode
+) -> Callable[[Connection, Changes], UpdateResult]:
+    """The work of :func:`update_attributes`, for ``run`` or ``submit``."""
 
     def work(conn: Connection, changes: Changes) -> UpdateResult:
         existing = load_one(conn, tenant, entity_id)
@@ -187,7 +191,7 @@ def update_attributes(
         )
         return UpdateResult(tuple(written), tuple(skipped))
 
-    return run_single(services, tenant, work)
+    return work
 
 
 def patch_attribute(
@@ -197,6 +201,13 @@ def patch_attribute(
 
     The instance is the default one unless the fragment names a ``datasetId``.
     """
+    run(services, tenant, patch_attribute_work(tenant, entity_id, name, fragment))
+
+
+def patch_attribute_work(
+    tenant: str, entity_id: str, name: str, fragment: Instance
+) -> Callable[[Connection, Changes], None]:
+    """The work of :func:`patch_attribute`, for ``run`` or ``submit``."""
 
     def work(conn: Connection, changes: Changes) -> None:
         existing = load_one(conn, tenant, entity_id)
@@ -215,7 +226,7 @@ def patch_attribute(
             raise BadRequestData(f"attribute {name}: a {merged['type']} needs '{member}'")
         changes.merge(existing, {name: [merged]})
 
-    run_single(services, tenant, work)
+    return work
 
 
 def delete_attribute(
@@ -241,7 +252,7 @@ def delete_attribute(
             )
         changes.remove_attribute(existing, name, chosen)
 
-    run_single(services, tenant, work)
+    run(services, tenant, work)
 
 
 def merge_duplicates(entities: Sequence[Entity], mode: UpsertMode) -> list[Entity]:

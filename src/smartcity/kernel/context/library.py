@@ -17,6 +17,7 @@ temporal history (``context_instance``), and publishes one
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
 
 from smartcity.kernel.bus import Bus
 from smartcity.kernel.clock import Clock
@@ -108,6 +109,24 @@ class ContextLibrary:
     def patch_attribute(self, tenant: str, entity_id: str, name: str, fragment: Instance) -> None:
         """Partially update one attribute instance (``fragment`` from ``normalize_fragment``)."""
         entities.patch_attribute(self.services, tenant, entity_id, name, fragment)
+
+    def submit_patch_attribute(
+        self, tenant: str, entity_id: str, name: str, fragment: Instance
+    ) -> Future[None]:
+        """``patch_attribute`` without waiting: the future resolves once it committed.
+
+        For callers on an event loop (``await asyncio.wrap_future(...)``): the write
+        joins the store's group commit without a thread of its own.
+        """
+        work = entities.patch_attribute_work(tenant, entity_id, name, fragment)
+        return entities.submit(self.services, tenant, work)
+
+    def submit_update_attributes(
+        self, tenant: str, entity_id: str, attributes: dict[str, list[Instance]], mode: UpdateMode
+    ) -> Future[UpdateResult]:
+        """``update_attributes`` (``append``/``append_no_overwrite``/``update``) without waiting."""
+        work = entities.update_attributes_work(tenant, entity_id, attributes, mode)
+        return entities.submit(self.services, tenant, work)
 
     def delete_attribute(
         self,

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, insert, text
 from sqlalchemy.engine import Dialect, make_url
 
 from smartcity.kernel.errors import ConfigurationError
+from smartcity.kernel.storage.group_commit import GroupCommit
+
+T = TypeVar("T")
 
 # Execution option marking a connection that will write (SQLite takes the lock up front).
 WRITE_OPTION = "smartcity_write"
@@ -41,6 +45,33 @@ class Store(Protocol):
         """A connection for reading."""
         ...
 
+    def write(
+        self,
+        work: Callable[[Connection], T],
+        *,
+        after_commit: Callable[[T], None] | None = None,
+        retry_on: tuple[type[BaseException], ...] = (),
+    ) -> T:
+        """Run ``work`` in a write transaction it may share with concurrent writes.
+
+        Group commit (:mod:`smartcity.kernel.storage.group_commit`): the writes queued
+        meanwhile run in order in one transaction, each in its own savepoint, and commit
+        once. ``work`` sees the writes queued before it; an exception it raises undoes
+        only its own changes and is raised here. ``after_commit(result)`` runs once the
+        write is durable, in queue order. Exceptions in ``retry_on`` run ``work`` once more.
+        """
+        ...
+
+    def submit_write(
+        self,
+        work: Callable[[Connection], T],
+        *,
+        after_commit: Callable[[T], None] | None = None,
+        retry_on: tuple[type[BaseException], ...] = (),
+    ) -> Future[T]:
+        """``write`` without waiting: the future resolves once committed (for async callers)."""
+        ...
+
     def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert many rows in as few round trips as the backend allows; returns the count."""
         ...
@@ -63,6 +94,7 @@ class SqlStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._writer = GroupCommit(self.begin)
 
     @property
     def url(self) -> str:
@@ -88,6 +120,26 @@ class SqlStore:
         with self._engine.connect() as conn:
             yield conn
 
+    def write(
+        self,
+        work: Callable[[Connection], T],
+        *,
+        after_commit: Callable[[T], None] | None = None,
+        retry_on: tuple[type[BaseException], ...] = (),
+    ) -> T:
+        future = self._writer.submit(work, after_commit=after_commit, retry_on=retry_on)
+        result: T = future.result()
+        return result
+
+    def submit_write(
+        self,
+        work: Callable[[Connection], T],
+        *,
+        after_commit: Callable[[T], None] | None = None,
+        retry_on: tuple[type[BaseException], ...] = (),
+    ) -> Future[T]:
+        return self._writer.submit(work, after_commit=after_commit, retry_on=retry_on)
+
     def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         if not rows:
             return 0
@@ -104,6 +156,7 @@ class SqlStore:
             conn.execute(text("SELECT 1"))
 
     def close(self) -> None:
+        self._writer.close()
         self._engine.dispose()
 
 
