@@ -6,7 +6,6 @@ Thin: each route checks the request, normalizes the body through the request's
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -103,9 +102,7 @@ async def patch_attribute_reply(request: Request, entity_id: str, attribute: str
     name = Normalizer(ngsi.context).expand_name(attribute)
     fragment = normalize_fragment(ngsi.body, ngsi.context, label=attribute)
     library = library_of(platform_of(request))
-    await asyncio.wrap_future(
-        library.submit_patch_attribute(ngsi.tenant, entity_id, name, fragment)
-    )
+    await library.patch_attribute_async(ngsi.tenant, entity_id, name, fragment)
     return Response(status_code=204)
 
 
@@ -115,9 +112,7 @@ async def update_attributes_reply(request: Request, entity_id: str) -> Response:
     entity_id = entity_id_of(entity_id)
     attributes = Normalizer(ngsi.context).attributes(ngsi.body)
     library = library_of(platform_of(request))
-    result = await asyncio.wrap_future(
-        library.submit_update_attributes(ngsi.tenant, entity_id, attributes, "update")
-    )
+    result = await library.update_attributes_async(ngsi.tenant, entity_id, attributes, "update")
     return update_reply(ngsi, result)
 
 

@@ -14,7 +14,6 @@ import contextlib
 import gc
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
@@ -100,11 +99,20 @@ def run(services: Services, tenant: str, work: Callable[[Connection, Changes], T
     loser's unique violation means its read is stale, so the work runs once more on
     fresh data (and then reports AlreadyExists, or updates, as it should).
     """
-    return submit(services, tenant, work).result()
+    step, publish = _steps(services, tenant, work)
+    return services.store.write(step, after_commit=publish, retry_on=(IntegrityError,))
 
 
-def submit(services: Services, tenant: str, work: Callable[[Connection, Changes], T]) -> Future[T]:
-    """``run`` without waiting: the future resolves once the write committed (async callers)."""
+async def run_async(services: Services, tenant: str, work: Callable[[Connection, Changes], T]) -> T:
+    """``run`` for a caller on an event loop: awaits the commit, holds no thread."""
+    step, publish = _steps(services, tenant, work)
+    return await services.store.write_async(step, after_commit=publish, retry_on=(IntegrityError,))
+
+
+def _steps(
+    services: Services, tenant: str, work: Callable[[Connection, Changes], T]
+) -> tuple[Callable[[Connection], T], Callable[[T], None]]:
+    """The store write of ``work`` (changes applied) and its after-commit publication."""
     # The changes of the attempt that committed (a retried work runs again from scratch).
     applied: list[Changes] = []
 
@@ -119,7 +127,7 @@ def submit(services: Services, tenant: str, work: Callable[[Connection, Changes]
         for event in applied[0].events:
             services.bus.publish(event)
 
-    return services.store.submit_write(step, after_commit=publish, retry_on=(IntegrityError,))
+    return step, publish
 
 
 def missing(conn: Connection, tenant: str, entity_id: str) -> ResourceNotFound:
@@ -179,7 +187,7 @@ def update_attributes(
 def update_attributes_work(
     tenant: str, entity_id: str, attributes: dict[str, list[Instance]], mode: UpdateMode
 ) -> Callable[[Connection, Changes], UpdateResult]:
-    """The work of :func:`update_attributes`, for ``run`` or ``submit``."""
+    """The work of :func:`update_attributes`, for ``run`` or ``run_async``."""
 
     def work(conn: Connection, changes: Changes) -> UpdateResult:
         existing = load_one(conn, tenant, entity_id)
@@ -207,7 +215,7 @@ def patch_attribute(
 def patch_attribute_work(
     tenant: str, entity_id: str, name: str, fragment: Instance
 ) -> Callable[[Connection, Changes], None]:
-    """The work of :func:`patch_attribute`, for ``run`` or ``submit``."""
+    """The work of :func:`patch_attribute`, for ``run`` or ``run_async``."""
 
     def work(conn: Connection, changes: Changes) -> None:
         existing = load_one(conn, tenant, entity_id)

@@ -17,7 +17,6 @@ temporal history (``context_instance``), and publishes one
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Future
 
 from smartcity.kernel.bus import Bus
 from smartcity.kernel.clock import Clock
@@ -110,23 +109,22 @@ class ContextLibrary:
         """Partially update one attribute instance (``fragment`` from ``normalize_fragment``)."""
         entities.patch_attribute(self.services, tenant, entity_id, name, fragment)
 
-    def submit_patch_attribute(
+    async def patch_attribute_async(
         self, tenant: str, entity_id: str, name: str, fragment: Instance
-    ) -> Future[None]:
-        """``patch_attribute`` without waiting: the future resolves once it committed.
+    ) -> None:
+        """``patch_attribute`` for callers on an event loop: awaits the commit.
 
-        For callers on an event loop (``await asyncio.wrap_future(...)``): the write
-        joins the store's group commit without a thread of its own.
+        The write joins the store's group commit; no thread waits for it.
         """
         work = entities.patch_attribute_work(tenant, entity_id, name, fragment)
-        return entities.submit(self.services, tenant, work)
+        await entities.run_async(self.services, tenant, work)
 
-    def submit_update_attributes(
+    async def update_attributes_async(
         self, tenant: str, entity_id: str, attributes: dict[str, list[Instance]], mode: UpdateMode
-    ) -> Future[UpdateResult]:
-        """``update_attributes`` (``append``/``append_no_overwrite``/``update``) without waiting."""
+    ) -> UpdateResult:
+        """``update_attributes`` (``append``/``append_no_overwrite``/``update``), awaited."""
         work = entities.update_attributes_work(tenant, entity_id, attributes, mode)
-        return entities.submit(self.services, tenant, work)
+        return await entities.run_async(self.services, tenant, work)
 
     def delete_attribute(
         self,

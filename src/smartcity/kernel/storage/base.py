@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, insert, text
@@ -62,14 +61,14 @@ class Store(Protocol):
         """
         ...
 
-    def submit_write(
+    async def write_async(
         self,
         work: Callable[[Connection], T],
         *,
         after_commit: Callable[[T], None] | None = None,
         retry_on: tuple[type[BaseException], ...] = (),
-    ) -> Future[T]:
-        """``write`` without waiting: the future resolves once committed (for async callers)."""
+    ) -> T:
+        """``write`` for a caller on an event loop: awaits the commit without a thread."""
         ...
 
     def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -131,14 +130,15 @@ class SqlStore:
         result: T = future.result()
         return result
 
-    def submit_write(
+    async def write_async(
         self,
         work: Callable[[Connection], T],
         *,
         after_commit: Callable[[T], None] | None = None,
         retry_on: tuple[type[BaseException], ...] = (),
-    ) -> Future[T]:
-        return self._writer.submit(work, after_commit=after_commit, retry_on=retry_on)
+    ) -> T:
+        result: T = await self._writer.run(work, after_commit=after_commit, retry_on=retry_on)
+        return result
 
     def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         if not rows:
