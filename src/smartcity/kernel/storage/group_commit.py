@@ -98,6 +98,21 @@ class GroupCommit:
         self._queue.put(write)
         return write
 
+    def run_now(
+        self,
+        work: Callable[[Connection], Any],
+        *,
+        after_commit: Callable[[Any], None] | None = None,
+        retry_on: tuple[type[BaseException], ...] = (),
+    ) -> Any:
+        """Run ``work`` alone in the calling thread, with the same outcome rules."""
+        write = Write(work, after_commit, retry_on)
+        self._run_alone(write)
+        ok, value = write.outcome or (False, RuntimeError("the write never ran"))
+        if not ok:
+            raise value
+        return value
+
     def close(self) -> None:
         """Finish the queued writes and stop the thread."""
         with self._lock:
