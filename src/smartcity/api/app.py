@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI
 
 from smartcity.api import docs, health, identity, ngsi_ld, notify
 from smartcity.api.limits import BodySizeLimit
+from smartcity.api.ngsi_ld.fast_patch import PatchFastPath
 from smartcity.api.problems import install_problem_handlers
 from smartcity.gateways.iot import routes as iot_routes
 from smartcity.kernel.app import App
@@ -103,6 +104,7 @@ def create_app(platform: Platform) -> FastAPI:
         if router is not None:
             application.include_router(router)
     install_web_shell(application, platform)
+    application.add_middleware(PatchFastPath)  # inside the body limit
     application.add_middleware(BodySizeLimit, max_body_bytes=platform.settings.max_body_bytes)
     return application
 
