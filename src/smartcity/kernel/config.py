@@ -39,6 +39,10 @@ class Settings:
     default_locale: str = "zh_CN"
     log_level: str = "INFO"
     city_seed: int = 20101
+    # Passphrase of the CA's encrypted private keys; empty = a generated key file beside
+    # the SQLite database (kernel/identity/certificates/passphrase.py).
+    ca_passphrase: str = field(default="", repr=False)
+    certificate_fee_fen: int = 2000
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -58,6 +62,9 @@ class Settings:
         max_body = _int(source, "MAX_BODY_BYTES", 1_048_576)
         if max_body <= 0:
             raise ConfigurationError(f"{PREFIX}MAX_BODY_BYTES must be positive")
+        certificate_fee = _int(source, "CERTIFICATE_FEE_FEN", 2000)
+        if certificate_fee < 0:
+            raise ConfigurationError(f"{PREFIX}CERTIFICATE_FEE_FEN must not be negative")
         return cls(
             data_dir=Path(source.get(PREFIX + "DATA_DIR", "var")),
             database_url=source.get(PREFIX + "DATABASE_URL", ""),
@@ -68,4 +75,6 @@ class Settings:
             default_locale=locale,
             log_level=source.get(PREFIX + "LOG_LEVEL", "INFO"),
             city_seed=_int(source, "CITY_SEED", 20101),
+            ca_passphrase=source.get(PREFIX + "CA_PASSPHRASE", ""),
+            certificate_fee_fen=certificate_fee,
         )
