@@ -17,7 +17,7 @@ from importlib.metadata import version as package_version
 
 from fastapi import APIRouter, FastAPI
 
-from smartcity.api import docs, health, ngsi_ld
+from smartcity.api import docs, health, ngsi_ld, pki
 from smartcity.api.limits import BodySizeLimit
 from smartcity.api.problems import install_problem_handlers
 from smartcity.gateways.iot import routes as iot_routes
@@ -93,6 +93,7 @@ def create_app(platform: Platform) -> FastAPI:
     application.include_router(docs.router)
     application.include_router(ngsi_ld.router)
     application.include_router(iot_routes.router)
+    application.include_router(pki.router)
     for installed in platform.apps:
         router = app_router(installed)
         if router is not None:
