@@ -9,8 +9,9 @@ the issuing CA once and then stays encrypted at rest.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -22,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from smartcity.kernel.clock import Clock
 from smartcity.kernel.errors import ConfigurationError
+from smartcity.kernel.identity.certificates.holders import Holder
 from smartcity.kernel.identity.certificates.tables import certificate_authority
 from smartcity.kernel.storage import Store
 
@@ -50,6 +52,14 @@ class CertificateAuthority:
     root: x509.Certificate
     issuing: x509.Certificate
     issuing_key: ec.EllipticCurvePrivateKey
+    # Certificates (by DER) whose issuer signature already checked out, with the holder
+    # their subject names: a certificate's bytes never change, so each is verified against
+    # the issuing CA once per process. Revocation and dates are checked every time.
+    chain_verified: dict[bytes, Holder] = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def issuing_der(self) -> bytes:
+        return self.issuing.public_bytes(serialization.Encoding.DER)
 
     def chain_pem(self) -> bytes:
         """The issuing CA then the root, PEM: what ``/pki/ca.pem`` serves."""

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from cryptography import x509
+from typing import NamedTuple
 
 from smartcity.kernel.identity.certificates.errors import CertificateRejected, Check
 
 SIGNED_DATA = "1.2.840.113549.1.7.2"
 MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
 SIGNING_TIME = "1.2.840.113549.1.9.5"
+# Their content octets, compared as bytes on the hot path instead of decoding each OID.
+_MESSAGE_DIGEST_OCTETS = bytes.fromhex("2a864886f70d010904")
+_SIGNING_TIME_OCTETS = bytes.fromhex("2a864886f70d010905")
 
 SEQUENCE = 0x30
 SET = 0x31
@@ -30,8 +32,7 @@ CONTEXT_0 = 0xA0
 CONTEXT_1 = 0xA1
 
 
-@dataclass(frozen=True)
-class Element:
+class Element(NamedTuple):
     """One DER element: its tag and where its whole encoding and its content lie."""
 
     tag: int
@@ -44,7 +45,7 @@ class Element:
 class SignedData:
     """The parts of a detached CMS signature the verifier needs."""
 
-    certificates: tuple[x509.Certificate, ...]
+    certificates: tuple[bytes, ...]  # DER of each certificate carried, loaded on demand
     signer_issuer: bytes  # DER of the signer's issuer Name
     signer_serial: int
     digest_algorithm: str  # dotted OID
@@ -78,7 +79,7 @@ def read_element(data: bytes, offset: int, limit: int) -> Element:
     end = position + length
     if end > limit:
         raise _malformed("an element runs past its container")
-    return Element(tag=tag, start=offset, content=position, end=end)
+    return Element(tag, offset, position, end)
 
 
 def children(data: bytes, parent: Element) -> list[Element]:
@@ -121,17 +122,28 @@ def _oid(data: bytes, element: Element) -> str:
 
 
 def _time(data: bytes, element: Element) -> datetime:
-    text = data[element.content : element.end].decode("ascii", errors="replace")
+    text = data[element.content : element.end]
+    # UTCTime YYMMDDHHMMSSZ (years 1950-2049) or GeneralizedTime YYYYMMDDHHMMSSZ.
+    if element.tag == UTC_TIME and len(text) == 13:
+        digits = text[:12]
+    elif element.tag == GENERALIZED_TIME and len(text) == 15:
+        digits = text[:14]
+    else:
+        raise _malformed("signingTime is not a UTC time")
+    if not digits.isdigit() or text[-1:] != b"Z":
+        raise _malformed("signingTime is not a valid time")
+    if len(digits) == 12:
+        year = int(digits[:2])
+        year += 1900 if year >= 50 else 2000
+        digits = digits[2:]
+    else:
+        year = int(digits[:4])
+        digits = digits[4:]
+    month, day, hour, minute, second = (int(digits[i : i + 2]) for i in range(0, 10, 2))
     try:
-        if element.tag == UTC_TIME:
-            parsed = datetime.strptime(text, "%y%m%d%H%M%SZ")
-        elif element.tag == GENERALIZED_TIME:
-            parsed = datetime.strptime(text, "%Y%m%d%H%M%SZ")
-        else:
-            raise _malformed("signingTime is not a time")
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
         raise _malformed("signingTime is not a valid time") from exc
-    return parsed.replace(tzinfo=UTC)
 
 
 def parse_signed_data(data: bytes) -> SignedData:
@@ -154,16 +166,12 @@ def parse_signed_data(data: bytes) -> SignedData:
     encapsulated = children(data, _expect(parts[2], SEQUENCE, "encapsulated content info"))
     if len(encapsulated) != 1:
         raise _malformed("the signature is not detached (it carries its content)")
-    certificates: list[x509.Certificate] = []
+    certificates: list[bytes] = []
     index = 3
     if parts[index].tag == CONTEXT_0:
-        for element in children(data, parts[index]):
-            try:
-                certificates.append(
-                    x509.load_der_x509_certificate(data[element.start : element.end])
-                )
-            except (ValueError, x509.InvalidVersion) as exc:
-                raise _malformed("a certificate inside does not parse") from exc
+        certificates.extend(
+            data[element.start : element.end] for element in children(data, parts[index])
+        )
         index += 1
     if index < len(parts) and parts[index].tag == CONTEXT_1:
         index += 1  # CRLs: revocation is checked against the platform's own records
@@ -175,7 +183,7 @@ def parse_signed_data(data: bytes) -> SignedData:
     return _signer(data, signers[0], tuple(certificates))
 
 
-def _signer(data: bytes, signer: Element, certificates: tuple[x509.Certificate, ...]) -> SignedData:
+def _signer(data: bytes, signer: Element, certificates: tuple[bytes, ...]) -> SignedData:
     fields = children(data, _expect(signer, SEQUENCE, "a SignerInfo"))
     # version, sid, digestAlgorithm, [0] signedAttrs, signatureAlgorithm, signature, ...
     if len(fields) < 6:
@@ -197,11 +205,11 @@ def _signer(data: bytes, signer: Element, certificates: tuple[x509.Certificate, 
         if len(pair) != 2:
             raise _malformed("an attribute has no values")
         values = children(data, _expect(pair[1], SET, "attribute values"))
-        kind = _oid(data, pair[0])
-        if kind == MESSAGE_DIGEST and len(values) == 1:
+        kind = data[_expect(pair[0], OID, "an object identifier").content : pair[0].end]
+        if kind == _MESSAGE_DIGEST_OCTETS and len(values) == 1:
             value = _expect(values[0], OCTET_STRING, "a message digest")
             message_digest = data[value.content : value.end]
-        elif kind == SIGNING_TIME and len(values) == 1:
+        elif kind == _SIGNING_TIME_OCTETS and len(values) == 1:
             signing_time = _time(data, values[0])
     if message_digest is None:
         raise _malformed("no messageDigest attribute")

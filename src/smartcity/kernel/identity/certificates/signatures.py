@@ -120,6 +120,24 @@ def sign_document(
     )
 
 
+def _signer(
+    carried: tuple[bytes, ...], serial: int, issuer: bytes, authority: CertificateAuthority
+) -> x509.Certificate | None:
+    """The carried certificate that names the signer (the copy of our CA is skipped)."""
+    for der in carried:
+        if der == authority.issuing_der:
+            continue
+        try:
+            candidate = x509.load_der_x509_certificate(der)
+            if candidate.serial_number == serial and candidate.issuer.public_bytes() == issuer:
+                return candidate
+        except (ValueError, x509.InvalidVersion) as exc:
+            raise CertificateRejected(
+                "a certificate inside does not parse", Check.MALFORMED
+            ) from exc
+    return None
+
+
 def verify_document_signature(
     conn: Connection,
     authority: CertificateAuthority,
@@ -141,17 +159,9 @@ def verify_document_signature(
         raise CertificateRejected(
             f"unsupported digest algorithm {parsed.digest_algorithm}", Check.MALFORMED
         )
+    signer = _signer(parsed.certificates, parsed.signer_serial, parsed.signer_issuer, authority)
     try:
         # Parts of a certificate are decoded lazily, so a damaged one fails only here.
-        signer = next(
-            (
-                c
-                for c in parsed.certificates
-                if c.serial_number == parsed.signer_serial
-                and c.issuer.public_bytes() == parsed.signer_issuer
-            ),
-            None,
-        )
         public_key = signer.public_key() if signer is not None else None
     except ValueError as exc:
         raise CertificateRejected("a certificate inside does not parse", Check.MALFORMED) from exc

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from smartcity.kernel.identity.certificates.authority import CertificateAuthority, serial_text
 from smartcity.kernel.identity.certificates.errors import CertificateRejected, Check
@@ -50,6 +50,29 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+CHAIN_CACHE_LIMIT = 100_000
+_RECORD = select(
+    certificate.c.certificate_der,
+    certificate.c.revoked_at,
+    certificate.c.revocation_reason,
+).where(certificate.c.serial == bindparam("serial"))
+
+
+def _check_issuer(
+    authority: CertificateAuthority, candidate: x509.Certificate, serial: str
+) -> None:
+    if candidate.issuer != authority.issuing.subject:
+        raise CertificateRejected(
+            "the certificate was not issued by this platform's CA", Check.UNTRUSTED, serial=serial
+        )
+    try:
+        candidate.verify_directly_issued_by(authority.issuing)
+    except (TypeError, InvalidSignature) as exc:
+        raise CertificateRejected(
+            "the certificate's signature is not our issuing CA's", Check.UNTRUSTED, serial=serial
+        ) from exc
+
+
 def check_certificate(
     conn: Connection,
     authority: CertificateAuthority,
@@ -67,36 +90,28 @@ def check_certificate(
     moment = at or now
     try:
         serial = serial_text(candidate.serial_number)
-        ours = candidate.issuer == authority.issuing.subject
+        der = candidate.public_bytes(serialization.Encoding.DER)
+        holder = authority.chain_verified.get(der)
+        if holder is None:
+            _check_issuer(authority, candidate, serial)
     except ValueError as exc:  # parts of a certificate are decoded lazily
         raise CertificateRejected("the certificate does not parse", Check.MALFORMED) from exc
-    if not ours:
-        raise CertificateRejected(
-            "the certificate was not issued by this platform's CA", Check.UNTRUSTED, serial=serial
-        )
-    try:
-        candidate.verify_directly_issued_by(authority.issuing)
-    except (ValueError, TypeError, InvalidSignature) as exc:
-        raise CertificateRejected(
-            "the certificate's signature is not our issuing CA's", Check.UNTRUSTED, serial=serial
-        ) from exc
-    row = conn.execute(
-        select(
-            certificate.c.certificate_der,
-            certificate.c.revoked_at,
-            certificate.c.revocation_reason,
-        ).where(certificate.c.serial == serial)
-    ).first()
+    row = conn.execute(_RECORD, {"serial": serial}).first()
     if row is None:
         raise CertificateRejected(
             "the platform has no record of this certificate", Check.UNKNOWN, serial=serial
         )
-    if bytes(row.certificate_der) != candidate.public_bytes(serialization.Encoding.DER):
+    if bytes(row.certificate_der) != der:
         raise CertificateRejected(
             "the certificate differs from the one issued with this serial",
             Check.FORGED,
             serial=serial,
         )
+    if holder is None:
+        holder = holder_of(candidate)
+        if len(authority.chain_verified) >= CHAIN_CACHE_LIMIT:
+            authority.chain_verified.clear()
+        authority.chain_verified[der] = holder
     if moment < candidate.not_valid_before_utc:
         raise CertificateRejected(
             f"the certificate is not valid before {candidate.not_valid_before_utc.isoformat()}",
@@ -119,4 +134,4 @@ def check_certificate(
                 serial=serial,
                 revocationReason=row.revocation_reason,
             )
-    return ValidCertificate(serial=serial, holder=holder_of(candidate), certificate=candidate)
+    return ValidCertificate(serial=serial, holder=holder, certificate=candidate)
