@@ -48,13 +48,15 @@ DOCUMENT = ("增值税纳税申报表 VAT return 2026-10\n" * 40).encode()
 
 
 def _register(store: Store, count: int) -> list[str]:
-    ids = [make_citizen_id("440106", date(1960, 1, 1 + i % 28), i + 1).text for i in range(count)]
+    # Birth date and sequence together keep the IDs distinct (999 sequences per day).
+    births = [date(1960 + i // 999 // 28, 1, 1 + i // 999 % 28) for i in range(count)]
+    ids = [make_citizen_id("440106", births[i], i % 999 + 1).text for i in range(count)]
     rows = [
         {
             "national_id": national_id,
             "name": f"居民{i}",
             "gender": "M" if int(national_id[16]) % 2 else "F",
-            "birth_date": date(1960, 1, 1 + i % 28),
+            "birth_date": births[i],
             "community_code": "440106001002",
             "grid_code": "440106001002003",
             "district_code": "440106",
