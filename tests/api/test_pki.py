@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from smartcity.kernel.identity import make_citizen_id, register_citizen
 from smartcity.kernel.identity.certificates import (
@@ -17,6 +22,7 @@ from smartcity.kernel.identity.certificates import (
     issue_certificate,
     revoke_certificate,
 )
+from smartcity.kernel.identity.certificates.tables import certificate
 from smartcity.kernel.platform import Platform
 
 TODAY = date(2026, 11, 21)
@@ -114,3 +120,31 @@ def test_crl_lists_revoked(client: TestClient, platform: Platform, path: str) ->
     assert crl.get_revoked_certificate_by_serial_number(int(good, 16)) is None
     assert crl.next_update_utc is not None
     assert crl.next_update_utc - crl.last_update_utc == timedelta(days=1)
+
+
+def test_ocsp_post_and_get(client: TestClient, platform: Platform) -> None:
+    serial = _issue(client, platform, 31)
+    authority = client.app.state.certificate_authority  # type: ignore[attr-defined]
+    with platform.store.connect() as conn:
+        der = conn.execute(
+            select(certificate.c.certificate_der).where(certificate.c.serial == serial)
+        ).scalar_one()
+    leaf = x509.load_der_x509_certificate(bytes(der))
+    request = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(leaf, authority.issuing, hashes.SHA256())
+        .build()
+        .public_bytes(serialization.Encoding.DER)
+    )
+    posted = client.post(
+        "/pki/ocsp", content=request, headers={"Content-Type": "application/ocsp-request"}
+    )
+    assert posted.status_code == 200
+    assert posted.headers["content-type"] == "application/ocsp-response"
+    answer = ocsp.load_der_ocsp_response(posted.content)
+    assert answer.certificate_status is ocsp.OCSPCertStatus.GOOD
+    encoded = quote(base64.b64encode(request).decode(), safe="")
+    fetched = ocsp.load_der_ocsp_response(client.get(f"/pki/ocsp/{encoded}").content)
+    assert fetched.certificate_status is ocsp.OCSPCertStatus.GOOD
+    junk = ocsp.load_der_ocsp_response(client.get("/pki/ocsp/not*base64").content)
+    assert junk.response_status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST

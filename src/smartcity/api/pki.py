@@ -6,17 +6,21 @@ routes; these are the read-only answers any relying party needs to trust a signa
 
 from __future__ import annotations
 
+import base64
 import threading
 from typing import Annotated
+from urllib.parse import unquote
 
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Depends, Path, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from smartcity.api.dependencies import get_platform, platform_of
 from smartcity.api.responses import JsonResponse
 from smartcity.kernel.identity.certificates import (
     CertificateAuthority,
+    answer_ocsp,
     build_crl,
     certificate_status,
     open_authority,
@@ -28,6 +32,8 @@ router = APIRouter(prefix="/pki", tags=["pki"])
 
 PEM_CHAIN = "application/x-pem-file"
 CRL_DER = "application/pkix-crl"
+OCSP_REQUEST = "application/ocsp-request"
+OCSP_RESPONSE = "application/ocsp-response"
 
 _creating = threading.Lock()
 
@@ -130,3 +136,43 @@ def status(
     with platform.store.connect() as conn:
         found = certificate_status(conn, serial, now=platform.clock.now())
     return JsonResponse(found.as_json())
+
+
+def _ocsp(request: Request, body: bytes) -> Response:
+    authority = authority_of(request)
+    platform = platform_of(request)
+    with platform.store.connect() as conn:
+        answer = answer_ocsp(conn, authority, body, now=platform.clock.now())
+    return Response(answer, media_type=OCSP_RESPONSE)
+
+
+@router.post(
+    "/ocsp",
+    summary="OCSP 在线状态 OCSP responder (RFC 6960), POST a DER request",
+    response_class=Response,
+    responses={200: {"content": {OCSP_RESPONSE: {}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {OCSP_REQUEST: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def ocsp_post(request: Request) -> Response:
+    """Answers every request with an OCSP response (errors too, as OCSP status codes)."""
+    body = await request.body()
+    return await run_in_threadpool(_ocsp, request, body)
+
+
+@router.get(
+    "/ocsp/{encoded:path}",
+    summary="OCSP 在线状态 OCSP responder, GET with the base64 request in the path",
+    response_class=Response,
+    responses={200: {"content": {OCSP_RESPONSE: {}}}},
+)
+def ocsp_get(request: Request, encoded: str) -> Response:
+    try:
+        body = base64.b64decode(unquote(encoded), validate=True)
+    except ValueError:
+        body = b""  # answered as malformedRequest
+    return _ocsp(request, body)

@@ -27,6 +27,7 @@ from smartcity.kernel.identity.certificates.issuance import (
     issue_with_generated_key,
     load_csr,
 )
+from smartcity.kernel.identity.certificates.ocsp import answer_ocsp
 from smartcity.kernel.identity.certificates.passphrase import resolve_ca_passphrase
 from smartcity.kernel.identity.certificates.revocation import (
     CertificateStatus,
@@ -64,6 +65,7 @@ __all__ = [
     "SigningIdentity",
     "ValidCertificate",
     "VerifiedSignature",
+    "answer_ocsp",
     "build_crl",
     "certificate_fee_fen",
     "certificate_status",
