@@ -10,6 +10,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from smartcity.kernel.clock import FixedClock
@@ -23,6 +25,7 @@ from smartcity.kernel.identity.certificates import (
     find_holder,
     issue_from_csr,
     issue_with_generated_key,
+    load_csr,
 )
 from smartcity.kernel.identity.certificates.issuance import DOCUMENT_SIGNING
 from smartcity.kernel.identity.certificates.tables import certificate_holder
@@ -185,3 +188,23 @@ def test_unregistered_or_invalid_holders_refused(store: Store) -> None:
             find_holder(conn, HolderKind.CITIZEN, CITIZEN_ID[:-1] + "0", today=TODAY)
         with pytest.raises(InvalidInput):
             find_holder(conn, HolderKind.ENTERPRISE, USCC[:-1] + "0", today=TODAY)
+
+
+@settings(max_examples=100)
+@given(data=st.data())
+def test_damaged_csrs_are_invalid_input_never_a_crash(data: st.DataObject) -> None:
+    csr = bytearray(_DER_CSR)
+    position = int(data.draw(st.integers(0, 9999), label="where") / 10_000 * len(csr))
+    csr[position] ^= data.draw(st.integers(1, 255), label="mask")
+    try:
+        load_csr(bytes(csr))
+    except InvalidInput:
+        return
+
+
+_DER_CSR = (
+    x509.CertificateSigningRequestBuilder()
+    .subject_name(x509.Name([]))
+    .sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())
+    .public_bytes(serialization.Encoding.DER)
+)

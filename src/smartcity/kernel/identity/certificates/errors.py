@@ -9,7 +9,19 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+
 from smartcity.kernel.errors import InvalidInput
+
+# What parsing a damaged certificate, CSR or key may raise in `cryptography` (some parts
+# are decoded lazily, so these can come from any attribute access, not only from load).
+PARSE_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    TypeError,
+    x509.InvalidVersion,
+    UnsupportedAlgorithm,
+)
 
 
 class Check(StrEnum):

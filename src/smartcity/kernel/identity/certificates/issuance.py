@@ -26,6 +26,7 @@ from smartcity.kernel.identity.certificates.authority import (
     random_serial,
     serial_text,
 )
+from smartcity.kernel.identity.certificates.errors import PARSE_ERRORS
 from smartcity.kernel.identity.certificates.holders import Holder, subject_name
 from smartcity.kernel.identity.certificates.revocation import RevocationReason, revoke_certificate
 from smartcity.kernel.identity.certificates.tables import certificate, certificate_holder
@@ -75,11 +76,12 @@ def load_csr(data: bytes) -> x509.CertificateSigningRequest:
         else:
             csr = x509.load_der_x509_csr(data)
         valid = csr.is_signature_valid
-    except (ValueError, TypeError) as exc:
+        key = csr.public_key()
+    except PARSE_ERRORS as exc:
         raise InvalidInput("the CSR is not a PEM or DER certification request", part="csr") from exc
     if not valid:
         raise InvalidInput("the CSR's signature does not match its key", part="csr")
-    check_public_key(csr.public_key())
+    check_public_key(key)
     return csr
 
 

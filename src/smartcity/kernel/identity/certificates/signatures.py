@@ -27,7 +27,7 @@ from sqlalchemy import Connection
 from smartcity.kernel.errors import InvalidInput
 from smartcity.kernel.identity.certificates.authority import CertificateAuthority
 from smartcity.kernel.identity.certificates.cms import parse_signed_data
-from smartcity.kernel.identity.certificates.errors import CertificateRejected, Check
+from smartcity.kernel.identity.certificates.errors import PARSE_ERRORS, CertificateRejected, Check
 from smartcity.kernel.identity.certificates.holders import Holder
 from smartcity.kernel.identity.certificates.validation import (
     check_certificate,
@@ -72,7 +72,7 @@ def load_signing_identity(
     if certificate_data is None:
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(key_data, secret)
-        except (ValueError, TypeError) as exc:
+        except PARSE_ERRORS as exc:
             raise InvalidInput(
                 "not a PKCS#12 bundle, or the password is wrong", part="key"
             ) from exc
@@ -85,7 +85,7 @@ def load_signing_identity(
                 key = serialization.load_pem_private_key(key_data, secret)
             else:
                 key = serialization.load_der_private_key(key_data, secret)
-        except (ValueError, TypeError) as exc:
+        except PARSE_ERRORS as exc:
             raise InvalidInput("the private key does not load (password?)", part="key") from exc
         cert = load_certificate(certificate_data)
         chain = ()
@@ -131,7 +131,7 @@ def _signer(
             candidate = x509.load_der_x509_certificate(der)
             if candidate.serial_number == serial and candidate.issuer.public_bytes() == issuer:
                 return candidate
-        except (ValueError, x509.InvalidVersion) as exc:
+        except PARSE_ERRORS as exc:
             raise CertificateRejected(
                 "a certificate inside does not parse", Check.MALFORMED
             ) from exc
@@ -163,7 +163,7 @@ def verify_document_signature(
     try:
         # Parts of a certificate are decoded lazily, so a damaged one fails only here.
         public_key = signer.public_key() if signer is not None else None
-    except ValueError as exc:
+    except PARSE_ERRORS as exc:
         raise CertificateRejected("a certificate inside does not parse", Check.MALFORMED) from exc
     if signer is None:
         raise CertificateRejected("the signature carries no signer certificate", Check.MALFORMED)
@@ -210,7 +210,7 @@ def verify_challenge_signature(
     candidate = load_certificate(certificate_data)
     try:
         public_key = candidate.public_key()
-    except ValueError as exc:
+    except PARSE_ERRORS as exc:
         raise CertificateRejected("the certificate does not parse", Check.MALFORMED) from exc
     if not isinstance(public_key, ec.EllipticCurvePublicKey):
         raise CertificateRejected("the certificate's key is not an ECDSA key", Check.MALFORMED)

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Connection, bindparam, select
 
 from smartcity.kernel.identity.certificates.authority import CertificateAuthority, serial_text
-from smartcity.kernel.identity.certificates.errors import CertificateRejected, Check
+from smartcity.kernel.identity.certificates.errors import PARSE_ERRORS, CertificateRejected, Check
 from smartcity.kernel.identity.certificates.holders import Holder, holder_of
 from smartcity.kernel.identity.certificates.revocation import RevocationReason
 from smartcity.kernel.identity.certificates.tables import certificate
@@ -42,7 +42,7 @@ def load_certificate(data: bytes) -> x509.Certificate:
         if data.lstrip().startswith(b"-----"):
             return x509.load_pem_x509_certificate(data)
         return x509.load_der_x509_certificate(data)
-    except (ValueError, TypeError, x509.InvalidVersion) as exc:
+    except PARSE_ERRORS as exc:
         raise CertificateRejected("the certificate does not parse", Check.MALFORMED) from exc
 
 
@@ -94,7 +94,7 @@ def check_certificate(
         holder = authority.chain_verified.get(der)
         if holder is None:
             _check_issuer(authority, candidate, serial)
-    except ValueError as exc:  # parts of a certificate are decoded lazily
+    except PARSE_ERRORS as exc:  # parts of a certificate are decoded lazily
         raise CertificateRejected("the certificate does not parse", Check.MALFORMED) from exc
     row = conn.execute(_RECORD, {"serial": serial}).first()
     if row is None:
