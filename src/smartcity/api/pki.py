@@ -154,7 +154,11 @@ def _ocsp(request: Request, body: bytes) -> Response:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {OCSP_REQUEST: {"schema": {"type": "string", "format": "binary"}}},
+            # Any body is read as a DER request; octet-stream is listed for generic clients.
+            "content": {
+                OCSP_REQUEST: {"schema": {"type": "string", "format": "binary"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
         }
     },
 )
