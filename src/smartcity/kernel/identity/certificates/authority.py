@@ -46,16 +46,31 @@ def serial_text(serial: int) -> str:
 
 
 @dataclass(frozen=True)
+class KnownCertificate:
+    """A holder certificate whose issuer signature and record already checked out."""
+
+    certificate: x509.Certificate
+    public_key: ec.EllipticCurvePublicKey | None  # None: not an ECDSA key
+    holder: Holder
+
+
+@dataclass(frozen=True)
 class CertificateAuthority:
     """The loaded CA: both certificates and the issuing CA's private key."""
 
     root: x509.Certificate
     issuing: x509.Certificate
     issuing_key: ec.EllipticCurvePrivateKey
-    # Certificates (by DER) whose issuer signature already checked out, with the holder
-    # their subject names: a certificate's bytes never change, so each is verified against
-    # the issuing CA once per process. Revocation and dates are checked every time.
-    chain_verified: dict[bytes, Holder] = field(default_factory=dict, compare=False, repr=False)
+    # Certificates (by DER) whose issuer signature already checked out, parsed, with the
+    # holder their subject names: a certificate's bytes never change, so each is verified
+    # against the issuing CA once per process. Revocation and dates are checked every time.
+    chain_verified: dict[bytes, KnownCertificate] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @cached_property
+    def issuing_subject_der(self) -> bytes:
+        return self.issuing.subject.public_bytes()
 
     @cached_property
     def issuing_der(self) -> bytes:

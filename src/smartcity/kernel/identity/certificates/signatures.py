@@ -122,15 +122,29 @@ def sign_document(
 
 def _signer(
     carried: tuple[bytes, ...], serial: int, issuer: bytes, authority: CertificateAuthority
-) -> x509.Certificate | None:
-    """The carried certificate that names the signer (the copy of our CA is skipped)."""
+) -> tuple[x509.Certificate, bytes, ec.EllipticCurvePublicKey | None] | None:
+    """The carried certificate that names the signer, its DER and its ECDSA key.
+
+    The copy of our issuing CA is skipped; certificates seen before come parsed from the
+    authority's cache.
+    """
     for der in carried:
         if der == authority.issuing_der:
+            continue
+        known = authority.chain_verified.get(der)
+        if known is not None:
+            if (
+                known.certificate.serial_number == serial
+                and issuer == authority.issuing_subject_der
+            ):
+                return known.certificate, der, known.public_key
             continue
         try:
             candidate = x509.load_der_x509_certificate(der)
             if candidate.serial_number == serial and candidate.issuer.public_bytes() == issuer:
-                return candidate
+                key = candidate.public_key()
+                public_key = key if isinstance(key, ec.EllipticCurvePublicKey) else None
+                return candidate, der, public_key
         except PARSE_ERRORS as exc:
             raise CertificateRejected(
                 "a certificate inside does not parse", Check.MALFORMED
@@ -159,25 +173,21 @@ def verify_document_signature(
         raise CertificateRejected(
             f"unsupported digest algorithm {parsed.digest_algorithm}", Check.MALFORMED
         )
-    signer = _signer(parsed.certificates, parsed.signer_serial, parsed.signer_issuer, authority)
-    try:
-        # Parts of a certificate are decoded lazily, so a damaged one fails only here.
-        public_key = signer.public_key() if signer is not None else None
-    except PARSE_ERRORS as exc:
-        raise CertificateRejected("a certificate inside does not parse", Check.MALFORMED) from exc
-    if signer is None:
+    found = _signer(parsed.certificates, parsed.signer_serial, parsed.signer_issuer, authority)
+    if found is None:
         raise CertificateRejected("the signature carries no signer certificate", Check.MALFORMED)
+    signer, signer_der, public_key = found
     digest = hashes.Hash(algorithm())
     digest.update(content)
     if digest.finalize() != parsed.message_digest:
         raise CertificateRejected("the document does not match the signature", Check.FORGED)
-    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+    if public_key is None:
         raise CertificateRejected("the signer's key is not an ECDSA key", Check.MALFORMED)
     try:
         public_key.verify(parsed.signature, parsed.signed_attributes, ec.ECDSA(algorithm()))
     except InvalidSignature as exc:
         raise CertificateRejected("the signature does not verify", Check.FORGED) from exc
-    valid = check_certificate(conn, authority, signer, now=now, at=signed_at)
+    valid = check_certificate(conn, authority, signer, now=now, at=signed_at, der=signer_der)
     return VerifiedSignature(
         holder=valid.holder,
         serial=valid.serial,

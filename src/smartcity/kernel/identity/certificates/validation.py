@@ -8,9 +8,14 @@ from datetime import UTC, datetime
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import Connection, bindparam, select
 
-from smartcity.kernel.identity.certificates.authority import CertificateAuthority, serial_text
+from smartcity.kernel.identity.certificates.authority import (
+    CertificateAuthority,
+    KnownCertificate,
+    serial_text,
+)
 from smartcity.kernel.identity.certificates.errors import PARSE_ERRORS, CertificateRejected, Check
 from smartcity.kernel.identity.certificates.holders import Holder, holder_of
 from smartcity.kernel.identity.certificates.revocation import RevocationReason
@@ -80,20 +85,25 @@ def check_certificate(
     *,
     now: datetime,
     at: datetime | None = None,
+    der: bytes | None = None,
 ) -> ValidCertificate:
     """Check ``candidate`` chains to our issuing CA, is on record, and was valid ``at``.
 
     ``at`` (default ``now``) is when the platform itself recorded a signature, never a
     time the signer claims. A revocation after ``at`` for a benign reason (superseded,
-    affiliation changed, cessation) does not undo earlier signatures.
+    affiliation changed, cessation) does not undo earlier signatures. ``der`` is the
+    candidate's encoding when the caller already has it.
     """
     moment = at or now
+    public_key: ec.EllipticCurvePublicKey | None = None
     try:
         serial = serial_text(candidate.serial_number)
-        der = candidate.public_bytes(serialization.Encoding.DER)
-        holder = authority.chain_verified.get(der)
-        if holder is None:
+        der = der or candidate.public_bytes(serialization.Encoding.DER)
+        known = authority.chain_verified.get(der)
+        if known is None:
             _check_issuer(authority, candidate, serial)
+            key = candidate.public_key()
+            public_key = key if isinstance(key, ec.EllipticCurvePublicKey) else None
     except PARSE_ERRORS as exc:  # parts of a certificate are decoded lazily
         raise CertificateRejected("the certificate does not parse", Check.MALFORMED) from exc
     row = conn.execute(_RECORD, {"serial": serial}).first()
@@ -107,11 +117,13 @@ def check_certificate(
             Check.FORGED,
             serial=serial,
         )
-    if holder is None:
-        holder = holder_of(candidate)
+    if known is None:
+        known = KnownCertificate(
+            certificate=candidate, public_key=public_key, holder=holder_of(candidate)
+        )
         if len(authority.chain_verified) >= CHAIN_CACHE_LIMIT:
             authority.chain_verified.clear()
-        authority.chain_verified[der] = holder
+        authority.chain_verified[der] = known
     if moment < candidate.not_valid_before_utc:
         raise CertificateRejected(
             f"the certificate is not valid before {candidate.not_valid_before_utc.isoformat()}",
@@ -134,4 +146,4 @@ def check_certificate(
                 serial=serial,
                 revocationReason=row.revocation_reason,
             )
-    return ValidCertificate(serial=serial, holder=holder, certificate=candidate)
+    return ValidCertificate(serial=serial, holder=known.holder, certificate=candidate)
