@@ -59,7 +59,15 @@ DatabaseOption = Annotated[
 class _Session:
     settings: Settings
     store: Store
-    authority: CertificateAuthority
+    _authority: CertificateAuthority | None = None
+
+    @property
+    def authority(self) -> CertificateAuthority:
+        """The CA, opened on first use (signing with a full PKCS#12 chain needs none)."""
+        if self._authority is None:
+            passphrase = resolve_ca_passphrase(self.settings)
+            self._authority = open_authority(self.store, passphrase, RealClock())
+        return self._authority
 
 
 @contextmanager
@@ -70,8 +78,7 @@ def _session(database_url: str | None) -> Iterator[_Session]:
     store = open_store(settings.resolved_database_url)
     try:
         store.migrate()
-        authority = open_authority(store, resolve_ca_passphrase(settings), RealClock())
-        yield _Session(settings=settings, store=store, authority=authority)
+        yield _Session(settings=settings, store=store)
     except CertificateRejected as exc:
         console.print(f"[red]拒绝 rejected ({exc.check.value}):[/red] {exc.reason}")
         raise typer.Exit(1) from exc
