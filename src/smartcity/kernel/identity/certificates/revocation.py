@@ -156,7 +156,7 @@ def build_crl(
     """The CRL of every revoked certificate not yet expired, signed by the issuing CA.
 
     Expired certificates leave the list (RFC 5280 permits it), which keeps it small. The
-    CRL number is the issue time in seconds, so it only grows.
+    CRL number is the issue time in seconds, so it never decreases.
     """
     builder = (
         x509.CertificateRevocationListBuilder()
