@@ -9,17 +9,19 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from smartcity.cli_ca import ca_app
 from smartcity.cli_ledger import ledger_app
+from smartcity.cli_notify import notify_app
 from smartcity.kernel.config import Settings
 from smartcity.kernel.errors import DomainError
 from smartcity.kernel.storage import open_store
-from smartcity.notify_cli import notify_app
 
 app = typer.Typer(help="智慧城市平台 Smart City Platform", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 Audit log", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(notify_app, name="notify")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(ca_app, name="ca")
 console = Console()
 
 DatabaseOption = Annotated[

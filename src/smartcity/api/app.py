@@ -17,7 +17,7 @@ from importlib.metadata import version as package_version
 
 from fastapi import APIRouter, FastAPI
 
-from smartcity.api import docs, health, identity, ngsi_ld, notify
+from smartcity.api import docs, health, identity, ngsi_ld, notify, pki
 from smartcity.api.limits import BodySizeLimit
 from smartcity.api.ngsi_ld.fast_patch import PatchFastPath
 from smartcity.api.problems import install_problem_handlers
@@ -99,6 +99,7 @@ def create_app(platform: Platform) -> FastAPI:
     application.include_router(identity.router)
     application.include_router(iot_routes.router)
     application.include_router(notify.router)
+    application.include_router(pki.router)
     for installed in platform.apps:
         router = app_router(installed)
         if router is not None:

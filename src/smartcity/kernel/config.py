@@ -50,6 +50,10 @@ class Settings:
     smtp_sender: str = "noreply@smartcity.local"
     notify_max_attempts: int = 5
     notify_interval: float = 1.0
+    # Passphrase of the CA's encrypted private keys; empty = a generated key file beside
+    # the SQLite database (kernel/identity/certificates/passphrase.py).
+    ca_passphrase: str = field(default="", repr=False)
+    certificate_fee_fen: int = 2000
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -69,6 +73,9 @@ class Settings:
         max_body = _int(source, "MAX_BODY_BYTES", 1_048_576)
         if max_body <= 0:
             raise ConfigurationError(f"{PREFIX}MAX_BODY_BYTES must be positive")
+        certificate_fee = _int(source, "CERTIFICATE_FEE_FEN", 2000)
+        if certificate_fee < 0:
+            raise ConfigurationError(f"{PREFIX}CERTIFICATE_FEE_FEN must not be negative")
         return cls(
             data_dir=Path(source.get(PREFIX + "DATA_DIR", "var")),
             database_url=source.get(PREFIX + "DATABASE_URL", ""),
@@ -83,4 +90,6 @@ class Settings:
             smtp_sender=source.get(PREFIX + "SMTP_SENDER", "noreply@smartcity.local"),
             notify_max_attempts=_positive(source, "NOTIFY_MAX_ATTEMPTS", 5),
             notify_interval=_positive(source, "NOTIFY_INTERVAL_MS", 1000) / 1000,
+            ca_passphrase=source.get(PREFIX + "CA_PASSPHRASE", ""),
+            certificate_fee_fen=certificate_fee,
         )

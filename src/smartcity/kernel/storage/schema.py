@@ -28,6 +28,7 @@ KERNEL_TABLE_MODULES: tuple[str, ...] = (
     "smartcity.kernel.geo.tables",
     "smartcity.kernel.identity.tables",
     "smartcity.kernel.identity.account_tables",
+    "smartcity.kernel.identity.certificates.tables",
     "smartcity.kernel.context.tables",
     "smartcity.kernel.context.jsonld_tables",
     "smartcity.kernel.context.subscriptions.tables",
