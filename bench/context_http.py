@@ -16,8 +16,9 @@ import tempfile
 from typing import Any
 
 import orjson
+import psutil
 
-from harness import run_wrk, running_server
+from harness import Server, WrkResult, run_wrk, running_server
 from smartcity.kernel.clock import RealClock
 from smartcity.kernel.context.jsonld import core_context
 from smartcity.kernel.context.library import ContextLibrary
@@ -51,6 +52,8 @@ request = function()
 end
 """
 
+HEALTHZ = 'wrk.method = "GET"\nwrk.path = "/healthz"\n'
+
 
 class _QuietBus:
     """Seeding publishes nothing anyone listens to."""
@@ -82,6 +85,30 @@ def seed(database_url: str, entities: int = ENTITIES) -> None:
         store.close()
 
 
+def server_cpu_s(server: Server) -> float:
+    """CPU seconds (user + system) the server and its worker processes have used."""
+    root = psutil.Process(server.process.pid)
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        times = process.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def measured_run(
+    server: Server, script: str, *, seconds: int, connections: int
+) -> tuple[WrkResult, float]:
+    """A wrk run and the server's CPU milliseconds per request during it.
+
+    CPU per request barely moves when other work shares the machine, unlike req/s: it is
+    the figure to compare between runs under load.
+    """
+    before = server_cpu_s(server)
+    result = run_wrk(server.base_url, script, seconds=seconds, connections=connections)
+    used = server_cpu_s(server) - before
+    return result, round(1000 * used / max(result.requests, 1), 3)
+
+
 def bench_patch(
     database_url: str, *, workers: int = 1, seconds: int = 10, connections: int = 16
 ) -> dict[str, float]:
@@ -91,12 +118,18 @@ def bench_patch(
     with running_server(database_url, workers=workers) as server:
         # Warm up (imports, caches, connection pools) before measuring.
         run_wrk(server.base_url, script, seconds=1, connections=connections)
-        result = run_wrk(server.base_url, script, seconds=seconds, connections=connections)
+        result, cpu_ms = measured_run(server, script, seconds=seconds, connections=connections)
+        healthz, healthz_cpu_ms = measured_run(
+            server, HEALTHZ, seconds=max(1, seconds // 2), connections=connections
+        )
     return {
         "patch_per_s": result.requests_per_s,
         "patch_p50_ms": result.p50_ms,
         "patch_p99_ms": result.p99_ms,
         "patch_errors": result.errors,
+        "patch_server_cpu_ms": cpu_ms,
+        "healthz_per_s": healthz.requests_per_s,
+        "healthz_server_cpu_ms": healthz_cpu_ms,
     }
 
 
@@ -108,13 +141,14 @@ def bench_all(
     scripts = {
         "patch": PATCH_ATTRIBUTE % {"entities": ENTITIES},
         "patch_attrs": PATCH_ATTRIBUTES % {"entities": ENTITIES},
-        "healthz": 'wrk.method = "GET"\nwrk.path = "/healthz"\n',
+        "healthz": HEALTHZ,
     }
     results: dict[str, float] = {}
     with running_server(database_url, workers=workers) as server:
         run_wrk(server.base_url, scripts["patch"], seconds=1, connections=connections)
         for label, script in scripts.items():
-            result = run_wrk(server.base_url, script, seconds=seconds, connections=connections)
+            result, cpu_ms = measured_run(server, script, seconds=seconds, connections=connections)
+            results[f"{label}_server_cpu_ms"] = cpu_ms
             results[f"{label}_per_s"] = result.requests_per_s
             results[f"{label}_p50_ms"] = result.p50_ms
             results[f"{label}_p99_ms"] = result.p99_ms

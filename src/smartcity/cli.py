@@ -1,4 +1,4 @@
-"""Command line: ``smartcity serve | demo | seed | audit verify``."""
+"""Command line: ``smartcity serve | demo | seed | audit verify | ledger``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from smartcity import cli_payment as payment_cli
+from smartcity.cli_ca import ca_app
+from smartcity.cli_ledger import ledger_app
+from smartcity.cli_notify import notify_app
+from smartcity.cli_payment import bank_app, payment_app
 from smartcity.kernel.config import Settings
 from smartcity.kernel.errors import DomainError
 from smartcity.kernel.storage import open_store
@@ -17,8 +20,11 @@ from smartcity.kernel.storage import open_store
 app = typer.Typer(help="智慧城市平台 Smart City Platform", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 Audit log", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
-app.add_typer(payment_cli.payment_app, name="payment")
-app.add_typer(payment_cli.bank_app, name="bank")
+app.add_typer(notify_app, name="notify")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(ca_app, name="ca")
+app.add_typer(payment_app, name="payment")
+app.add_typer(bank_app, name="bank")
 console = Console()
 
 DatabaseOption = Annotated[

@@ -7,6 +7,7 @@ from smartcity.kernel.errors import Conflict, InvalidInput
 from smartcity.kernel.geo.queries import load_areas
 from smartcity.kernel.identity import count_citizens_by_district
 from smartcity.kernel.storage import Store
+from smartcity.sim.accounts import DEMO_PEOPLE
 from smartcity.sim.city import community_slots, seed_city, seeded_profile
 from smartcity.sim.profiles import TINY, profile_named
 from smartcity.sim.progress import SilentProgress
@@ -21,7 +22,7 @@ def test_seeding_builds_the_whole_city_and_records_it(store: Store, clock) -> No
     districts = {area.code for area in load_areas(store, "district")}
     by_district = count_citizens_by_district(store)
     assert set(by_district) == districts
-    assert sum(by_district.values()) == TINY.citizens
+    assert sum(by_district.values()) == TINY.citizens + DEMO_PEOPLE
     # Every community can take residents: it has grids whose codes nest in its own.
     slots = community_slots(store)
     assert len(slots) == summary.geography.communities
@@ -34,7 +35,8 @@ def test_seeding_builds_the_whole_city_and_records_it(store: Store, clock) -> No
     )
     assert summary.places.organizations == summary.population.departments
     report = verify(store)
-    assert report.ok and report.checked == 1
+    # The seed itself and the demo accounts.
+    assert report.ok and report.checked == 2
 
 
 def test_a_seeded_database_refuses_a_second_city(store: Store, clock) -> None:

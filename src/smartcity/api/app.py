@@ -17,14 +17,16 @@ from importlib.metadata import version as package_version
 
 from fastapi import APIRouter, FastAPI
 
-from smartcity.api import docs, health, ngsi_ld
+from smartcity.api import docs, health, identity, ngsi_ld, notify, pki
 from smartcity.api.limits import BodySizeLimit
+from smartcity.api.ngsi_ld.fast_patch import PatchFastPath
 from smartcity.api.problems import install_problem_handlers
 from smartcity.gateways.iot import routes as iot_routes
 from smartcity.kernel.app import App
 from smartcity.kernel.config import Settings
 from smartcity.kernel.context.subscriptions import start_notifier
 from smartcity.kernel.errors import ConfigurationError
+from smartcity.kernel.notify.runtime import start_notify
 from smartcity.kernel.platform import Platform
 from smartcity.web.shell import install_web_shell
 
@@ -71,9 +73,11 @@ def create_app(platform: Platform) -> FastAPI:
         await platform.start()
         notifier = await start_notifier(platform)
         application.state.notifier = notifier
+        application.state.notify = await start_notify(platform)
         try:
             yield
         finally:
+            await application.state.notify.stop()
             # The notifier flushes delivery status to the store, so it stops first.
             await notifier.stop(grace=notifier.settings.shutdown_grace)
             await platform.stop()
@@ -92,7 +96,10 @@ def create_app(platform: Platform) -> FastAPI:
     application.include_router(health.router)
     application.include_router(docs.router)
     application.include_router(ngsi_ld.router)
+    application.include_router(identity.router)
     application.include_router(iot_routes.router)
+    application.include_router(notify.router)
+    application.include_router(pki.router)
     for installed in platform.apps:
         router = app_router(installed)
         if router is not None:
@@ -103,6 +110,7 @@ def create_app(platform: Platform) -> FastAPI:
             if fast_path is not None:
                 application.add_middleware(fast_path, platform=platform)
     install_web_shell(application, platform)
+    application.add_middleware(PatchFastPath)  # inside the body limit
     application.add_middleware(BodySizeLimit, max_body_bytes=platform.settings.max_body_bytes)
     return application
 

@@ -26,6 +26,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigurationError(f"{PREFIX}{name} must be an integer, got {raw!r}") from exc
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value <= 0:
+        raise ConfigurationError(f"{PREFIX}{name} must be positive")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the platform needs to start."""
@@ -39,6 +46,14 @@ class Settings:
     default_locale: str = "zh_CN"
     log_level: str = "INFO"
     city_seed: int = 20101
+    smtp_url: str = ""
+    smtp_sender: str = "noreply@smartcity.local"
+    notify_max_attempts: int = 5
+    notify_interval: float = 1.0
+    # Passphrase of the CA's encrypted private keys; empty = a generated key file beside
+    # the SQLite database (kernel/identity/certificates/passphrase.py).
+    ca_passphrase: str = field(default="", repr=False)
+    certificate_fee_fen: int = 2000
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -58,6 +73,9 @@ class Settings:
         max_body = _int(source, "MAX_BODY_BYTES", 1_048_576)
         if max_body <= 0:
             raise ConfigurationError(f"{PREFIX}MAX_BODY_BYTES must be positive")
+        certificate_fee = _int(source, "CERTIFICATE_FEE_FEN", 2000)
+        if certificate_fee < 0:
+            raise ConfigurationError(f"{PREFIX}CERTIFICATE_FEE_FEN must not be negative")
         return cls(
             data_dir=Path(source.get(PREFIX + "DATA_DIR", "var")),
             database_url=source.get(PREFIX + "DATABASE_URL", ""),
@@ -68,4 +86,10 @@ class Settings:
             default_locale=locale,
             log_level=source.get(PREFIX + "LOG_LEVEL", "INFO"),
             city_seed=_int(source, "CITY_SEED", 20101),
+            smtp_url=source.get(PREFIX + "SMTP_URL", ""),
+            smtp_sender=source.get(PREFIX + "SMTP_SENDER", "noreply@smartcity.local"),
+            notify_max_attempts=_positive(source, "NOTIFY_MAX_ATTEMPTS", 5),
+            notify_interval=_positive(source, "NOTIFY_INTERVAL_MS", 1000) / 1000,
+            ca_passphrase=source.get(PREFIX + "CA_PASSPHRASE", ""),
+            certificate_fee_fen=certificate_fee,
         )

@@ -19,6 +19,7 @@ from smartcity.kernel.errors import Conflict
 from smartcity.kernel.geo.queries import load_areas
 from smartcity.kernel.storage import Store
 from smartcity.kernel.storage.tables import platform_meta
+from smartcity.sim.accounts import seed_demo_accounts
 from smartcity.sim.geography import GeographySummary, seed_geography
 from smartcity.sim.places import PlacesSummary, publish_places
 from smartcity.sim.population import CommunitySlot, PopulationSummary, seed_population
@@ -92,6 +93,7 @@ def seed_city(
     # query and join on them. Nobody listens while seeding: the bus is never started.
     library = ContextLibrary(store, open_bus("local"), clock)
     places = publish_places(library, store, progress=progress)
+    seed_demo_accounts(store, clock)
     with store.begin() as conn:
         conn.execute(
             platform_meta.insert().values(

@@ -13,6 +13,7 @@ from shapely.geometry import box
 from smartcity.apps.operations import api
 from smartcity.kernel.geo.codes import AreaLevel
 from smartcity.kernel.geo.models import Area
+from smartcity.sim.accounts import DEMO_PEOPLE
 
 PROBLEM = "application/problem+json"
 
@@ -146,6 +147,6 @@ def test_tiny_city_end_to_end(city_client: TestClient) -> None:
     population = city_client.get("/api/stats/population-by-district").json()
     assert [row["code"] for row in population] == sorted(codes)
     assert all(row["population"] > 0 for row in population)
-    assert sum(row["population"] for row in population) == 2000
+    assert sum(row["population"] for row in population) == 2000 + DEMO_PEOPLE
     tianhe = next(row for row in population if row["code"] == "440106")
     assert (tianhe["name"], tianhe["name_en"]) == ("天河区", "Tianhe")

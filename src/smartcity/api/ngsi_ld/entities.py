@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from smartcity.api.dependencies import get_platform, platform_of
@@ -83,36 +82,50 @@ def update_reply(ngsi: NgsiRequest, result: UpdateResult) -> Response:
 
 # The two PATCH routes come first: a route is found by trying each in turn, and these
 # are the hot write path (sensors updating a value). No other route of this router
-# takes PATCH, so their place changes no match.
+# takes PATCH, so their place changes no match. Requests to them are normally answered
+# by :mod:`smartcity.api.ngsi_ld.fast_patch` ahead of FastAPI's routing, with the same
+# two functions below; the routes stay for the OpenAPI document and any request the
+# fast path leaves alone.
 
 
-@router.patch("/entities/{entity_id:path}/attrs/{attribute}", status_code=204)
-async def patch_attribute(entity_id: str, attribute: str, request: Request) -> Response:
-    """Partially update one attribute (the instance the body's datasetId names)."""
-    # Parsed here rather than through Depends: dependency resolution costs more than
-    # the parsing itself on this path. Checks run on the loop (no I/O); the write runs
-    # in the threadpool, so a database waiting on a lock never stalls the loop.
+async def patch_attribute_reply(request: Request, entity_id: str, attribute: str) -> Response:
+    """The answer to ``PATCH .../entities/{entity_id}/attrs/{attribute}``.
+
+    The body is parsed here rather than through Depends: dependency resolution costs
+    more than the parsing itself on this path. Checks run on the loop (no I/O); the
+    write joins the store's group commit and is awaited, so a database waiting on a
+    lock never stalls the loop and no threadpool thread waits for it.
+    """
     ngsi = await with_body(request)
     entity_id = entity_id_of(entity_id)
     check_name(attribute)
     name = Normalizer(ngsi.context).expand_name(attribute)
     fragment = normalize_fragment(ngsi.body, ngsi.context, label=attribute)
     library = library_of(platform_of(request))
-    await run_in_threadpool(library.patch_attribute, ngsi.tenant, entity_id, name, fragment)
+    await library.patch_attribute_async(ngsi.tenant, entity_id, name, fragment)
     return Response(status_code=204)
+
+
+async def update_attributes_reply(request: Request, entity_id: str) -> Response:
+    """The answer to ``PATCH .../entities/{entity_id}/attrs`` (204, or 207 with skips)."""
+    ngsi = await with_body(request)
+    entity_id = entity_id_of(entity_id)
+    attributes = Normalizer(ngsi.context).attributes(ngsi.body)
+    library = library_of(platform_of(request))
+    result = await library.update_attributes_async(ngsi.tenant, entity_id, attributes, "update")
+    return update_reply(ngsi, result)
+
+
+@router.patch("/entities/{entity_id:path}/attrs/{attribute}", status_code=204)
+async def patch_attribute(entity_id: str, attribute: str, request: Request) -> Response:
+    """Partially update one attribute (the instance the body's datasetId names)."""
+    return await patch_attribute_reply(request, entity_id, attribute)
 
 
 @router.patch("/entities/{entity_id:path}/attrs", status_code=204)
 async def update_attributes(entity_id: str, request: Request) -> Response:
     """Update existing attributes; 207 listing those the entity does not have."""
-    ngsi = await with_body(request)
-    entity_id = entity_id_of(entity_id)
-    attributes = Normalizer(ngsi.context).attributes(ngsi.body)
-    library = library_of(platform_of(request))
-    result = await run_in_threadpool(
-        library.update_attributes, ngsi.tenant, entity_id, attributes, "update"
-    )
-    return update_reply(ngsi, result)
+    return await update_attributes_reply(request, entity_id)
 
 
 @router.post("/entities", status_code=201)

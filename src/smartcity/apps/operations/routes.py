@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import HTMLResponse
 
 from smartcity.api.dependencies import get_store
+from smartcity.api.permissions import public
 from smartcity.api.responses import GeoJsonResponse
 from smartcity.apps.operations import api
 from smartcity.apps.operations.models import DistrictPopulation
@@ -35,6 +36,7 @@ async def operations_page(
 @router.get(
     "/api/geo/areas",
     tags=["geo"],
+    openapi_extra=public("administrative boundaries are published open data"),
     summary="区划边界 Areas of one level as GeoJSON",
     response_class=GeoJsonResponse,
     responses={
@@ -67,6 +69,7 @@ def areas(
 @router.get(
     "/api/stats/population-by-district",
     tags=["stats"],
+    openapi_extra=public("district totals, as in the statistical yearbook"),
     summary="各区人口 Registered citizens per district",
 )
 def population_by_district(store: StoreDependency) -> list[DistrictPopulation]:

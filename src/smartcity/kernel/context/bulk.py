@@ -10,6 +10,7 @@ multi-row VALUES batching is already what the server wants.
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
@@ -20,6 +21,8 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from smartcity.kernel.storage.base import bind_processors
+
+VARIANT_DIGITS = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 _compiled: dict[tuple[int, str, tuple[str, ...]], tuple[str, list[str], list[Any]]] = {}
 
@@ -61,13 +64,47 @@ def execute_many(
     if not isinstance(statement, ClauseElement):  # pragma: no cover - always a DML construct
         raise TypeError(f"cannot run {statement!r} as a many-row statement")
     sql, names, processors = _compile(conn, statement, tuple(rows[0].keys()))
-    # Column by column: itemgetter and map run in C, and each converter sees each
-    # distinct value once (a batch shares its timestamps).
-    columns = [list(map(itemgetter(name), rows)) for name in names]
-    for index, processor in enumerate(processors):
-        if processor is not None:
-            columns[index] = convert_column(columns[index], processor)
-    conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+    conn.exec_driver_sql(sql, driver_rows(rows, names, processors))
+
+
+def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A C-level function taking a tuple of ``names`` out of a row (a tuple even for one)."""
+    if len(names) == 1:
+        single = itemgetter(names[0])
+        return lambda row: (single(row),)
+    return itemgetter(*names)
+
+
+def driver_rows(
+    rows: Sequence[Mapping[str, Any]], names: Sequence[str], processors: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """The driver's parameter tuples: ``names`` of each row, converted by ``processors``.
+
+    Every step runs in C over the whole batch (itemgetter, map, zip): the values that
+    need no conversion come out of each row at once, each converted column separately
+    (each converter sees each distinct value once: a batch shares its timestamps), and
+    one more itemgetter puts each tuple back in the statement's order.
+    """
+    converted = [index for index, processor in enumerate(processors) if processor is not None]
+    if not converted:
+        return list(map(_getter(names), rows))
+    plain = [index for index in range(len(names)) if processors[index] is None]
+    columns = [
+        convert_column(list(map(itemgetter(names[index]), rows)), processors[index])
+        for index in converted
+    ]
+    if not plain:
+        return list(zip(*columns, strict=True))
+    joined = list(
+        map(
+            operator.add,
+            map(_getter([names[index] for index in plain]), rows),
+            zip(*columns, strict=True),
+        )
+    )
+    where = {index: position for position, index in enumerate(plain + converted)}
+    order = [where[index] for index in range(len(names))]
+    return list(map(itemgetter(*order), joined)) if len(order) > 1 else joined
 
 
 def random_uuids(count: int) -> list[str]:
@@ -76,14 +113,14 @@ def random_uuids(count: int) -> list[str]:
     ``uuid.uuid4()`` costs a system call and an object per id; a batch of ten thousand
     attribute instances needs ten thousand ids.
     """
-    raw = os.urandom(16 * count).hex()
-    ids = []
-    variants = "89ab"
-    for index in range(count):
-        h = raw[32 * index : 32 * index + 32]
-        variant = variants[int(h[16], 16) & 3]
-        ids.append(f"{h[0:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}")
-    return ids
+    h = os.urandom(16 * count).hex()
+    # The variant digit is 8, 9, a or b: two random bits of the random digit.
+    variant = VARIANT_DIGITS
+    return [
+        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-4{h[i + 13 : i + 16]}-"
+        f"{variant[h[i + 16]]}{h[i + 17 : i + 20]}-{h[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    ]
 
 
 def update_many(
@@ -104,8 +141,5 @@ def update_many(
     sets = ", ".join(f'"{c}" = ?' for c in columns)
     where = " AND ".join(f'"{c}" = ?' for c in key)
     sql = f'UPDATE "{table.name}" SET {sets} WHERE {where}'
-    values = [list(map(itemgetter(name), rows)) for name in names]
-    for index, processor in enumerate(bind_processors(table, names, conn.dialect)):
-        if processor is not None:
-            values[index] = convert_column(values[index], processor)
-    conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
+    processors = bind_processors(table, names, conn.dialect)
+    conn.exec_driver_sql(sql, driver_rows(rows, names, processors))

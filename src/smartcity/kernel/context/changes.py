@@ -387,15 +387,26 @@ class Changes:
             conn.execute(statements.delete_attribute, self.deleted_attributes)
         if self.new_entities:
             store.bulk_insert(conn, context_entity, self.new_entities)
-        execute_many(conn, statements.update_entity, self.changed_entities)
-        for part in chunks(self.touched_ids):
-            conn.execute(
-                statements.touch_entities,
-                {"b_tenant": tenant, "b_ids": list(part), "b_modified_at": self.now},
-            )
-        execute_many(conn, statements.insert_types, self.new_types)
+        # A single-entity write on SQLite sends its few rows straight to the driver:
+        # SQLAlchemy's execution costs several times SQLite's own work for one row.
+        few = conn.dialect.name == "sqlite" and len(self.attributes) <= FEW_ROWS
+        many = driver_many if few else execute_many
+        many(conn, statements.update_entity, self.changed_entities)
+        if few and len(self.touched_ids) <= FEW_ROWS:
+            touch = [
+                {"b_modified_at": self.now, "b_tenant": tenant, "b_id": entity_id}
+                for entity_id in self.touched_ids
+            ]
+            driver_many(conn, statements.touch_entity, touch)
+        else:
+            for part in chunks(self.touched_ids):
+                conn.execute(
+                    statements.touch_entities,
+                    {"b_tenant": tenant, "b_ids": list(part), "b_modified_at": self.now},
+                )
+        many(conn, statements.insert_types, self.new_types)
         upserted, updated = self.split_narrow(self.narrow_updates and conn.dialect.name == "sqlite")
-        execute_many(conn, statements.upsert_attributes, upserted)
+        many(conn, statements.upsert_attributes, upserted)
         update_many(conn, context_attribute, VALUE_UPDATED, ATTRIBUTE_KEY, updated)
         if self.instances:
             for row, instance_id in zip(
@@ -403,7 +414,7 @@ class Changes:
             ):
                 row["instance_id"] = INSTANCE_PREFIX + instance_id
             if conn.dialect.name == "sqlite":
-                execute_many(conn, statements.insert_instances, self.instances)
+                many(conn, statements.insert_instances, self.instances)
             else:
                 store.bulk_insert(conn, context_instance, self.instances)
 
@@ -440,12 +451,47 @@ class Changes:
         return upserted, updated
 
 
+# Up to this many attribute rows, a write on SQLite goes straight to the driver.
+FEW_ROWS = 8
+
+_driver_sql: dict[tuple[int, tuple[str, ...]], tuple[str, list[tuple[str, Any]]]] = {}
+
+
+def driver_many(conn: Connection, statement: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """``statement`` once per row (rows share their keys), straight to the sqlite3 driver.
+
+    Compiled once per statement and key set; each value goes through the converter an
+    ordinary execution applies (``bind_processors``), so rows read back the same. For a
+    handful of rows; batches use :func:`execute_many`, which converts column-wise.
+    """
+    if not rows:
+        return
+    key = (id(statement), tuple(rows[0]))
+    found = _driver_sql.get(key)
+    if found is None:
+        compiled = statement.compile(dialect=conn.dialect, column_keys=list(rows[0]))
+        names = list(compiled.positiontup or [])
+        processors = compiled._bind_processors
+        found = _driver_sql[key] = (compiled.string, [(n, processors.get(n)) for n in names])
+    sql, pairs = found
+    params = [tuple(p(row[n]) if p else row[n] for n, p in pairs) for row in rows]
+    if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
+        # Someone traces statements (instrumentation, tests): let them see these too.
+        conn.exec_driver_sql(sql, params)
+        return
+    driver = conn.connection.driver_connection
+    if driver is None:  # pragma: no cover - a live connection always has one
+        raise RuntimeError("the connection has no driver connection")
+    driver.executemany(sql, params)
+
+
 @dataclass(frozen=True)
 class Statements:
     """The write statements of one dialect, built once."""
 
     delete_attribute: Any
     update_entity: Any
+    touch_entity: Any
     touch_entities: Any
     insert_types: Any
     upsert_attributes: Any
@@ -477,6 +523,12 @@ def statements_for(conn: Connection) -> Statements:
             context_entity.c.id == bindparam("b_id"),
         )
         .values({column: bindparam(column) for column in ENTITY_UPDATED}),
+        touch_entity=update(context_entity)
+        .where(
+            context_entity.c.tenant == bindparam("b_tenant"),
+            context_entity.c.id == bindparam("b_id"),
+        )
+        .values(modified_at=bindparam("b_modified_at")),
         touch_entities=update(context_entity)
         .where(
             context_entity.c.tenant == bindparam("b_tenant"),

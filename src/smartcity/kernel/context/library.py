@@ -109,6 +109,23 @@ class ContextLibrary:
         """Partially update one attribute instance (``fragment`` from ``normalize_fragment``)."""
         entities.patch_attribute(self.services, tenant, entity_id, name, fragment)
 
+    async def patch_attribute_async(
+        self, tenant: str, entity_id: str, name: str, fragment: Instance
+    ) -> None:
+        """``patch_attribute`` for callers on an event loop: awaits the commit.
+
+        The write joins the store's group commit; no thread waits for it.
+        """
+        work = entities.patch_attribute_work(tenant, entity_id, name, fragment)
+        await entities.run_async(self.services, tenant, work)
+
+    async def update_attributes_async(
+        self, tenant: str, entity_id: str, attributes: dict[str, list[Instance]], mode: UpdateMode
+    ) -> UpdateResult:
+        """``update_attributes`` (``append``/``append_no_overwrite``/``update``), awaited."""
+        work = entities.update_attributes_work(tenant, entity_id, attributes, mode)
+        return await entities.run_async(self.services, tenant, work)
+
     def delete_attribute(
         self,
         tenant: str,

@@ -144,7 +144,23 @@ context_instance = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
     # True for the record that an attribute (or its entity) was deleted.
     Column("deleted", Boolean, nullable=False),
-    Index("ix_context_instance_entity", "tenant", "entity_id", "name", "observed_at"),
-    Index("ix_context_instance_type", "tenant", "entity_type", "name", "observed_at"),
-    Index("ix_context_instance_recorded", "tenant", "entity_id", "name", "recorded_at"),
+    # Two indexes only: every history row costs one entry in each, and on a batch of
+    # live updates those entries land all over the index (one leaf page per entity).
+    # Per attribute instance (datasetId), in time: the range scans of the temporal
+    # queries. The trailing columns make an aggregation over observedAt an index-only
+    # scan; a recordedAt (modifiedAt) window reads the rows of the same ranges.
+    Index(
+        "ix_context_instance_series",
+        "tenant",
+        "entity_id",
+        "name",
+        "dataset_id",
+        "observed_at",
+        "deleted",
+        "kind",
+        "value_number",
+    ),
+    # The entities of a type, in id order: a type-scoped query finds its page of
+    # entities by skipping from one entity id to the next (a probe per entity).
+    Index("ix_context_instance_type", "tenant", "entity_type", "entity_id"),
 )

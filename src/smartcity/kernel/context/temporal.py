@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from smartcity.kernel.context import temporal_ranges
 from smartcity.kernel.context.errors import ResourceNotFound
 from smartcity.kernel.context.temporal_params import (
     AGGREGATION_METHODS,
@@ -173,8 +174,12 @@ class TemporalHistory:
         entity_ids: list[str] | None,
     ) -> None:
         """Add the aggregated periods; without ``entity_ids`` the page's entities too."""
-        statement = aggregate(self._store.dialect, tenant, query, aggregation, entity_ids)
-        if self._store.dialect == "postgresql":
+        dialect = self._store.dialect
+        if temporal_ranges.applies(query, aggregation, entity_ids):
+            self._aggregate_ranges(conn, tenant, query, aggregation, entities, entity_ids)
+            return
+        statement = aggregate(dialect, tenant, query, aggregation, entity_ids)
+        if dialect == "postgresql":
             # Room to sort or hash the grouped instances in memory, for this transaction.
             conn.exec_driver_sql(AGGREGATE_WORK_MEM)
         result = conn.execute(statement)
@@ -199,6 +204,53 @@ class TemporalHistory:
                     values=aggregate_values(mapping, aggregation),
                 )
             )
+        self._add_types(conn, tenant, entities)
+
+    def _aggregate_ranges(
+        self,
+        conn: Connection,
+        tenant: str,
+        query: TemporalQuery,
+        aggregation: Aggregation,
+        entities: dict[str, TemporalEntity],
+        entity_ids: list[str] | None,
+    ) -> None:
+        """``_aggregate`` by one index range scan per attribute instance and period."""
+        dialect = self._store.dialect
+        temporal_ranges.prepare(conn)
+        if entity_ids is None:
+            page = conn.execute(temporal_ranges.page_statement(dialect, tenant, query))
+            entity_ids = [row[0] for row in page]
+            for entity_id in entity_ids:
+                entities[entity_id] = TemporalEntity(entity_id, "")
+        if entity_ids:
+            keys = temporal_ranges.packed_keys(dialect, aggregation)
+            statement = temporal_ranges.aggregate_statement(
+                dialect, tenant, query, aggregation, entity_ids
+            )
+            # Each period's bounds once, not once per attribute instance.
+            bounds = temporal_ranges.periods_of(query, aggregation)
+            for entity_id, name, dataset_id, number, packed in conn.execute(statement).all():
+                mapping = temporal_ranges.unpack(keys, packed)
+                if mapping is None:
+                    continue
+                start, end = bounds[number]
+                entities[entity_id].periods.append(
+                    Period(
+                        name=name,
+                        dataset_id=dataset_id,
+                        kind=mapping["kind"],
+                        start=start,
+                        end=end,
+                        values=aggregate_values(mapping, aggregation),
+                    )
+                )
+        self._add_types(conn, tenant, entities)
+
+    def _add_types(
+        self, conn: Connection, tenant: str, entities: dict[str, TemporalEntity]
+    ) -> None:
+        """Fill in the recorded type of the entities that have none yet."""
         untyped = [entity.id for entity in entities.values() if not entity.type]
         # In chunks: SQLite caps a compound SELECT at 500 terms.
         for first in range(0, len(untyped), TYPE_LOOKUP_CHUNK):

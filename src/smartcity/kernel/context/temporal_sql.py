@@ -26,6 +26,7 @@ from sqlalchemy import (
     Numeric,
     Select,
     String,
+    TextClause,
     and_,
     case,
     cast,
@@ -34,7 +35,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    union_all,
+    text,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -122,20 +123,18 @@ def entity_type(tenant: str, entity_id: str) -> Select[Any]:
     )
 
 
-def entity_types(tenant: str, entity_ids: list[str]) -> Select[Any]:
+def entity_types(tenant: str, entity_ids: list[str]) -> TextClause:
     """(entity_id, entity_type) of each of ``entity_ids``: one statement, one index probe
-    per entity, as :func:`entity_type` does for one."""
-    wanted = union_all(
-        *(select(literal(entity_id, String).label("id")) for entity_id in entity_ids)
-    )
-    ids = wanted.cte("ids")
-    found = (
-        select(ci.c.entity_type)
-        .where(ci.c.tenant == tenant, ci.c.entity_id == ids.c.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return select(ids.c.id.label("entity_id"), found.label("entity_type"))
+    per entity, as :func:`entity_type` does for one. Written as text: a construct of a
+    union of a hundred selects costs more to build than the statement takes to run."""
+    values = {f"e{number}": entity_id for number, entity_id in enumerate(entity_ids)}
+    rows = ", ".join(f"(:{name})" for name in values)
+    return text(
+        f"WITH wanted(id) AS (VALUES {rows})"
+        " SELECT wanted.id AS entity_id, (SELECT c.entity_type FROM context_instance c"
+        " WHERE c.tenant = :tenant AND c.entity_id = wanted.id LIMIT 1) AS entity_type"
+        " FROM wanted"
+    ).bindparams(tenant=tenant, **values)
 
 
 def entity_count(dialect: str, tenant: str, query: TemporalQuery) -> Select[Any]:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Protocol
+import contextvars
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, insert, text
 from sqlalchemy.engine import Dialect, make_url
 
 from smartcity.kernel.errors import ConfigurationError
+from smartcity.kernel.storage.group_commit import GroupCommit
+
+T = TypeVar("T")
+
+# Threads running awaited writes that do not group; PostgreSQL's pool holds 10 (+ 20).
+WRITE_THREADS = 16
 
 # Execution option marking a connection that will write (SQLite takes the lock up front).
 WRITE_OPTION = "smartcity_write"
@@ -41,6 +51,33 @@ class Store(Protocol):
         """A connection for reading."""
         ...
 
+    def write(
+        self,
+        work: Callable[[Connection], T],
+        *,
+        after_commit: Callable[[T], None] | None = None,
+        retry_on: tuple[type[BaseException], ...] = (),
+    ) -> T:
+        """Run ``work`` in a write transaction it may share with concurrent writes.
+
+        Group commit (:mod:`smartcity.kernel.storage.group_commit`): the writes queued
+        meanwhile run in order in one transaction, each in its own savepoint, and commit
+        once. ``work`` sees the writes queued before it; an exception it raises undoes
+        only its own changes and is raised here. ``after_commit(result)`` runs once the
+        write is durable, in queue order. Exceptions in ``retry_on`` run ``work`` once more.
+        """
+        ...
+
+    async def write_async(
+        self,
+        work: Callable[[Connection], T],
+        *,
+        after_commit: Callable[[T], None] | None = None,
+        retry_on: tuple[type[BaseException], ...] = (),
+    ) -> T:
+        """``write`` for a caller on an event loop: awaits the commit without a thread."""
+        ...
+
     def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert many rows in as few round trips as the backend allows; returns the count."""
         ...
@@ -61,8 +98,23 @@ class Store(Protocol):
 class SqlStore:
     """Shared behaviour of the SQLAlchemy-backed stores."""
 
+    # Whether concurrent writes share a transaction (``group_commit``). SQLite admits one
+    # writer anyway; PostgreSQL gains more from writing on many connections at once,
+    # each write being a few round trips, so there every write runs on its own.
+    group_commit = True
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._writer = GroupCommit(self.begin)
+        self._threads: ThreadPoolExecutor | None = None
+
+    def _write_threads(self) -> ThreadPoolExecutor:
+        """Threads for awaited writes that do not group (as many as the pool's connections)."""
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(
+                max_workers=WRITE_THREADS, thread_name_prefix="smartcity-store-write"
+            )
+        return self._threads
 
     @property
     def url(self) -> str:
@@ -88,6 +140,38 @@ class SqlStore:
         with self._engine.connect() as conn:
             yield conn
 
+    def write(
+        self,
+        work: Callable[[Connection], T],
+        *,
+        after_commit: Callable[[T], None] | None = None,
+        retry_on: tuple[type[BaseException], ...] = (),
+    ) -> T:
+        if not self.group_commit:
+            alone: T = self._writer.run_now(work, after_commit=after_commit, retry_on=retry_on)
+            return alone
+        future = self._writer.submit(work, after_commit=after_commit, retry_on=retry_on)
+        result: T = future.result()
+        return result
+
+    async def write_async(
+        self,
+        work: Callable[[Connection], T],
+        *,
+        after_commit: Callable[[T], None] | None = None,
+        retry_on: tuple[type[BaseException], ...] = (),
+    ) -> T:
+        if not self.group_commit:
+            call = functools.partial(
+                self._writer.run_now, work, after_commit=after_commit, retry_on=retry_on
+            )
+            alone: T = await asyncio.get_running_loop().run_in_executor(
+                self._write_threads(), contextvars.copy_context().run, call
+            )
+            return alone
+        result: T = await self._writer.run(work, after_commit=after_commit, retry_on=retry_on)
+        return result
+
     def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         if not rows:
             return 0
@@ -104,6 +188,10 @@ class SqlStore:
             conn.execute(text("SELECT 1"))
 
     def close(self) -> None:
+        self._writer.close()
+        if self._threads is not None:
+            self._threads.shutdown()
+            self._threads = None
         self._engine.dispose()
 
 

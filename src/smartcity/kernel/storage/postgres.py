@@ -14,6 +14,8 @@ from smartcity.kernel.storage.base import SqlStore, _create_engine, bind_process
 class PostgresStore(SqlStore):
     """Store on PostgreSQL through psycopg 3."""
 
+    group_commit = False
+
     @classmethod
     def from_url(cls, url: URL, **options: Any) -> PostgresStore:
         if url.drivername in ("postgresql", "postgres"):

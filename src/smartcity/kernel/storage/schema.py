@@ -27,9 +27,13 @@ KERNEL_TABLE_MODULES: tuple[str, ...] = (
     "smartcity.kernel.audit.tables",
     "smartcity.kernel.geo.tables",
     "smartcity.kernel.identity.tables",
+    "smartcity.kernel.identity.account_tables",
+    "smartcity.kernel.identity.certificates.tables",
     "smartcity.kernel.context.tables",
     "smartcity.kernel.context.jsonld_tables",
     "smartcity.kernel.context.subscriptions.tables",
+    "smartcity.kernel.notify.tables",
+    "smartcity.kernel.ledger.tables",
 )
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,11 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import StaticPool
 
 from smartcity.kernel.storage.base import WRITE_OPTION, SqlStore, _create_engine, bind_processors
+
+log = logging.getLogger(__name__)
+
+# How often the checkpointer moves committed WAL pages into the database file.
+CHECKPOINT_INTERVAL_S = 0.5
 
 
 def _tune(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -27,12 +35,62 @@ def _tune(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor.close()
 
 
+def _no_autocheckpoint(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    # The store's checkpointer thread does it (see ``Checkpointer``).
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+class Checkpointer:
+    """Copies the WAL into the database file from a thread of its own.
+
+    SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL pages,
+    and it syncs the database file: on a busy disk that commit takes tens to hundreds
+    of milliseconds, and every write queued behind it waits. Here the connections of
+    the store never checkpoint; this thread does, every ``interval`` seconds, in PASSIVE
+    mode (it never waits for, nor blocks, readers or writers). Commits then only append
+    to the WAL (``synchronous=NORMAL``: no sync).
+    """
+
+    def __init__(self, path: str, interval: float = CHECKPOINT_INTERVAL_S) -> None:
+        self._path = path
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._serve, name="smartcity-sqlite-checkpoint", daemon=True
+        )
+        self._thread.start()
+
+    def _serve(self) -> None:
+        connection = sqlite3.connect(self._path, check_same_thread=False)
+        try:
+            while not self._stop.wait(self._interval):
+                self.checkpoint(connection)
+            self.checkpoint(connection)
+        finally:
+            connection.close()
+
+    @staticmethod
+    def checkpoint(connection: sqlite3.Connection) -> None:
+        """One passive checkpoint; a failure is logged and the next one tries again."""
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as error:
+            log.warning("WAL checkpoint failed: %s", error)
+
+    def close(self) -> None:
+        """A last checkpoint, then stop."""
+        self._stop.set()
+        with contextlib.suppress(RuntimeError):
+            self._thread.join()
+
+
 class SQLiteStore(SqlStore):
     """Store on a SQLite file (or ``:memory:`` for throwaway use)."""
 
     @classmethod
     def from_url(cls, url: URL, **options: Any) -> SQLiteStore:
         database = url.database or ""
+        on_file = bool(database) and database != ":memory:" and not database.startswith("file:")
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         else:
@@ -41,6 +99,8 @@ class SQLiteStore(SqlStore):
         options.setdefault("connect_args", {"check_same_thread": False})
         engine = _create_engine(url, **options)
         event.listen(engine, "connect", _tune)
+        if on_file:
+            event.listen(engine, "connect", _no_autocheckpoint)
 
         # pysqlite's own transaction handling defers BEGIN; take control so that every
         # ``store.begin()`` is one real transaction that takes the write lock up front.
@@ -55,7 +115,18 @@ class SQLiteStore(SqlStore):
             writing = conn.get_execution_options().get(WRITE_OPTION, False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
-        return cls(engine)
+        store = cls(engine)
+        if on_file:
+            store._checkpointer = Checkpointer(database)
+        return store
+
+    _checkpointer: Checkpointer | None = None
+
+    def close(self) -> None:
+        super().close()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
 
     def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         if not rows:

@@ -90,6 +90,6 @@ async def test_a_large_selection_is_sent_whole_one_page_per_notification(
         received = await receiver.wait_async(3)
         running.actions.delete("", created.id)
         await running.notifier.drain()
-    assert [len(notification.body["data"]) for notification in received] == [2, 2, 1]
+    assert sorted(len(notification.body["data"]) for notification in received) == [1, 2, 2]
     sent = [entity["id"] for notification in received for entity in notification.body["data"]]
     assert sorted(sent) == [f"urn:ngsi-ld:AirQualityObserved:{number}" for number in range(5)]
