@@ -26,7 +26,7 @@ from smartcity.kernel.config import Settings
 from smartcity.kernel.platform import Platform
 from smartcity.kernel.storage import Store
 from smartcity.sim.bank import Bank, Decide, create_bank_app
-from tests.apps.payment.conftest import CITIZEN, POWER_SYSTEM, register_payers
+from tests.apps.payment.conftest import CA_PASSPHRASE, CITIZEN, POWER_SYSTEM, register_payers
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -62,7 +62,10 @@ def _city_and_bank(
 ) -> Iterator[tuple[Platform, str, Bank]]:
     register_payers(store)
     platform = Platform.open(
-        Settings(data_dir=tmp_path), apps=installed_apps(), store=store, migrate=False
+        Settings(data_dir=tmp_path, ca_passphrase=CA_PASSPHRASE),
+        apps=installed_apps(),
+        store=store,
+        migrate=False,
     )
     runtime = runtime_of(platform)
     bank_port = _free_port()

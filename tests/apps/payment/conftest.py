@@ -30,6 +30,7 @@ from smartcity.kernel.platform import Platform
 from smartcity.kernel.storage import Store
 
 TODAY = date(2026, 11, 21)
+CA_PASSPHRASE = "payment tests passphrase"
 CITIZEN_ID = make_citizen_id("440106", date(1990, 1, 1), 123).text
 OTHER_CITIZEN_ID = make_citizen_id("440106", date(1985, 5, 5), 77).text
 ENTERPRISE_USCC = make_uscc("9", "1", "440106", "MA5C0000").text
@@ -171,7 +172,11 @@ def world(
     monkeypatch.setenv("SMARTCITY_PAYMENT_RECEIPTS", "on_demand")
     register_payers(store)
     platform = Platform.open(
-        Settings(data_dir=tmp_path), apps=installed_apps(), store=store, clock=clock, migrate=False
+        Settings(data_dir=tmp_path, ca_passphrase=CA_PASSPHRASE),
+        apps=installed_apps(),
+        store=store,
+        clock=clock,
+        migrate=False,
     )
     bank = StandInBank()
     runtime_of(platform).gateway = bank

@@ -41,6 +41,7 @@ from smartcity.kernel.ledger import lookup_accounts, verify_ledger
 from smartcity.kernel.platform import Platform
 from smartcity.kernel.secrets import encode_secret
 from smartcity.kernel.storage import Store
+from tests.apps.payment.conftest import CA_PASSPHRASE
 from tests.conftest import BACKEND, PG_URL
 
 PAYERS = 8
@@ -72,6 +73,7 @@ def _serve(database_url: str, data_dir: Path) -> Iterator[Server]:
         "SMARTCITY_DATA_DIR": str(data_dir),
         "SMARTCITY_TOKEN_KEY": encode_secret(TOKEN_KEY),
         "SMARTCITY_LOG_LEVEL": "WARNING",
+        "SMARTCITY_CA_PASSPHRASE": CA_PASSPHRASE,
     }
     command = [
         sys.executable, "-m", "smartcity.cli", "serve", "--host", "127.0.0.1",
@@ -120,7 +122,10 @@ def test_sigkill_mid_storm_loses_and_duplicates_nothing(store: Store, tmp_path: 
         )
         payers.append(Payer(PayerKind.CITIZEN, national_id))
     platform = Platform.open(
-        Settings(data_dir=tmp_path), apps=[payment.APP], store=store, migrate=False
+        Settings(data_dir=tmp_path, ca_passphrase=CA_PASSPHRASE),
+        apps=[payment.APP],
+        store=store,
+        migrate=False,
     )
     fund_wallets(platform, payers, FUNDS_FEN, tag="crash")
     issued = issue_demo_bills(platform, payers, period="2026-10", seed=7, copies=COPIES)

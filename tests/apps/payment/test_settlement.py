@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
 
 from smartcity.apps.payment.actions import settle_day
+from smartcity.kernel.errors import DomainError
 from smartcity.kernel.ledger import verify_ledger
 from tests.apps.payment.conftest import CITIZEN, SUPERVISOR, WATER_STAFF, PaymentWorld
 
@@ -120,3 +127,55 @@ def test_receipts_in_a_batch_skip_top_ups_and_issued_ones(world: PaymentWorld) -
     assert issue_receipts(world.platform, [top_up_order, *orders, 999]) == 2
     assert issue_receipts(world.platform, orders) == 0
     assert issue_pending_receipts(world.platform) == 0
+
+
+def test_receipt_signature_verifies_with_the_platform_and_openssl(
+    world: PaymentWorld, tmp_path: Path
+) -> None:
+    from smartcity.apps.payment.actions import runtime_of
+    from smartcity.apps.payment.signing import PLATFORM_HOLDER, PlatformReceiptSigner
+    from smartcity.kernel.identity.certificates import verify_document_signature
+
+    world.top_up(CITIZEN, 10_000)
+    bill = world.issue(amount=5_00)
+    world.client.post(
+        f"/payment/bills/{bill['id']}/pay",
+        json={"request_id": "sig-1"},
+        headers=world.auth(CITIZEN),
+    )
+    view = world.client.get(f"/payment/bills/{bill['id']}/receipt", headers=world.auth(CITIZEN))
+    assert view.json()["signed"] is True
+    document = world.client.get(
+        f"/payment/bills/{bill['id']}/receipt.json", headers=world.auth(CITIZEN)
+    ).content
+    signature = world.client.get(
+        f"/payment/bills/{bill['id']}/receipt.p7s", headers=world.auth(CITIZEN)
+    )
+    assert signature.headers["content-type"] == "application/pkcs7-signature"
+    signer = runtime_of(world.platform).signer
+    assert isinstance(signer, PlatformReceiptSigner)
+    with world.platform.store.connect() as conn:
+        verified = verify_document_signature(
+            conn, signer.authority, document, signature.content, now=world.clock.now()
+        )
+    assert verified.holder.identifier == PLATFORM_HOLDER.identifier
+    with world.platform.store.connect() as conn:
+        forged = document.replace(b'"amount_fen":500', b'"amount_fen":5')
+        with pytest.raises(DomainError):
+            verify_document_signature(
+                conn, signer.authority, forged, signature.content, now=world.clock.now()
+            )
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed")
+    chain = world.client.get("/pki/ca.pem").content
+    (tmp_path / "receipt.json").write_bytes(document)
+    (tmp_path / "receipt.p7s").write_bytes(signature.content)
+    (tmp_path / "chain.pem").write_bytes(chain)
+    checked = subprocess.run(
+        [openssl, "cms", "-verify", "-binary", "-inform", "DER",
+         "-in", str(tmp_path / "receipt.p7s"), "-content", str(tmp_path / "receipt.json"),
+         "-CAfile", str(tmp_path / "chain.pem"), "-purpose", "any", "-out", os.devnull],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr

@@ -31,6 +31,7 @@ def setup(platform: Platform) -> PaymentRuntime:
     from smartcity.apps.payment.group_commit import GroupCommitter
     from smartcity.apps.payment.receipt_worker import ReceiptWorker
     from smartcity.apps.payment.runtime import PaymentRuntime, PaymentSettings, bank_secret_of
+    from smartcity.apps.payment.signing import PlatformReceiptSigner
     from smartcity.apps.payment.storage import confirmed_without_receipt
 
     settings = PaymentSettings.from_env()
@@ -38,6 +39,7 @@ def setup(platform: Platform) -> PaymentRuntime:
     gateway = BankGateway(settings.bank_url, secret) if settings.bank_url else None
     runtime = PaymentRuntime(settings=settings, bank_secret=secret, gateway=gateway)
     runtime.committer = GroupCommitter(platform)
+    runtime.signer = PlatformReceiptSigner(platform)
     actions.ensure_billers(platform.store, platform.clock.now())
 
     if settings.background_receipts:

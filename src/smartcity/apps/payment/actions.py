@@ -826,6 +826,9 @@ def expire_orders(platform: Platform, *, limit: int = 1000) -> int:
 
 def issue_receipt(platform: Platform, order_id: int) -> Row[Any]:
     """The signed receipt of a paid bill, made once (later calls return the same)."""
+    signer = runtime_of(platform).signer
+    if signer is not None:
+        signer.prepare()
     try:
         with platform.store.begin() as conn:
             row, event = _receipt_in(conn, platform, order_id)
@@ -853,6 +856,8 @@ def issue_receipts(
     the receipts in one statement: per receipt, what remains is rendering and signing.
     """
     runtime = runtime_of(platform)
+    if runtime.signer is not None:
+        runtime.signer.prepare()
     now = platform.clock.now()
     wanted = sorted(set(order_ids))
     events: list[Event] = []

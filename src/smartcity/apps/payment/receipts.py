@@ -18,6 +18,10 @@ from smartcity.apps.payment.models import BillerView, BillView
 class ReceiptSigner(Protocol):
     """Signs a receipt document: DER bytes of a detached CMS signature."""
 
+    def prepare(self) -> None:
+        """Be ready to sign (load keys); called outside any open transaction."""
+        ...
+
     def sign(self, document: bytes, now: dt.datetime) -> bytes: ...
 
 

@@ -136,3 +136,15 @@ payment_settlement = Table(
     Column("transfer_id", BigInteger, nullable=False),
     Column("settled_at", DateTime(timezone=True), nullable=False),
 )
+
+payment_signer = Table(
+    "payment_signer",
+    metadata,
+    # One row: the platform's receipt signing certificate (see ``signing.py``).
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("serial", String(40), nullable=False),
+    Column("certificate_pem", Text, nullable=False),
+    # PKCS#8, encrypted under the CA passphrase.
+    Column("key_pem", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -141,9 +141,19 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("biller_code", "business_date", name=op.f("pk_payment_settlement")),
     )
+    op.create_table(
+        "payment_signer",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("serial", sa.String(length=40), nullable=False),
+        sa.Column("certificate_pem", sa.Text(), nullable=False),
+        sa.Column("key_pem", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_signer")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("payment_signer")
     op.drop_table("payment_settlement")
     op.drop_table("payment_receipt")
     op.drop_index("ix_payment_order_status_expires_at", table_name="payment_order")
