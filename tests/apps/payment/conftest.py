@@ -39,7 +39,13 @@ REPRESENTATIVE_ID = make_citizen_id("440104", date(1970, 3, 3), 11).text
 CITIZEN = Principal(101, AccountKind.CITIZEN, CITIZEN_ID)
 OTHER_CITIZEN = Principal(102, AccountKind.CITIZEN, OTHER_CITIZEN_ID)
 ENTERPRISE = Principal(103, AccountKind.ENTERPRISE, ENTERPRISE_USCC)
-POWER_SYSTEM = Principal(201, AccountKind.MACHINE, "power-billing", department_code="GZ-GDJ")
+POWER_SYSTEM = Principal(
+    201,
+    AccountKind.MACHINE,
+    "power-billing",
+    department_code="GZ-GDJ",
+    scopes=frozenset({"payment.bill"}),
+)
 WATER_STAFF = Principal(
     202, AccountKind.STAFF, "GZ-ZLS-0001", department_code="GZ-ZLS", roles=frozenset({"officer"})
 )

@@ -43,7 +43,12 @@ from smartcity.apps.payment.models import (
     PreferenceView,
     TopUpRequest,
 )
-from smartcity.apps.payment.notices import notify_payer, notify_payers
+from smartcity.apps.payment.notices import (
+    accounts_of,
+    notify_bill_issued,
+    notify_payment_received,
+    notify_receipt_ready,
+)
 from smartcity.apps.payment.receipts import receipt_document, receipt_number
 from smartcity.apps.payment.runtime import PaymentRuntime
 from smartcity.apps.payment.tables import (
@@ -190,21 +195,8 @@ def issue_bill(platform: Platform, biller_code: str, request: BillRequest) -> tu
                 )
                 .returning(payment_bill.c.id)
             ).scalar_one()
-            account_id = storage.payer_row(conn, payer)
-            notify_payer(
-                conn,
-                payer,
-                account_id.account_id if account_id is not None else None,
-                "bill issued",
-                {
-                    "biller": biller.name,
-                    "amount": request.amount_fen,
-                    "period": request.period,
-                    "due_date": request.due_date.isoformat(),
-                },
-                now,
-            )
             bill = storage.get_bill(conn, bill_id)
+            notify_bill_issued(conn, platform.bus, bill, biller.name, now)
     except IntegrityError:
         # Another writer issued the same number between our check and our insert.
         raise Conflict(f"bill {request.bill_number} is being issued; retry") from None
@@ -288,6 +280,23 @@ def issue_bills(platform: Platform, biller_code: str, requests: Sequence[BillReq
                 }
             )
         platform.store.bulk_insert(conn, payment_bill, rows)
+        # Announce the new bills to the payers who have a platform account.
+        accounts = accounts_of(conn, list(payers.values()))
+        if accounts and rows:
+            numbers = [str(r["bill_number"]) for r in rows]
+            for start in range(0, len(numbers), _CHUNK):
+                for row in conn.execute(
+                    select(payment_bill).where(
+                        payment_bill.c.biller_code == biller_code,
+                        payment_bill.c.bill_number.in_(numbers[start : start + _CHUNK]),
+                    )
+                ):
+                    bill = storage.bill_of(row)
+                    account_id = accounts.get(Payer(bill.payer_kind, bill.payer_identifier))
+                    if account_id is not None:
+                        notify_bill_issued(
+                            conn, platform.bus, bill, biller.name, now, account_id=account_id
+                        )
     return len(rows)
 
 
@@ -427,14 +436,6 @@ def pay_bill(
             )
             _mark_bill(
                 conn, bill.id, BillStatus.OPEN, BillStatus.PAID, order_id=order_id, paid_at=now
-            )
-            notify_payer(
-                conn,
-                payer,
-                payer.account_id,
-                "payment received",
-                {"amount": bill.amount_fen, "biller": bill.biller_code, "bill": bill.bill_number},
-                now,
             )
             row = storage.order_row(conn, order_id)
     except IntegrityError:
@@ -737,12 +738,18 @@ def handle_bank_callback(platform: Platform, headers: dict[str, str], body: byte
                     order_id=order_id,
                     paid_at=now,
                 )
-            payer = Payer(kind=PayerKind(row.payer_kind), identifier=row.payer_identifier)
-            notify_payer(
-                conn, payer, row.account_id, "payment received",
-                {"amount": row.amount_fen, "biller": row.biller_code or "", "order": order_id},
-                now,
-            )  # fmt: skip
+            if row.purpose == OrderPurpose.TOP_UP.value:
+                # A bill payment's notices go out with its receipt; a top-up has none.
+                notify_payment_received(
+                    conn,
+                    platform.bus,
+                    row.account_id,
+                    amount_fen=row.amount_fen,
+                    payee="钱包充值 wallet top-up",
+                    paid_at=now,
+                    transfer_id=pending_id,
+                    now=now,
+                )
             events.append(
                 OrderConfirmed(
                     order_id=order_id,
@@ -886,7 +893,7 @@ def issue_receipts(
         }
         billers = {b.code: b for b in storage.list_billers(conn)}
         rows: list[dict[str, object]] = []
-        messages: list[tuple[Payer, int | None, str, dict[str, object]]] = []
+        notices: list[tuple[Any, BillView, str, str]] = []
         for order in orders:
             bill = bills[order.bill_id]
             biller = billers[bill.biller_code]
@@ -909,17 +916,11 @@ def issue_receipts(
                     "issued_at": now,
                 }
             )
-            messages.append(
-                (
-                    Payer(kind=bill.payer_kind, identifier=bill.payer_identifier),
-                    order.account_id,
-                    "receipt ready",
-                    {"number": number, "biller": biller.name, "amount": bill.amount_fen},
-                )
-            )
+            notices.append((order, bill, biller.name, number))
             events.append(ReceiptIssued(order_id=order.id, bill_id=bill.id, number=number))
         conn.execute(insert(payment_receipt), rows)
-        notify_payers(conn, messages, now)
+        for order, bill, payee, number in notices:
+            _notify_paid(conn, platform, order, bill, payee, number, now)
     if publish is not None:
         publish(events)
     else:
@@ -962,19 +963,43 @@ def _receipt_in(
             issued_at=now,
         )
     )
-    payer = Payer(kind=bill.payer_kind, identifier=bill.payer_identifier)
-    notify_payer(
-        conn,
-        payer,
-        order.account_id,
-        "receipt ready",
-        {"number": number, "biller": biller.name, "amount": bill.amount_fen},
-        now,
-    )
+    _notify_paid(conn, platform, order, bill, biller.name, number, now)
     row = storage.receipt_row(conn, order_id)
     if row is None:  # pragma: no cover - inserted just above, in this transaction
         raise NotFound(f"receipt of order {order_id} vanished", order=order_id)
     return row, ReceiptIssued(order_id=order_id, bill_id=bill.id, number=number)
+
+
+def _notify_paid(
+    conn: Connection,
+    platform: Platform,
+    order: Row[Any],
+    bill: BillView,
+    payee: str,
+    number: str,
+    now: dt.datetime,
+) -> None:
+    """A paid bill's two notices, sent with its receipt (see ``notices``)."""
+    step = "pay" if order.method == PaymentMethod.WALLET.value else "post"
+    notify_payment_received(
+        conn,
+        platform.bus,
+        order.account_id,
+        amount_fen=bill.amount_fen,
+        payee=payee,
+        paid_at=storage.aware(order.confirmed_at) or now,
+        transfer_id=_transfer_id(order.payer_kind, order.payer_identifier, order.request_id, step),
+        now=now,
+    )
+    notify_receipt_ready(
+        conn,
+        platform.bus,
+        order.account_id,
+        receipt_number=number,
+        amount_fen=bill.amount_fen,
+        payee=payee,
+        now=now,
+    )
 
 
 def issue_pending_receipts(platform: Platform, *, limit: int = 100) -> int:

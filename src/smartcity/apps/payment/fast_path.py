@@ -22,6 +22,7 @@ from smartcity.apps.payment.actions import runtime_of
 from smartcity.apps.payment.models import PaymentMethod, PayRequest
 from smartcity.apps.payment.permissions import payer_of
 from smartcity.kernel.errors import DomainError
+from smartcity.kernel.identity.permissions import Permission, check_permission
 
 if TYPE_CHECKING:
     from smartcity.kernel.platform import Platform
@@ -61,6 +62,7 @@ class WalletPaymentFastPath:
             return False
         try:
             principal = self.platform.tokens.verify(token, self.platform.clock.now())
+            check_permission(principal, Permission.PAYMENT_PAY)  # as the route declares
             request = PayRequest.model_validate_json(body)
             payer = payer_of(principal)
         except (DomainError, ValidationError):

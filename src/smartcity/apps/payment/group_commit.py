@@ -38,7 +38,6 @@ from smartcity.apps.payment.models import (
     Payer,
     PaymentMethod,
 )
-from smartcity.apps.payment.notices import notify_payers
 from smartcity.apps.payment.tables import payment_bill, payment_order
 from smartcity.kernel.errors import Conflict, DomainError, NotFound
 from smartcity.kernel.ledger import (
@@ -277,23 +276,6 @@ class GroupCommitter:
                 )
                 if changed != len(rows):
                     raise Conflict("a bill changed under the group; paying one by one")
-                notify_payers(
-                    conn,
-                    [
-                        (
-                            group[i].payer,
-                            group[i].payer.account_id,
-                            "payment received",
-                            {
-                                "amount": bills[group[i].bill_id].amount_fen,
-                                "biller": bills[group[i].bill_id].biller_code,
-                                "bill": bills[group[i].bill_id].bill_number,
-                            },
-                        )
-                        for i in paid
-                    ],
-                    now,
-                )
             confirmed: list[OrderConfirmed] = []
             for i, order_id, row in zip(paid, order_ids, rows, strict=True):
                 outcomes[i] = _Outcome(

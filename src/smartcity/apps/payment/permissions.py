@@ -1,21 +1,29 @@
-"""Who may do what in the payment app: the one place its routes ask.
+"""Who may do what in the payment app: the permissions its routes declare, and the
+data-dependent checks that go with them.
 
-Payers are citizens and enterprises (an enterprise's agents act under its USCC); bills
-are issued by the biller's own department, by its staff or its systems (machine
-clients); reconciliation is for staff supervisors and administrators.
+Payers (``payment.pay``) are citizens and enterprises; an enterprise's authorised agents
+pay under its USCC. Bills are issued (``payment.bill``) by officers and administrators
+of the biller's own department or by that department's systems (machine clients
+granted the scope); city-level administrators may act for any department.
+Reconciliation and settlement (``payment.reconcile``) are for staff supervisors and
+administrators.
 """
 
 from __future__ import annotations
 
+from smartcity.api.permissions import requires
 from smartcity.apps.payment.models import BillerView, Payer, PayerKind
 from smartcity.kernel.errors import PermissionDenied
+from smartcity.kernel.identity.permissions import Permission, check_department
 from smartcity.kernel.identity.principal import AccountKind, Principal
 
-RECONCILING_ROLES = frozenset({"supervisor", "administrator"})
+PAY = requires(Permission.PAYMENT_PAY)
+ISSUE = requires(Permission.PAYMENT_BILL)
+RECONCILE = requires(Permission.PAYMENT_RECONCILE)
 
 
 def payer_of(principal: Principal) -> Payer:
-    """The payer a signed-in citizen or enterprise is."""
+    """The payer a signed-in citizen or enterprise (or its agent) is."""
     if principal.kind == AccountKind.CITIZEN:
         return Payer(PayerKind.CITIZEN, principal.subject, principal.account_id)
     if principal.kind == AccountKind.ENTERPRISE:
@@ -24,17 +32,5 @@ def payer_of(principal: Principal) -> Payer:
 
 
 def check_issuer(principal: Principal, biller: BillerView) -> None:
-    """Bills of a biller are issued by its department's staff or systems only."""
-    if principal.kind not in (AccountKind.STAFF, AccountKind.MACHINE):
-        raise PermissionDenied("bills are issued by billers' staff or systems")
-    if principal.department_code != biller.department_code:
-        raise PermissionDenied(
-            f"biller {biller.code} belongs to department {biller.department_code}",
-            biller=biller.code,
-        )
-
-
-def check_reconciler(principal: Principal) -> None:
-    """Reconciliation and settlement: staff supervisors and administrators."""
-    if principal.kind != AccountKind.STAFF or not (principal.roles & RECONCILING_ROLES):
-        raise PermissionDenied("reconciliation is for staff supervisors and administrators")
+    """Bills of a biller are issued within its department only."""
+    check_department(principal, biller.department_code)

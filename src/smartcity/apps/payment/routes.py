@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from smartcity.api.auth import CurrentPrincipal
 from smartcity.api.dependencies import get_platform
+from smartcity.api.permissions import public
 from smartcity.apps.payment import actions, postings, storage
 from smartcity.apps.payment.fast_path import WalletPaymentFastPath
 from smartcity.apps.payment.models import (
@@ -28,9 +28,10 @@ from smartcity.apps.payment.models import (
     TopUpRequest,
     WalletView,
 )
-from smartcity.apps.payment.permissions import check_issuer, check_reconciler, payer_of
+from smartcity.apps.payment.permissions import ISSUE, PAY, RECONCILE, check_issuer, payer_of
 from smartcity.apps.payment.reconciliation import ReconciliationReport, reconcile_day
 from smartcity.kernel.errors import NotFound
+from smartcity.kernel.identity.principal import Principal
 from smartcity.kernel.platform import Platform
 
 router = APIRouter(prefix="/payment", tags=["payment"])
@@ -38,6 +39,9 @@ router = APIRouter(prefix="/payment", tags=["payment"])
 fast_path = WalletPaymentFastPath
 
 PlatformDependency = Annotated[Platform, Depends(get_platform)]
+PayerPrincipal = Annotated[Principal, Depends(PAY)]
+Issuer = Annotated[Principal, Depends(ISSUE)]
+Reconciler = Annotated[Principal, Depends(RECONCILE)]
 Limit = Annotated[int, Query(ge=1, le=storage.PAGE_LIMIT)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
@@ -48,8 +52,12 @@ def _callback_url(request: Request) -> str:
     return str(request.base_url).rstrip("/") + CALLBACK_PATH
 
 
-@router.get("/billers", summary="收费单位 Billers")
-def billers(platform: PlatformDependency, principal: CurrentPrincipal) -> list[BillerView]:
+@router.get(
+    "/billers",
+    summary="收费单位 Billers",
+    openapi_extra=public("the list of billers is public information"),
+)
+def billers(platform: PlatformDependency) -> list[BillerView]:
     """Every biller the platform collects for."""
     with platform.store.connect() as conn:
         return storage.list_billers(conn)
@@ -60,12 +68,13 @@ def billers(platform: PlatformDependency, principal: CurrentPrincipal) -> list[B
     summary="开具账单 A biller issues a bill",
     status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "the same bill number was issued before (a retry)"}},
+    openapi_extra=ISSUE.openapi,
 )
 def issue_bill(
-    biller_code: str,
+    biller_code: Annotated[str, Path(max_length=32)],
     body: BillRequest,
     platform: PlatformDependency,
-    principal: CurrentPrincipal,
+    principal: Issuer,
 ) -> Response:
     """Issue a bill to a citizen or an enterprise (idempotent by the bill number)."""
     with platform.store.connect() as conn:
@@ -78,10 +87,10 @@ def issue_bill(
     )
 
 
-@router.get("/bills", summary="我的账单 My bills (and their history)")
+@router.get("/bills", summary="我的账单 My bills (and their history)", openapi_extra=PAY.openapi)
 def my_bills(
     platform: PlatformDependency,
-    principal: CurrentPrincipal,
+    principal: PayerPrincipal,
     status: Annotated[BillStatus | None, Query(description="open | pending | paid")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -92,20 +101,25 @@ def my_bills(
         return storage.bills_of(conn, payer, status=status, limit=limit, offset=offset)
 
 
-@router.get("/bills/{bill_id}", summary="账单 One of my bills")
-def my_bill(bill_id: int, platform: PlatformDependency, principal: CurrentPrincipal) -> BillView:
+@router.get("/bills/{bill_id}", summary="账单 One of my bills", openapi_extra=PAY.openapi)
+def my_bill(bill_id: int, platform: PlatformDependency, principal: PayerPrincipal) -> BillView:
     payer = payer_of(principal)
     with platform.store.connect() as conn:
         return storage.bill_of_payer(conn, payer, bill_id)
 
 
-@router.post("/bills/{bill_id}/pay", summary="缴费 Pay one of my bills", response_model=OrderView)
+@router.post(
+    "/bills/{bill_id}/pay",
+    summary="缴费 Pay one of my bills",
+    response_model=OrderView,
+    openapi_extra=PAY.openapi,
+)
 async def pay_bill(
     bill_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     body: PayRequest,
     request: Request,
     platform: PlatformDependency,
-    principal: CurrentPrincipal,
+    principal: PayerPrincipal,
 ) -> Response:
     """From the wallet (confirmed at once) or through the bank (pending until it answers).
 
@@ -129,10 +143,10 @@ async def pay_bill(
     return Response(order.model_dump_json().encode(), media_type="application/json")
 
 
-@router.get("/orders", summary="我的支付 My payment orders")
+@router.get("/orders", summary="我的支付 My payment orders", openapi_extra=PAY.openapi)
 def my_orders(
     platform: PlatformDependency,
-    principal: CurrentPrincipal,
+    principal: PayerPrincipal,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> list[OrderView]:
@@ -144,8 +158,10 @@ def my_orders(
     return [storage.order_of(r, bank_url=bank_url) for r in rows]
 
 
-@router.get("/orders/{order_id}", summary="支付状态 Status of one of my payments")
-def my_order(order_id: int, platform: PlatformDependency, principal: CurrentPrincipal) -> OrderView:
+@router.get(
+    "/orders/{order_id}", summary="支付状态 Status of one of my payments", openapi_extra=PAY.openapi
+)
+def my_order(order_id: int, platform: PlatformDependency, principal: PayerPrincipal) -> OrderView:
     payer = payer_of(principal)
     runtime = actions.runtime_of(platform)
     bank_url = runtime.gateway.base_url if runtime.gateway else None
@@ -153,7 +169,7 @@ def my_order(order_id: int, platform: PlatformDependency, principal: CurrentPrin
         return storage.order_of(storage.order_of_payer(conn, payer, order_id), bank_url=bank_url)
 
 
-def _receipt_of(platform: Platform, principal: CurrentPrincipal, bill_id: int) -> ReceiptView:
+def _receipt_of(platform: Platform, principal: Principal, bill_id: int) -> ReceiptView:
     payer = payer_of(principal)
     with platform.store.connect() as conn:
         bill = storage.bill_of_payer(conn, payer, bill_id)
@@ -171,8 +187,12 @@ def _receipt_of(platform: Platform, principal: CurrentPrincipal, bill_id: int) -
     )
 
 
-@router.get("/bills/{bill_id}/receipt", summary="电子回单 The e-receipt of a paid bill")
-def receipt(bill_id: int, platform: PlatformDependency, principal: CurrentPrincipal) -> ReceiptView:
+@router.get(
+    "/bills/{bill_id}/receipt",
+    summary="电子回单 The e-receipt of a paid bill",
+    openapi_extra=PAY.openapi,
+)
+def receipt(bill_id: int, platform: PlatformDependency, principal: PayerPrincipal) -> ReceiptView:
     """The receipt as JSON; ``receipt.json`` gives the exact signed bytes."""
     return _receipt_of(platform, principal, bill_id)
 
@@ -182,9 +202,10 @@ def receipt(bill_id: int, platform: PlatformDependency, principal: CurrentPrinci
     summary="电子回单原文 The exact signed bytes of the receipt",
     response_class=Response,
     responses={200: {"content": {"application/json": {}}}},
+    openapi_extra=PAY.openapi,
 )
 def receipt_document(
-    bill_id: int, platform: PlatformDependency, principal: CurrentPrincipal
+    bill_id: int, platform: PlatformDependency, principal: PayerPrincipal
 ) -> Response:
     view = _receipt_of(platform, principal, bill_id)
     with platform.store.connect() as conn:
@@ -199,9 +220,10 @@ def receipt_document(
     summary="电子回单签名 Detached CMS signature of the receipt (DER)",
     response_class=Response,
     responses={200: {"content": {"application/pkcs7-signature": {}}}},
+    openapi_extra=PAY.openapi,
 )
 def receipt_signature(
-    bill_id: int, platform: PlatformDependency, principal: CurrentPrincipal
+    bill_id: int, platform: PlatformDependency, principal: PayerPrincipal
 ) -> Response:
     view = _receipt_of(platform, principal, bill_id)
     with platform.store.connect() as conn:
@@ -215,8 +237,8 @@ def receipt_signature(
     )
 
 
-@router.get("/wallet", summary="钱包余额 My wallet")
-def wallet(platform: PlatformDependency, principal: CurrentPrincipal) -> WalletView:
+@router.get("/wallet", summary="钱包余额 My wallet", openapi_extra=PAY.openapi)
+def wallet(platform: PlatformDependency, principal: PayerPrincipal) -> WalletView:
     payer = payer_of(principal)
     account_id = postings.wallet_account_id(payer.kind.value, payer.identifier)
     with platform.store.connect() as conn:
@@ -231,22 +253,26 @@ def wallet(platform: PlatformDependency, principal: CurrentPrincipal) -> WalletV
     )
 
 
-@router.post("/wallet/top-ups", summary="充值 Top up my wallet through the bank")
+@router.post(
+    "/wallet/top-ups", summary="充值 Top up my wallet through the bank", openapi_extra=PAY.openapi
+)
 def top_up(
-    body: TopUpRequest, request: Request, platform: PlatformDependency, principal: CurrentPrincipal
+    body: TopUpRequest, request: Request, platform: PlatformDependency, principal: PayerPrincipal
 ) -> OrderView:
     payer = payer_of(principal)
     return actions.top_up(platform, payer, body, callback_url=_callback_url(request))
 
 
-@router.get("/preferences", summary="电子账单偏好 My e-bill preference")
-def preferences(platform: PlatformDependency, principal: CurrentPrincipal) -> PreferenceView:
+@router.get("/preferences", summary="电子账单偏好 My e-bill preference", openapi_extra=PAY.openapi)
+def preferences(platform: PlatformDependency, principal: PayerPrincipal) -> PreferenceView:
     return actions.preference_of(platform, payer_of(principal))
 
 
-@router.put("/preferences", summary="设置电子账单偏好 Choose paperless e-bills")
+@router.put(
+    "/preferences", summary="设置电子账单偏好 Choose paperless e-bills", openapi_extra=PAY.openapi
+)
 def set_preferences(
-    body: PreferenceRequest, platform: PlatformDependency, principal: CurrentPrincipal
+    body: PreferenceRequest, platform: PlatformDependency, principal: PayerPrincipal
 ) -> PreferenceView:
     return actions.set_paperless(platform, payer_of(principal), body.paperless)
 
@@ -255,6 +281,7 @@ def set_preferences(
     CALLBACK_PATH.removeprefix("/payment"),
     summary="银行回调 The bank's signed outcome of a payment order",
     responses={401: {"description": "the signature does not verify"}},
+    openapi_extra=public("called by the bank; authenticated by its HMAC signature"),
 )
 async def bank_callback(request: Request, platform: PlatformDependency) -> OrderView:
     """Called by the bank, not by people: HMAC-signed (see docs/apps/payment.md)."""
@@ -263,22 +290,28 @@ async def bank_callback(request: Request, platform: PlatformDependency) -> Order
     return await run_in_threadpool(actions.handle_bank_callback, platform, headers, body)
 
 
-@router.get("/reconciliation", summary="日对账 Daily reconciliation per biller")
+@router.get(
+    "/reconciliation",
+    summary="日对账 Daily reconciliation per biller",
+    openapi_extra=RECONCILE.openapi,
+)
 def reconciliation(
     platform: PlatformDependency,
-    principal: CurrentPrincipal,
+    principal: Reconciler,
     date: Annotated[dt.date, Query(description="business day (Asia/Shanghai), YYYY-MM-DD")],
 ) -> ReconciliationReport:
-    check_reconciler(principal)
     with platform.store.connect() as conn:
         return reconcile_day(conn, date)
 
 
-@router.post("/settlements", summary="日结 Settle an ended business day to the billers")
+@router.post(
+    "/settlements",
+    summary="日结 Settle an ended business day to the billers",
+    openapi_extra=RECONCILE.openapi,
+)
 def settle(
     platform: PlatformDependency,
-    principal: CurrentPrincipal,
+    principal: Reconciler,
     date: Annotated[dt.date, Query(description="business day (Asia/Shanghai), YYYY-MM-DD")],
 ) -> list[dict[str, object]]:
-    check_reconciler(principal)
     return actions.settle_day(platform, date)

@@ -40,6 +40,9 @@ class Permission(StrEnum):
     CONTEXT_WRITE = "context.write"
     NOTIFY_SEND = "notify.send"
     NOTIFY_OUTBOX = "notify.outbox"
+    PAYMENT_PAY = "payment.pay"
+    PAYMENT_BILL = "payment.bill"
+    PAYMENT_RECONCILE = "payment.reconcile"
 
 
 _PEOPLE = frozenset({AccountKind.CITIZEN, AccountKind.ENTERPRISE, AccountKind.STAFF})
@@ -111,6 +114,21 @@ CATALOGUE: dict[Permission, Grant] = {
     ),
     Permission.NOTIFY_OUTBOX: Grant(
         "read the SMS and e-mail outbox (addresses included)",
+        _STAFF,
+        frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR}),
+    ),
+    Permission.PAYMENT_PAY: Grant(
+        "pay bills, keep a wallet and get e-receipts",
+        frozenset({AccountKind.CITIZEN, AccountKind.ENTERPRISE}),
+    ),
+    Permission.PAYMENT_BILL: Grant(
+        "issue bills for one's department (a biller)",
+        _STAFF,
+        frozenset({Role.OFFICER, Role.ADMINISTRATOR}),
+        machines=True,
+    ),
+    Permission.PAYMENT_RECONCILE: Grant(
+        "settle and reconcile the billers' payments",
         _STAFF,
         frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR}),
     ),
