@@ -219,6 +219,14 @@ def test_sigkill_mid_storm_loses_and_duplicates_nothing(store: Store, tmp_path: 
             assert wallet.balance == FUNDS_FEN - owed[p.identifier]
         report = verify_ledger(conn)
     assert report.ok, report
+    # The operator's check, as a separate process: debits equal credits, balances add up.
+    verified = subprocess.run(
+        [sys.executable, "-m", "smartcity.cli", "ledger", "verify", "--database-url", database_url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
     # Receipts: signed in the background, some cut off by the kill; the sweep finishes them.
     issue_pending_receipts(platform, limit=len(bills))
     with store.connect() as conn:
