@@ -979,18 +979,9 @@ def _notify_paid(
     number: str,
     now: dt.datetime,
 ) -> None:
-    """A paid bill's two notices, sent with its receipt (see ``notices``)."""
-    step = "pay" if order.method == PaymentMethod.WALLET.value else "post"
-    notify_payment_received(
-        conn,
-        platform.bus,
-        order.account_id,
-        amount_fen=bill.amount_fen,
-        payee=payee,
-        paid_at=storage.aware(order.confirmed_at) or now,
-        transfer_id=_transfer_id(order.payer_kind, order.payer_identifier, order.request_id, step),
-        now=now,
-    )
+    """A paid bill's notice, sent with its receipt: "receipt ready" names the payment,
+    its amount and payee, so one message says both that the money arrived and where the
+    signed receipt is (see ``notices``)."""
     notify_receipt_ready(
         conn,
         platform.bus,

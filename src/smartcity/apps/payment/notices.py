@@ -3,10 +3,11 @@
 Every call runs inside the caller's transaction (``smartcity.kernel.notify``), so a
 notification exists exactly when what it announces does. Bills are announced to the
 payer's platform account when there is one (a citizen's national ID or an enterprise's
-USCC is its user name). A bill payment's "payment received" and "receipt ready" go out
-with its receipt, in the receipt's transaction: the hot path of paying stays lean, and
-a receipt issued after a crash brings its notifications with it. A top-up has no
-receipt, so its "payment received" goes out when the bank confirms it.
+USCC is its user name). A paid bill is announced once, with its receipt and in the
+receipt's transaction: "receipt ready" names the payment (amount, payee) and the signed
+receipt, so the hot path of paying writes no notices, and a receipt issued after a crash
+brings its notice with it. A top-up has no receipt, so its "payment received" goes out
+when the bank confirms it.
 """
 
 from __future__ import annotations
