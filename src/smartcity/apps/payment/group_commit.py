@@ -21,6 +21,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,6 +86,11 @@ class GroupCommitter:
     groups: int = 0
     payments: int = 0
     fallbacks: int = 0
+    last_group_at: float = 0.0
+
+    def busy(self, within_s: float = 0.05) -> bool:
+        """True while payments are arriving (a group ended within ``within_s``)."""
+        return not self._queue.empty() or time.monotonic() - self.last_group_at < within_s
 
     async def pay(self, payer: Payer, bill_id: int, request_id: str) -> OrderView:
         """Pay ``bill_id`` from the payer's wallet; the answer of ``actions.pay_bill``."""
@@ -135,6 +141,7 @@ class GroupCommitter:
                     break
                 group.append(more)
             outcomes, confirmed = self._decide(group)
+            self.last_group_at = time.monotonic()
             self.groups += 1
             self.payments += len(group)
             # One hop per event loop (not per request): answers and events together.

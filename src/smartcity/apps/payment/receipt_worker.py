@@ -14,6 +14,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Small enough that a payment group never waits long behind a batch of receipts.
-BATCH = 64
+BATCH = 16
+MAX_DEFERRAL_S = 1.0
 IDLE_SECONDS = 5.0
 
 
@@ -77,6 +79,7 @@ class ReceiptWorker:
                         self._thread = None
                         return
                 continue
+            self._yield_to_payments()
             batch = [first]
             while len(batch) < BATCH:
                 try:
@@ -92,6 +95,17 @@ class ReceiptWorker:
             except Exception:
                 # The receipts stay missing until asked for or swept; payments are unaffected.
                 log.exception("could not issue %d receipts", len(batch))
+
+    def _yield_to_payments(self) -> None:
+        """Receipts wait while payments pour in (they share the process and the
+        database), but never more than ``MAX_DEFERRAL_S`` per batch: under a sustained
+        peak they keep up at a batch per second, and catch up when it passes."""
+        committer = actions.runtime_of(self.platform).committer
+        if committer is None:
+            return
+        deadline = time.monotonic() + MAX_DEFERRAL_S
+        while committer.busy() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def _issue_one_by_one(self, order_ids: list[int]) -> None:
         for order_id in order_ids:
