@@ -218,6 +218,10 @@ def bench(
             "SMARTCITY_DATA_DIR": str(data_dir),
             "SMARTCITY_TOKEN_KEY": encode_secret(TOKEN_KEY),
             "SMARTCITY_PAYMENT_RECEIPTS": receipts,
+            # PostgreSQL needs the CA passphrase set (SQLite makes a key file).
+            "SMARTCITY_CA_PASSPHRASE": os.environ.get(
+                "SMARTCITY_CA_PASSPHRASE", "payment benchmark passphrase"
+            ),
         }
         quoted = ", ".join(f'"{t}"' for t in tokens)
         results: dict[str, Any] = {"seed_s": round(seed_seconds, 1)}
