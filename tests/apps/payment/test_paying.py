@@ -211,3 +211,19 @@ def test_enterprise_pays_its_bill(world: PaymentWorld) -> None:
     world.top_up(ENTERPRISE, 1000)
     assert _pay(world, bill["id"], "e-1", principal=ENTERPRISE).status_code == 200
     assert _wallet(world, ENTERPRISE)["balance_fen"] == 300
+
+
+def test_an_expired_bank_payment_does_not_block_paying_from_the_wallet(world: PaymentWorld) -> None:
+    bill = world.issue(amount=2500)
+    world.top_up(CITIZEN, 5000)
+    _pay(world, bill["id"], "bank-7", method="bank")
+    assert _pay(world, bill["id"], "wallet-early").status_code == 409
+    world.clock.advance(timedelta(minutes=16))
+    # No expiry job has run: paying closes the stale bank order first.
+    paid = _pay(world, bill["id"], "wallet-late")
+    assert paid.status_code == 200, paid.text
+    assert _wallet(world)["balance_fen"] == 2500
+    from smartcity.kernel.ledger import verify_ledger
+
+    with world.platform.store.connect() as conn:
+        assert verify_ledger(conn).ok

@@ -8,7 +8,6 @@ routes; the actions check what the data says (whose bill, which state).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
@@ -64,6 +63,7 @@ from smartcity.kernel.errors import Conflict, InvalidInput, NotFound
 from smartcity.kernel.identity.citizen_id import parse_citizen_id
 from smartcity.kernel.identity.tables import identity_citizen, identity_enterprise
 from smartcity.kernel.identity.uscc import parse_uscc
+from smartcity.kernel.ledger import expire_pending_transfers
 from smartcity.kernel.storage import Store
 
 if TYPE_CHECKING:
@@ -420,7 +420,7 @@ def pay_bill(
             if existing is not None:
                 _replayed(existing, OrderPurpose.BILL, bill_id, method, None)
                 return _view(platform, existing)
-            bill = _payable_bill(conn, payer, bill_id)
+            bill = _payable_bill(conn, payer, bill_id, now)
             order_id = _insert_order(
                 conn, payer, request_id, OrderPurpose.BILL, bill, method, bill.amount_fen,
                 status=OrderStatus.CONFIRMED, now=now, expires_at=None,
@@ -457,8 +457,18 @@ def pay_bill(
     return _view(platform, row)
 
 
-def _payable_bill(conn: Connection, payer: Payer, bill_id: int) -> BillView:
+def _payable_bill(
+    conn: Connection, payer: Payer, bill_id: int, now: dt.datetime | None = None
+) -> BillView:
     bill = storage.bill_of_payer(conn, payer, bill_id)
+    if bill.status == BillStatus.PENDING and bill.order_id is not None and now is not None:
+        # A bank payment past its deadline is closed now rather than by the next expiry
+        # job, so the payer may pay the bill another way at once.
+        order = storage.order_row(conn, bill.order_id)
+        expires_at = storage.aware(order.expires_at)
+        if order.status == OrderStatus.PENDING.value and expires_at and expires_at <= now:
+            _expire_order(conn, order, now)
+            bill = storage.bill_of_payer(conn, payer, bill_id)
     if bill.status == BillStatus.PAID:
         raise Conflict(f"bill {bill_id} is already paid", bill=bill_id, order=bill.order_id)
     if bill.status == BillStatus.PENDING:
@@ -618,7 +628,7 @@ def _reserve(
 ) -> Row[Any]:
     bill: BillView | None = None
     if purpose == OrderPurpose.BILL:
-        bill = _payable_bill(conn, payer, bill_id or 0)
+        bill = _payable_bill(conn, payer, bill_id or 0, now)
         amount = bill.amount_fen
         credit = postings.receivable_account_id(bill.biller_code)
         code = postings.TransferCode.BANK_PAYMENT
@@ -795,21 +805,21 @@ def _close_order(conn: Connection, row: Row[Any], status: OrderStatus, reason: s
 def _expire_order(conn: Connection, row: Row[Any], now: dt.datetime) -> None:
     """Release an order's reservation (the ledger may have done so already) and close it."""
     pending_id = _transfer_id(row.payer_kind, row.payer_identifier, row.request_id, "pay")
-    # Already expired by the ledger's own job (a 409 here): nothing is held any more.
-    with contextlib.suppress(Conflict):
+    try:
         postings.void_reserved(
             conn,
             transfer_id=_transfer_id(row.payer_kind, row.payer_identifier, row.request_id, "void"),
             pending_id=pending_id,
             now=now,
         )
+    except Conflict:
+        # Past its timeout the ledger refuses a void: its own expiry releases the amount.
+        expire_pending_transfers(conn, now)
     _close_order(conn, row, OrderStatus.EXPIRED, "the bank did not confirm in time")
 
 
 def expire_orders(platform: Platform, *, limit: int = 1000) -> int:
     """Close every bank order past its deadline; their bills can be paid again."""
-    from smartcity.kernel.ledger import expire_pending_transfers
-
     now = platform.clock.now()
     with platform.store.begin() as conn:
         expire_pending_transfers(conn, now)

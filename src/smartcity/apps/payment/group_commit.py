@@ -219,6 +219,9 @@ class GroupCommitter:
                     later.append(index)  # decided after this group, one by one
                     continue
                 bill = bills.get(request.bill_id)
+                if bill is not None and bill.status == BillStatus.PENDING.value:
+                    later.append(index)  # a bank payment, perhaps expired: the slow path
+                    continue
                 error = _refusal(bill, request)
                 if error is not None:
                     outcomes[index] = _Outcome(error=error)
