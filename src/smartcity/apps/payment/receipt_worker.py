@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+BATCH = 64
 # Small enough that a payment group never waits long behind a batch of receipts.
-BATCH = 16
+BUSY_BATCH = 4
 MAX_DEFERRAL_S = 1.0
 IDLE_SECONDS = 5.0
 
@@ -58,6 +59,20 @@ class ReceiptWorker:
 
         loop.call_soon_threadsafe(publish_all)
 
+    def warm_up(self) -> None:
+        """Load the signing key now, in the background: decrypting it takes long enough
+        that doing so under the first paid bills would stall them."""
+
+        def prepare() -> None:
+            signer = actions.runtime_of(self.platform).signer
+            try:
+                if signer is not None:
+                    signer.prepare()
+            except Exception:
+                log.exception("the receipt signer is not ready; receipts will retry it")
+
+        threading.Thread(target=prepare, name="payment-receipt-signer", daemon=True).start()
+
     def submit(self, order_id: int) -> None:
         """Queue a paid order's receipt; called on the event loop (by the bus handler)."""
         self._loop = asyncio.get_running_loop()
@@ -79,9 +94,10 @@ class ReceiptWorker:
                         self._thread = None
                         return
                 continue
-            self._yield_to_payments()
+            # While payments pour in, a few receipts a second; the whole backlog once idle.
+            size = BUSY_BATCH if self._yield_to_payments() else BATCH
             batch = [first]
-            while len(batch) < BATCH:
+            while len(batch) < size:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
@@ -96,16 +112,20 @@ class ReceiptWorker:
                 # The receipts stay missing until asked for or swept; payments are unaffected.
                 log.exception("could not issue %d receipts", len(batch))
 
-    def _yield_to_payments(self) -> None:
-        """Receipts wait while payments pour in (they share the process and the
-        database), but never more than ``MAX_DEFERRAL_S`` per batch: under a sustained
-        peak they keep up at a batch per second, and catch up when it passes."""
+    def _yield_to_payments(self) -> bool:
+        """Wait while payments pour in (receipts share the process and the database
+        with them), but at most ``MAX_DEFERRAL_S``; True if payments are still arriving.
+        Under a sustained peak receipts go on at ``BUSY_BATCH`` a second and catch up
+        when it passes."""
         committer = actions.runtime_of(self.platform).committer
         if committer is None:
-            return
+            return False
         deadline = time.monotonic() + MAX_DEFERRAL_S
-        while committer.busy() and time.monotonic() < deadline:
+        while committer.busy():
+            if time.monotonic() >= deadline:
+                return True
             time.sleep(0.02)
+        return False
 
     def _issue_one_by_one(self, order_ids: list[int]) -> None:
         for order_id in order_ids:
