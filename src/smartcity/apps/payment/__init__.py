@@ -44,7 +44,7 @@ def setup(platform: Platform) -> PaymentRuntime:
 
     if settings.background_receipts:
         worker = ReceiptWorker(platform)
-        worker.warm_up()
+        worker.warm_up(runtime.signer)
 
         async def queue_receipt(event: Event) -> None:
             if isinstance(event, OrderConfirmed) and event.bill_id is not None:

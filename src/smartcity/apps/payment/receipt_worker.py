@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import IntegrityError
 
 from smartcity.apps.payment import actions
+from smartcity.apps.payment.receipts import ReceiptSigner
 from smartcity.kernel.bus import Event
 
 if TYPE_CHECKING:
@@ -59,15 +60,15 @@ class ReceiptWorker:
 
         loop.call_soon_threadsafe(publish_all)
 
-    def warm_up(self) -> None:
+    def warm_up(self, signer: ReceiptSigner | None) -> None:
         """Load the signing key now, in the background: decrypting it takes long enough
         that doing so under the first paid bills would stall them."""
+        if signer is None:
+            return
 
         def prepare() -> None:
-            signer = actions.runtime_of(self.platform).signer
             try:
-                if signer is not None:
-                    signer.prepare()
+                signer.prepare()
             except Exception:
                 log.exception("the receipt signer is not ready; receipts will retry it")
 
