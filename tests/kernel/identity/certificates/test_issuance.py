@@ -100,7 +100,7 @@ def test_second_certificate_supersedes_and_costs_the_fee(
 ) -> None:
     charged: list[int] = []
 
-    def charge(_conn: object, holder: Holder, fee: int) -> None:
+    def charge(_conn: object, holder: Holder, fee: int, _serial: str) -> None:
         assert holder == citizen
         charged.append(fee)
 
@@ -141,7 +141,7 @@ def test_failed_charge_leaves_the_old_certificate_active(
     with store.begin() as conn:
         first = issue_from_csr(conn, authority, citizen, make_csr(key), now=clock.now())
 
-    def refuse(_conn: object, _holder: Holder, _fee: int) -> None:
+    def refuse(_conn: object, _holder: Holder, _fee: int, _serial: str) -> None:
         raise InvalidInput("insufficient funds")
 
     with pytest.raises(InvalidInput), store.begin() as conn:
