@@ -40,7 +40,6 @@ from smartcity.kernel.identity.certificates import (
     resolve_ca_passphrase,
 )
 from smartcity.kernel.identity.certificates.crl_cache import CrlCache
-from smartcity.kernel.identity.certificates.issuance import DEFAULT_REISSUE_FEE_FEN
 from smartcity.kernel.identity.permissions import Permission
 from smartcity.kernel.identity.principal import Principal
 from smartcity.kernel.platform import Platform
@@ -189,8 +188,7 @@ class RevocationRequest(BaseModel):
 
 
 def _reissue_fee_fen(request: Request) -> int:
-    fee = getattr(request.app.state, "certificate_reissue_fee_fen", DEFAULT_REISSUE_FEE_FEN)
-    return fee if isinstance(fee, int) else DEFAULT_REISSUE_FEE_FEN
+    return platform_of(request).settings.certificate_fee_fen  # SMARTCITY_CERTIFICATE_FEE_FEN
 
 
 @router.post(
