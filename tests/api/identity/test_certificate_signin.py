@@ -28,7 +28,7 @@ from tests.api.identity.certificates_helpers import (
     register_citizen,
     request_certificate,
 )
-from tests.kernel.identity.people import People
+from tests.kernel.identity.people import PASSWORD, People
 
 
 class LoggedEvent(NamedTuple):
@@ -252,3 +252,23 @@ def test_every_attempt_is_audited(
             select(func.count()).where(certificate_challenge.c.used_at.is_not(None))
         ).scalar_one()
     assert used == 2
+
+
+def test_an_enterprise_signs_in_with_its_certificate(
+    auth_client: TestClient, people: People
+) -> None:
+    register_citizen(auth_client, people.representative_id, people.representative_name)
+    representative = password_token(auth_client, people.representative_id)
+    created = auth_client.post(
+        "/auth/register/enterprise",
+        json={"uscc": people.uscc, "password": PASSWORD},
+        headers=bearer(representative),
+    )
+    assert created.status_code == 201, created.text
+    enterprise = password_token(auth_client, people.uscc)
+    key = ec.generate_private_key(ec.SECP256R1())
+    issued = request_certificate(auth_client, enterprise, key).json()
+    answer = certificate_grant(auth_client, issued["certificate"], key, challenge(auth_client))
+    assert answer.status_code == 200, answer.text
+    me = auth_client.get("/auth/me", headers=bearer(answer.json()["access_token"])).json()
+    assert (me["kind"], me["subject"]) == ("enterprise", people.uscc)

@@ -71,7 +71,11 @@ def _refuse(
         clock,
         actor=f"account:{account_id}" if account_id is not None else "anonymous",
         action="identity.login_failed",
-        subject=f"account:{account_id}" if account_id is not None else f"certificate:{serial}",
+        subject=(
+            f"account:{account_id}"
+            if account_id is not None
+            else f"certificate:{serial or 'unreadable'}"
+        ),
         details=details,
     )
 
