@@ -212,7 +212,8 @@ def issue(body: CertificateRequest, request: Request, principal: HolderPrincipal
         password=(body.password or "") if body.generate else None,
         reissue_fee_fen=_reissue_fee_fen(request),
     )
-    crl_cache_of(request).invalidate()  # a superseded certificate joined the CRL
+    if issued.superseded_serial is not None:
+        crl_cache_of(request).invalidate()  # the superseded certificate joined the CRL
     answer: dict[str, object] = {
         "serial": issued.serial,
         "certificate": issued.pem().decode(),

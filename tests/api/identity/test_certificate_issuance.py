@@ -89,10 +89,13 @@ def test_second_certificate_is_charged_once_through_the_ledger(
     first = request_certificate(auth_client, token, _key()).json()
     wallet = fund_wallet(identity_platform, "citizen", people.agent_id, 5000)
     assert wallet == wallet_account_id("citizen", people.agent_id)
+    assert not list(x509.load_der_x509_crl(auth_client.get("/pki/crl").content))
     second = request_certificate(auth_client, token, _key())
     assert second.status_code == 201, second.text
     body = second.json()
     assert body["feeFen"] == FEE and body["supersededSerial"] == first["serial"]
+    crl = x509.load_der_x509_crl(auth_client.get("/pki/crl").content)
+    assert crl.get_revoked_certificate_by_serial_number(int(first["serial"], 16)) is not None
     with identity_platform.store.connect() as conn:
         paid, revenue = lookup_accounts(conn, [wallet, FEE_REVENUE_ACCOUNT_ID])
         (transfer,) = lookup_transfers(conn, [fee_transfer_id(body["serial"])])
