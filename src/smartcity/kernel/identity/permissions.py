@@ -40,6 +40,7 @@ class Permission(StrEnum):
     CONTEXT_WRITE = "context.write"
     NOTIFY_SEND = "notify.send"
     NOTIFY_OUTBOX = "notify.outbox"
+    CERTIFICATE_REVOKE = "certificate.revoke"
 
 
 _PEOPLE = frozenset({AccountKind.CITIZEN, AccountKind.ENTERPRISE, AccountKind.STAFF})
@@ -111,6 +112,11 @@ CATALOGUE: dict[Permission, Grant] = {
     ),
     Permission.NOTIFY_OUTBOX: Grant(
         "read the SMS and e-mail outbox (addresses included)",
+        _STAFF,
+        frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR}),
+    ),
+    Permission.CERTIFICATE_REVOKE: Grant(
+        "revoke any holder's certificate (lost key, withdrawn privilege)",
         _STAFF,
         frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR}),
     ),
