@@ -16,8 +16,9 @@ a match the ``@none`` text is taken, else the first language the map holds: a cl
 always gets a value, and ``lang`` tells it what it got.
 
 In keyValues, the kinds whose value could be mistaken for a Property's keep their value
-member: ``{"json": ..}``, ``{"vocab": ..}``, ``{"valueList": ..}``, ``{"objectList": ..}``,
-so that a keyValues document posted back creates the same kinds.
+member (clause 4.5.4): ``{"languageMap": ..}``, ``{"json": ..}``, ``{"vocab": ..}``,
+``{"valueList": ..}``, ``{"objectList": ..}``, so that a keyValues document posted back
+creates the same kinds.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ from smartcity.kernel.context.normalize import LANGUAGE_TAG, is_geometry
 
 SCALARS = (str, int, float, bool)
 # Kinds whose keyValues form keeps the value member (see the module docstring).
-WRAPPED_IN_KEY_VALUES = frozenset({JSON_PROPERTY, VOCAB_PROPERTY, LIST_PROPERTY, LIST_RELATIONSHIP})
+WRAPPED_IN_KEY_VALUES = frozenset(
+    {LANGUAGE_PROPERTY, JSON_PROPERTY, VOCAB_PROPERTY, LIST_PROPERTY, LIST_RELATIONSHIP}
+)
 ANY_LANGUAGE = "*"
 NO_LANGUAGE = "@none"
 MAX_LANGUAGE_RANGES = 32
