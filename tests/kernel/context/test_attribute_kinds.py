@@ -67,6 +67,12 @@ def test_new_kinds_are_normalized_and_vocab_expanded() -> None:
     ]
 
 
+def test_vocabulary_property_is_taken_as_a_vocab_property() -> None:
+    document = {"id": ID, "type": "Park", "mode": {"type": "VocabularyProperty", "vocab": "eco"}}
+    entity = normalize_entity(document, CONTEXT)
+    assert entity[DEFAULT + "mode"][0]["type"] == "VocabProperty"
+
+
 @pytest.mark.parametrize(
     ("member", "reason"),
     [

@@ -64,6 +64,9 @@ MARKED_KINDS = {
     "valueList": LIST_PROPERTY,
     "objectList": LIST_RELATIONSHIP,
 }
+# The name some brokers (Orion-LD, Scorpio) and drafts of v1.7 use for a VocabProperty;
+# accepted on input so their clients work unchanged, always stored as VocabProperty.
+VOCABULARY_PROPERTY = "VocabularyProperty"
 IGNORED_MEMBERS = frozenset({"createdAt", "modifiedAt", "instanceId"})
 # Members each kind may carry besides sub-attributes.
 ALLOWED_MEMBERS: dict[str, frozenset[str]] = {
@@ -235,7 +238,10 @@ def looks_like_instance(item: object) -> bool:
     """Whether a list element is an attribute instance rather than part of a value."""
     if not isinstance(item, Mapping):
         return False
-    return text_in(item.get("type"), ATTRIBUTE_KINDS) or any(key in item for key in CONCISE_MARKERS)
+    declared = item.get("type")
+    if text_in(declared, ATTRIBUTE_KINDS) or declared == VOCABULARY_PROPERTY:
+        return True
+    return any(key in item for key in CONCISE_MARKERS)
 
 
 def is_geometry(value: object) -> bool:
@@ -255,6 +261,8 @@ def infer_kind(raw: Mapping[str, Any], label: str) -> str | None:
         return None
     if text_in(declared, ATTRIBUTE_KINDS):
         return str(declared)
+    if declared == VOCABULARY_PROPERTY:
+        return VOCAB_PROPERTY
     if text_in(declared, GEOMETRY_TYPES):
         return GEO_PROPERTY
     raise BadRequestData(f"attribute {label!r} has an unknown type {declared!r}")
