@@ -310,6 +310,13 @@ def test_retrieve_attribute_of_several_instances_gives_a_list(client: TestClient
     )
     body = get(client, f"/entities/{ID}/attrs/level", options="keyValues").json()
     assert body == [1, 2]
+    one = get(client, f"/entities/{ID}/attrs/level", datasetId="urn:ngsi-ld:Dataset:b").json()
+    assert one == {"type": "Property", "value": 2, "datasetId": "urn:ngsi-ld:Dataset:b"}
+    default = get(client, f"/entities/{ID}/attrs/level", datasetId="@none", options="keyValues")
+    assert default.json() == 1
+    missing = get(client, f"/entities/{ID}/attrs/level", datasetId="urn:ngsi-ld:Dataset:z")
+    assert missing.status_code == 404
+    assert get(client, f"/entities/{ID}/attrs/level", datasetId="no uri").status_code == 400
 
 
 def test_retrieve_missing_attribute_or_entity_is_not_found(client: TestClient) -> None:

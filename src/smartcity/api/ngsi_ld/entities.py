@@ -23,7 +23,7 @@ from smartcity.api.ngsi_ld.common import (
 )
 from smartcity.kernel.context.errors import BadRequestData, ResourceNotFound
 from smartcity.kernel.context.library import ContextLibrary, UpdateResult
-from smartcity.kernel.context.model import check_entity_id, check_name
+from smartcity.kernel.context.model import check_entity_id, check_name, instance_key
 from smartcity.kernel.context.normalize import Normalizer, normalize_fragment
 from smartcity.kernel.context.query.selection import build_selection
 from smartcity.kernel.context.representation import Renderer, parse_language_ranges
@@ -218,16 +218,23 @@ def retrieve_attribute(
     options: str | None = None,
     format: str | None = None,
     lang: str | None = None,
+    dataset_id: Annotated[str | None, Query(alias="datasetId")] = None,
 ) -> Response:
-    """One attribute of an entity (Retrieve Attribute, v1.8); 404 if either is absent.
+    """One attribute of an entity (Retrieve Attribute); 404 if either is absent.
 
-    All its instances (a list when it has several datasetIds), in the representation
-    asked for.
+    All its instances (a list when it has several datasetIds), or with ``datasetId``
+    that one instance (``@none`` names the default one), in the representation asked for.
     """
     entity_id = entity_id_of(entity_id)
     name = Normalizer(ngsi.context).expand_name(attribute)
+    if dataset_id is not None and dataset_id != "@none":
+        check_entity_id(dataset_id, what="datasetId")
     renderer = renderer_for(ngsi, options, format, None, lang=lang)
     entity = library_of(platform).retrieve_entity(ngsi.tenant, entity_id)
+    if dataset_id is not None:
+        wanted = "" if dataset_id == "@none" else dataset_id
+        instances = [i for i in entity.get(name) or () if instance_key(i) == wanted]
+        entity = {"id": entity_id, "type": entity["type"], name: instances}
     return reply(ngsi, renderer.attribute_of(entity, name))
 
 
