@@ -192,6 +192,8 @@ def test_q_reaches_inside_json_and_lists(client: TestClient) -> None:
     assert ids('settings[mode]=="eco"') == [ID]
     assert ids("settings[mode]") == [ID, "urn:ngsi-ld:Park:9"]
     assert ids('readings.unitCode=="CEL"') == [ID]
+    assert ids('name[en]=="Yuexiu Park"') == [ID, "urn:ngsi-ld:Park:9"]
+    assert ids("category;gates") == [ID, "urn:ngsi-ld:Park:9"]
 
 
 def test_temporal_history_holds_the_new_kinds(client: TestClient) -> None:

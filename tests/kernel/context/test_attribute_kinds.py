@@ -13,6 +13,8 @@ from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.context.errors import BadRequestData, ResourceNotFound
 from smartcity.kernel.context.library import ContextLibrary
 from smartcity.kernel.context.normalize import normalize_entity
+from smartcity.kernel.context.query.memory import matches
+from smartcity.kernel.context.query.selection import build_selection
 from smartcity.kernel.context.representation import (
     Renderer,
     choose_language,
@@ -235,3 +237,28 @@ def test_the_library_stores_and_returns_the_new_kinds(store: Store, clock: Fixed
     patched = normalize_entity({"id": ID, "type": "Park", "mode": {"vocab": "green"}}, CONTEXT)
     library.patch_attribute("", ID, DEFAULT + "mode", patched[DEFAULT + "mode"][0])
     assert library.retrieve_entity("", ID)[DEFAULT + "mode"][0]["vocab"] == DEFAULT + "green"
+
+
+# --- q in memory (subscriptions) agrees with the stored answers ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ('settings[mode]=="eco"', True),
+        ('settings[mode]=="off"', False),
+        ('name[en]=="Yuexiu Park"', True),
+        ("readings;gates;mode", True),
+        ("settings.observedAt>2026-11-21T08:00:00Z", True),
+    ],
+)
+def test_q_in_memory_and_in_the_database_agree(
+    store: Store, clock: FixedClock, q: str, expected: bool
+) -> None:
+    library = ContextLibrary(store, RecordingBus(), clock)  # type: ignore[arg-type]
+    entity = normalize_entity(park(), CONTEXT)
+    library.create_entity("", entity)
+    selection = build_selection("", type_param="Park", q_text=q, expand=CONTEXT.expand_term)
+    assert matches(library.retrieve_entity("", ID), selection) is expected
+    found = [e["id"] for e in library.query_entities(selection).entities]
+    assert found == ([ID] if expected else [])

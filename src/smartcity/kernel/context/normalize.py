@@ -64,7 +64,7 @@ MARKED_KINDS = {
     "valueList": LIST_PROPERTY,
     "objectList": LIST_RELATIONSHIP,
 }
-# The name some brokers (Orion-LD, Scorpio) and drafts of v1.7 use for a VocabProperty;
+# The name Orion-LD and Scorpio use for a VocabProperty;
 # accepted on input so their clients work unchanged, always stored as VocabProperty.
 VOCABULARY_PROPERTY = "VocabularyProperty"
 IGNORED_MEMBERS = frozenset({"createdAt", "modifiedAt", "instanceId"})

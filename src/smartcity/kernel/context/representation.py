@@ -7,7 +7,7 @@ back to the same normalized entity). Names are compacted through the request's @
 and so are a VocabProperty's terms; ``sys_attrs`` adds ``createdAt``/``modifiedAt``.
 
 Projection: ``attrs`` and ``pick`` keep only the members they name (``pick`` may name
-``id`` and ``type`` too), ``omit`` drops the members it names (v1.8, clause 4.21).
+``id`` and ``type`` too), ``omit`` drops the members it names (v1.8).
 
 Languages: with ``lang`` (ranges as in HTTP ``Accept-Language``: ``zh,en;q=0.8,*``)
 every LanguageProperty is rendered as a Property whose ``value`` is its text in the best
