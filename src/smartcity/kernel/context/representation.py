@@ -50,6 +50,8 @@ SCALARS = (str, int, float, bool)
 WRAPPED_IN_KEY_VALUES = frozenset(
     {LANGUAGE_PROPERTY, JSON_PROPERTY, VOCAB_PROPERTY, LIST_PROPERTY, LIST_RELATIONSHIP}
 )
+# Kinds whose keyValues form is the bare ``value``.
+PLAIN_VALUED = frozenset({PROPERTY, GEO_PROPERTY})
 ANY_LANGUAGE = "*"
 NO_LANGUAGE = "@none"
 MAX_LANGUAGE_RANGES = 32
@@ -144,6 +146,7 @@ class Renderer:
         self.pick = frozenset(pick) if pick is not None else None
         self.omit = frozenset(omit) if omit is not None else frozenset()
         self.lang = tuple(lang) if lang is not None else None
+        self.projecting = self.pick is not None or bool(self.omit)
         self._terms: dict[str, str] = {}
 
     def compact(self, iri: str) -> str:
@@ -171,7 +174,7 @@ class Renderer:
                 continue
             if self.attrs is not None and name not in self.attrs:
                 continue
-            if not self.shows(name):
+            if self.projecting and not self.shows(name):
                 continue
             rendered[self.compact(name)] = self.attribute(instances)
         return rendered
@@ -196,7 +199,11 @@ class Renderer:
         if self.lang is not None:
             instances = [localized(instance, self.lang) for instance in instances]
         if self.format == "keyValues":
-            values = [self.key_value(instance) for instance in instances]
+            values = [
+                # The common kinds inline: this runs for every attribute of every entity.
+                instance["value"] if instance["type"] in PLAIN_VALUED else self.key_value(instance)
+                for instance in instances
+            ]
             return values[0] if len(values) == 1 else values
         several = len(instances) > 1
         if self.format == "concise":
