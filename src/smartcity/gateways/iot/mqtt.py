@@ -5,10 +5,11 @@ on; unset, the platform ingests over HTTP only. Payloads on ``.../attrs`` are a 
 object of measures or UltraLight 2.0 text; on ``.../attrs/<object_id>`` the payload is
 that one measure's value.
 
-Messages are batched: up to ``batch_size`` messages or ``batch_seconds`` after the first,
-whichever comes first, become one round of ``upsert_entities`` calls made in a worker
-thread while the event loop keeps reading. One bad message is logged and dropped; it
-never costs the others in its batch.
+Each message is decoded, mapped and validated as it arrives (aiomqtt hands it over
+without its per-message queue), then batched: up to ``batch_size`` messages or
+``batch_seconds`` after the first, whichever comes first, become one round of
+``upsert_entities`` calls made in a worker thread while the event loop keeps reading.
+One bad message is logged and dropped; it never costs the others in its batch.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import contextlib
 import logging
 import os
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -38,6 +40,11 @@ TOPICS = ("/+/+/attrs", "/+/+/attrs/+")
 # one of them instead of all (MQTT 5 ``$share``, also honoured by Mosquitto for 3.1.1).
 SHARE_GROUP = "smartcity-iot"
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0)
+# The consumer subscribes at QoS 0, so the broker sends no PUBACK round per message to it.
+# Devices still publish at QoS 1 and are acknowledged by the broker. The consumer's session
+# is clean (not persistent), so messages in flight to it at a disconnect are lost at either
+# QoS; QoS 1 on this leg would cost a packet per message and buy nothing.
+SUBSCRIBE_QOS = 0
 
 
 @dataclass(frozen=True)
@@ -143,11 +150,13 @@ class MqttConsumer:
             try:
                 async with self._client() as client:
                     for topic in TOPICS:
-                        await client.subscribe(f"$share/{SHARE_GROUP}/{topic}", qos=1)
+                        await client.subscribe(f"$share/{SHARE_GROUP}/{topic}", qos=SUBSCRIBE_QOS)
                     self.subscribed.set()
                     attempt = 0
-                    async for message in client.messages:
-                        self.accept(message.topic.value, _payload_bytes(message.payload))
+                    # Messages never reach this iterator (see _handoff_queue); it ends with
+                    # MqttError when the connection drops.
+                    async for _message in client.messages:
+                        pass
             except aiomqtt.MqttError as error:
                 self.subscribed.clear()
                 delay = RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)]
@@ -164,8 +173,11 @@ class MqttConsumer:
             username=self.broker.username,
             password=self.broker.password,
             tls_context=ssl.create_default_context() if self.broker.tls else None,
-            max_queued_incoming_messages=None,
+            queue_type=_handoff_queue(self._receive),
         )
+
+    def _receive(self, message: aiomqtt.Message) -> None:
+        self.accept(message.topic.value, _payload_bytes(message.payload))
 
     async def _flush_loop(self) -> None:
         while True:
@@ -196,6 +208,22 @@ class MqttConsumer:
             except Exception:
                 self.counts.rejected += 1
                 log.exception("MQTT update of %s failed", update.entity["id"])
+
+
+def _handoff_queue(sink: Callable[[aiomqtt.Message], None]) -> type[asyncio.Queue[aiomqtt.Message]]:
+    """A queue class for aiomqtt that hands each message to ``sink`` as it arrives.
+
+    aiomqtt puts every received message on its queue (``queue_type``) for the
+    ``client.messages`` iterator, which costs a task and a wait per message. Handing the
+    message straight to the consumer, in the event loop thread where paho parsed it,
+    removes that round trip; the queue itself stays empty.
+    """
+
+    class HandoffQueue(asyncio.Queue[aiomqtt.Message]):
+        def put_nowait(self, item: aiomqtt.Message) -> None:
+            sink(item)
+
+    return HandoffQueue
 
 
 def _refused(reason: str) -> DomainError:
