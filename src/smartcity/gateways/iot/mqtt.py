@@ -26,9 +26,11 @@ from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 import orjson
+from sqlalchemy.engine import make_url
 
 from smartcity.gateways.iot.agent import IotAgent, Update
 from smartcity.gateways.iot.measures import typed_text
+from smartcity.gateways.iot.writer import BatchWriter, ProcessWriter, ThreadWriter
 from smartcity.kernel.context.errors import BadRequestData
 from smartcity.kernel.errors import ConfigurationError, DomainError
 from smartcity.kernel.platform import Platform
@@ -95,12 +97,18 @@ class MqttConsumer:
     broker: BrokerAddress
     batch_size: int = 2000
     batch_seconds: float = 0.05
+    # Where batches are written; None: a thread of this process (see writer.py).
+    writer: BatchWriter | None = None
     counts: ConsumerCounts = field(default_factory=ConsumerCounts)
     subscribed: asyncio.Event = field(default_factory=asyncio.Event)
     _pending: list[Update] = field(default_factory=list)
     _first: asyncio.Event = field(default_factory=asyncio.Event)
     _full: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _writer: BatchWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._writer = self.writer or ThreadWriter(self.agent)
 
     async def start(self) -> None:
         """Start reading and writing in background tasks."""
@@ -118,6 +126,7 @@ class MqttConsumer:
                 await task
         self._tasks = []
         await self._flush()
+        self._writer.close()
 
     def accept(self, topic: str, payload: bytes) -> None:
         """Turn one message into pending updates (a bad one is counted and logged)."""
@@ -191,23 +200,10 @@ class MqttConsumer:
         self._first.clear()
         self._full.clear()
         if batch:
-            await asyncio.to_thread(self._write, batch)
-
-    def _write(self, batch: list[Update]) -> None:
-        self.counts.batches += 1
-        try:
-            self.counts.measurements += self.agent.write(batch)
-            return
-        except DomainError as error:
-            log.warning("MQTT batch refused (%s); writing its updates one by one", error.reason)
-        except Exception:
-            log.exception("MQTT batch of %d updates failed; writing one by one", len(batch))
-        for update in batch:
-            try:
-                self.counts.measurements += self.agent.write([update])
-            except Exception:
-                self.counts.rejected += 1
-                log.exception("MQTT update of %s failed", update.entity["id"])
+            self.counts.batches += 1
+            outcome = await self._writer.write(batch)
+            self.counts.measurements += outcome.measurements
+            self.counts.rejected += outcome.rejected
 
 
 def _handoff_queue(sink: Callable[[aiomqtt.Message], None]) -> type[asyncio.Queue[aiomqtt.Message]]:
@@ -256,13 +252,40 @@ def mqtt_url() -> str | None:
     return os.environ.get("SMARTCITY_MQTT_URL") or None
 
 
+def mqtt_writer() -> str:
+    """``SMARTCITY_MQTT_WRITER``: ``thread`` (default) or ``process`` (see writer.py).
+
+    Thread by default: measured under load (docs/performance.md) the worker process was
+    no faster, there being no idle core for it; on a machine with one, try ``process``.
+    """
+    kind = os.environ.get("SMARTCITY_MQTT_WRITER") or "thread"
+    if kind not in ("process", "thread"):
+        raise ConfigurationError(f"SMARTCITY_MQTT_WRITER must be process or thread, not {kind!r}")
+    return kind
+
+
+def writer_for(platform: Platform, agent: IotAgent) -> BatchWriter:
+    """A worker process over the platform's database if it can open it too; else a thread.
+
+    The worker opens the database by the configured URL, so it is used only when the
+    platform's store is that database and it is not a private in-memory SQLite one.
+    """
+    url = platform.settings.resolved_database_url
+    parsed = make_url(url)
+    private = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    shared = platform.store.url == parsed.render_as_string(hide_password=True) and not private
+    if mqtt_writer() == "process" and shared and agent.library is platform.context:
+        return ProcessWriter(url, platform.bus)
+    return ThreadWriter(agent)
+
+
 async def start_mqtt(platform: Platform, agent: IotAgent | None = None) -> MqttConsumer | None:
     """Start consuming device messages if ``SMARTCITY_MQTT_URL`` is set; else None."""
     url = mqtt_url()
     if url is None:
         return None
     agent = agent or IotAgent.for_platform(platform)
-    consumer = MqttConsumer(agent, BrokerAddress.from_url(url))
+    consumer = MqttConsumer(agent, BrokerAddress.from_url(url), writer=writer_for(platform, agent))
     await consumer.start()
     log.info("MQTT ingestion from %s:%d", consumer.broker.host, consumer.broker.port)
     return consumer
