@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from smartcity.gateways.iot.mqtt import writer_for
 from smartcity.gateways.iot.writer import ProcessWriter, ThreadWriter, write_batch
 from smartcity.kernel.bus import Event
 from smartcity.kernel.clock import FixedClock
+from smartcity.kernel.config import Settings
 from smartcity.kernel.context.events import EntityChanged
 from smartcity.kernel.context.tables import context_instance
 from smartcity.kernel.errors import ConfigurationError
@@ -98,12 +100,26 @@ def test_one_refused_update_costs_only_itself(store: Store, clock: FixedClock) -
     assert write_batch(agent, batch[:1]).measurements == 2
 
 
-def test_the_writer_is_a_thread_unless_a_process_is_asked_for_and_possible(
+def test_the_server_writes_in_a_worker_process_over_its_configured_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SMARTCITY_MQTT_WRITER", raising=False)
+    platform = Platform.open(Settings(data_dir=tmp_path))
+    try:
+        agent = IotAgent.for_platform(platform)
+        writer = writer_for(platform, agent)
+        assert isinstance(writer, ProcessWriter)
+        writer.close()
+        monkeypatch.setenv("SMARTCITY_MQTT_WRITER", "thread")
+        assert isinstance(writer_for(platform, agent), ThreadWriter)
+    finally:
+        platform.store.close()
+
+
+def test_the_writer_is_a_thread_when_a_process_could_not_open_the_same_database(
     platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     agent = IotAgent.for_platform(platform)
-    monkeypatch.delenv("SMARTCITY_MQTT_WRITER", raising=False)
-    assert isinstance(writer_for(platform, agent), ThreadWriter)
     # The test platform's store is not the database its settings name: a worker process
     # would write elsewhere, so it stays a thread.
     monkeypatch.setenv("SMARTCITY_MQTT_WRITER", "process")
