@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,24 @@ def test_a_worker_process_writes_batches_and_the_parent_publishes_their_events(
             .order_by(context_instance.c.seq)
         ).scalars()
         assert list(history) == [20, 30, 21]
+
+
+def test_a_worker_process_that_dies_is_replaced_and_the_batch_written(
+    platform: Platform, store: Store
+) -> None:
+    agent = IotAgent.for_platform(platform)
+    agent.provision("env", [air_station("aq-1")])
+    writer = ProcessWriter(PG_URL if BACKEND == "postgres" else store.url, RecordingBus())  # type: ignore[arg-type]
+    try:
+        writer.wait_started()
+        os.kill(writer._pool.submit(os.getpid).result(), signal.SIGKILL)
+        outcome = asyncio.run(writer.write(agent.ultralight_updates("k3y", "aq-1", "t|5")))
+    finally:
+        writer.close()
+
+    assert outcome.measurements == 1
+    entity = platform.context.retrieve_entity("env", ENTITY)
+    assert entity[TEMPERATURE][0]["value"] == 5
 
 
 def test_one_refused_update_costs_only_itself(store: Store, clock: FixedClock) -> None:

@@ -201,7 +201,13 @@ class MqttConsumer:
         self._full.clear()
         if batch:
             self.counts.batches += 1
-            outcome = await self._writer.write(batch)
+            try:
+                outcome = await self._writer.write(batch)
+            except Exception:
+                # The writer itself failed (not one update): the batch is lost, reading goes on.
+                self.counts.rejected += len(batch)
+                log.exception("MQTT batch of %d updates could not be written", len(batch))
+                return
             self.counts.measurements += outcome.measurements
             self.counts.rejected += outcome.rejected
 

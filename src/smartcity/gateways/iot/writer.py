@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -96,17 +97,21 @@ class ProcessWriter:
 
     def __init__(self, database_url: str, bus: Bus) -> None:
         self.bus = bus
-        # Spawned, not forked: the server process runs threads (group commit, executors)
-        # whose locks a fork could copy in a held state.
-        self._pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(database_url,),
-        )
+        self.database_url = database_url
+        self._pool = self._new_pool()
         # Start the worker now (it takes a second to import the platform), not on the
         # first batch.
         self._started = self._pool.submit(_ping)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # Spawned, not forked: the server process runs threads (group commit, executors)
+        # whose locks a fork could copy in a held state.
+        return ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(self.database_url,),
+        )
 
     def wait_started(self, timeout: float | None = None) -> None:
         """Block until the worker process is up and has opened the database."""
@@ -115,7 +120,16 @@ class ProcessWriter:
     async def write(self, batch: list[Update]) -> BatchOutcome:
         """Write one batch in the worker, then publish the events it reports."""
         loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(self._pool, _write_in_worker, batch)
+        try:
+            outcome = await loop.run_in_executor(self._pool, _write_in_worker, batch)
+        except BrokenProcessPool:
+            # The worker died (killed, out of memory): a new one writes the batch again.
+            # Had the dead one committed it, its history instances are stored twice (same
+            # observedAt); losing the batch would be the worse choice.
+            log.error("the MQTT write worker died; starting another for the batch")
+            self._pool.shutdown(wait=False)
+            self._pool = self._new_pool()
+            outcome = await loop.run_in_executor(self._pool, _write_in_worker, batch)
         for event in outcome.events:
             self.bus.publish(event)
         return outcome
