@@ -11,8 +11,8 @@ The rate is measurements written through ``upsert_entities`` per second, from th
 publish to the last write. :func:`bench_mqtt` runs the ``real`` variant for
 ``bench/context.py``. ``--library count`` (default) counts the upserts, isolating the
 gateway; ``real`` writes into ``ContextLibrary`` on a temporary SQLite store
-(``--database-url`` for another), in a worker process (``--writer process``, the
-server's default, see gateways/iot/writer.py) or a thread (``--writer thread``).
+(``--database-url`` for another), in a thread (``--writer thread``, the server's
+default) or a worker process (``--writer process``, see gateways/iot/writer.py).
 To compare with older code, put its ``src`` first on ``PYTHONPATH`` (``--writer thread``).
 """
 
@@ -152,7 +152,7 @@ async def run(
     publishers: int,
     database_url: str | None,
     publisher: str = "raw",
-    writer_kind: str = "process",
+    writer_kind: str = "thread",
 ) -> dict[str, Any]:
     """Measure one run; returns the figures."""
     store_url = database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
@@ -239,7 +239,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=40_000)
     parser.add_argument("--publishers", type=int, default=2)
     parser.add_argument(
-        "--writer", choices=["process", "thread"], default="process", help="library writes in"
+        "--writer", choices=["process", "thread"], default="thread", help="library writes in"
     )
     parser.add_argument(
         "--publisher", choices=sorted(PUBLISHERS), default="raw", help="device client"

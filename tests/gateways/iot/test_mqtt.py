@@ -136,7 +136,7 @@ def test_the_server_writes_mqtt_measures_in_a_worker_and_publishes_their_events(
     broker_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SMARTCITY_MQTT_URL", broker_url)
-    monkeypatch.delenv("SMARTCITY_MQTT_WRITER", raising=False)
+    monkeypatch.setenv("SMARTCITY_MQTT_WRITER", "process")
     platform = Platform.open(Settings(data_dir=tmp_path))
     changed: list[EntityChanged] = []
 

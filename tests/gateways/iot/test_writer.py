@@ -120,18 +120,18 @@ def test_one_refused_update_costs_only_itself(store: Store, clock: FixedClock) -
     assert write_batch(agent, batch[:1]).measurements == 2
 
 
-def test_the_server_writes_in_a_worker_process_over_its_configured_database(
+def test_the_server_writes_in_a_worker_process_over_its_database_when_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("SMARTCITY_MQTT_WRITER", raising=False)
     platform = Platform.open(Settings(data_dir=tmp_path))
     try:
         agent = IotAgent.for_platform(platform)
+        monkeypatch.delenv("SMARTCITY_MQTT_WRITER", raising=False)
+        assert isinstance(writer_for(platform, agent), ThreadWriter)
+        monkeypatch.setenv("SMARTCITY_MQTT_WRITER", "process")
         writer = writer_for(platform, agent)
         assert isinstance(writer, ProcessWriter)
         writer.close()
-        monkeypatch.setenv("SMARTCITY_MQTT_WRITER", "thread")
-        assert isinstance(writer_for(platform, agent), ThreadWriter)
     finally:
         platform.store.close()
 

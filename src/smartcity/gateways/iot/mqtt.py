@@ -259,13 +259,14 @@ def mqtt_url() -> str | None:
 
 
 def mqtt_writer() -> str:
-    """``SMARTCITY_MQTT_WRITER``: ``process`` (default) or ``thread`` (see writer.py).
+    """``SMARTCITY_MQTT_WRITER``: ``thread`` (default) or ``process`` (see writer.py).
 
-    A worker process by default: measured under load (docs/performance.md) it wrote
-    1.4-1.6x the thread's rate in two runs of three; in the most loaded one (no core to
-    spare) 0.85x.
+    A thread by default: the worker process costs more CPU in all (batches and events
+    cross between processes), so it only wins with a core to spare. Measured under load
+    (docs/performance.md) it wrote 1.4-1.6x the thread's rate in two runs of five and
+    0.6-0.94x in the other three.
     """
-    kind = os.environ.get("SMARTCITY_MQTT_WRITER") or "process"
+    kind = os.environ.get("SMARTCITY_MQTT_WRITER") or "thread"
     if kind not in ("process", "thread"):
         raise ConfigurationError(f"SMARTCITY_MQTT_WRITER must be process or thread, not {kind!r}")
     return kind
