@@ -129,17 +129,47 @@ def update_many(
     columns: Sequence[str],
     key: Sequence[str],
     rows: Sequence[Mapping[str, Any]],
-) -> None:
-    """``UPDATE table SET columns WHERE key`` once per row, at driver level (SQLite).
+) -> int:
+    """``UPDATE table SET columns WHERE key`` once per row; returns the rows updated.
 
     Only the named columns are set, so SQLite leaves alone every index that has none of
-    them: cheaper than an upsert, which rewrites all the row's indexed values.
+    them: cheaper than an upsert, which rewrites all the row's indexed values. On
+    PostgreSQL it is one statement joining the table to ``unnest`` of one array per
+    column (one round trip, no per-row VALUES to parse).
     """
     if not rows:
-        return
+        return 0
     names = [*columns, *key]
+    processors = bind_processors(table, names, conn.dialect)
+    if conn.dialect.name == "postgresql":
+        return _update_from_arrays(conn, table, columns, key, rows, processors)
     sets = ", ".join(f'"{c}" = ?' for c in columns)
     where = " AND ".join(f'"{c}" = ?' for c in key)
     sql = f'UPDATE "{table.name}" SET {sets} WHERE {where}'
-    processors = bind_processors(table, names, conn.dialect)
-    conn.exec_driver_sql(sql, driver_rows(rows, names, processors))
+    result = conn.exec_driver_sql(sql, driver_rows(rows, names, processors))
+    return int(result.rowcount)
+
+
+def _update_from_arrays(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    key: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    processors: Sequence[Any],
+) -> int:
+    names = [*columns, *key]
+    arrays = []
+    for name, processor in zip(names, processors, strict=True):
+        column = list(map(itemgetter(name), rows))
+        arrays.append(column if processor is None else convert_column(column, processor))
+    types = [table.c[name].type.compile(dialect=conn.dialect) for name in names]
+    unnest = ", ".join(f"%s::{type_}[]" for type_ in types)
+    labels = ", ".join(f'"{name}"' for name in names)
+    sets = ", ".join(f'"{c}" = u."{c}"' for c in columns)
+    where = " AND ".join(f't."{c}" = u."{c}"' for c in key)
+    sql = (
+        f'UPDATE "{table.name}" AS t SET {sets} FROM unnest({unnest}) AS u({labels}) WHERE {where}'
+    )
+    result = conn.exec_driver_sql(sql, tuple(arrays))
+    return int(result.rowcount)

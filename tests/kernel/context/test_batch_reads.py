@@ -1,0 +1,100 @@
+"""The batch write path's read: the same entities as the general read, stand-ins aside."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from smartcity.kernel.bus import open_bus
+from smartcity.kernel.clock import FixedClock
+from smartcity.kernel.context.batch_reads import load_batch
+from smartcity.kernel.context.entity_rows import typed_values
+from smartcity.kernel.context.library import ContextLibrary
+from smartcity.kernel.context.model import instance_key
+from smartcity.kernel.context.reads import load_entities
+from smartcity.kernel.storage import Store
+
+VOCABULARY = "https://smartcity.example/test/"
+
+
+def sensor(number: int, value: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": f"urn:ngsi-ld:Sensor:{number}",
+        "type": [VOCABULARY + "Sensor", VOCABULARY + "Device"],
+        VOCABULARY + "reading": [
+            {"type": "Property", "value": value, "observedAt": "2026-11-21T09:00:00.000Z"},
+            {"type": "Property", "value": 2, "datasetId": "urn:ngsi-ld:Dataset:b"},
+        ],
+        VOCABULARY + "label": [{"type": "Property", "value": "north gate"}],
+        VOCABULARY + "open": [{"type": "Property", "value": True}],
+        VOCABULARY + "feeds": [{"type": "Relationship", "object": "urn:ngsi-ld:Pump:1"}],
+        **extra,
+    }
+
+
+@pytest.fixture
+def library(store: Store, clock: FixedClock) -> ContextLibrary:
+    return ContextLibrary(store, open_bus("local"), clock)
+
+
+def test_the_batch_read_equals_the_general_read(store: Store, library: ContextLibrary) -> None:
+    library.create_entities("t", [sensor(n, n * 1.5) for n in range(3)])
+    library.create_entities("other", [sensor(0, 9)])
+    ids = ["urn:ngsi-ld:Sensor:2", "urn:ngsi-ld:Sensor:0", "urn:ngsi-ld:Sensor:9"]
+    with store.begin() as conn:
+        assert load_batch(conn, "t", ids) == load_entities(conn, "t", ids)
+        assert sorted(load_batch(conn, "t", ids)) == ids[1::-1]
+
+
+def test_replaced_instances_come_as_stand_ins_with_their_copies(
+    store: Store, library: ContextLibrary
+) -> None:
+    library.create_entities("t", [sensor(1, 4)])
+    entity_id = "urn:ngsi-ld:Sensor:1"
+    names = ("reading", "label", "open", "feeds")
+    replaced = {(entity_id, VOCABULARY + name, "") for name in names}
+    with store.begin() as conn:
+        full = load_entities(conn, "t", [entity_id])[entity_id]
+        partial = load_batch(conn, "t", [entity_id], replaced)[entity_id]
+    assert partial["type"] == full["type"]
+    for name in names:
+        attribute = VOCABULARY + name
+        for stored, stand_in in zip(full[attribute], partial[attribute], strict=True):
+            assert instance_key(stand_in) == instance_key(stored)
+            assert stand_in["createdAt"] == stored["createdAt"]
+            assert stand_in["modifiedAt"] == stored["modifiedAt"]
+            assert typed_values(stand_in)[1:] == typed_values(stored)[1:]
+    # Instances not replaced come whole.
+    assert partial[VOCABULARY + "reading"][1] == full[VOCABULARY + "reading"][1]
+
+
+def test_a_batch_update_keeps_created_at_and_returns_whole_entities(
+    store: Store, library: ContextLibrary, clock: FixedClock
+) -> None:
+    library.create_entities("t", [sensor(1, 4)])
+    entity_id = "urn:ngsi-ld:Sensor:1"
+    with store.begin() as conn:
+        before = load_entities(conn, "t", [entity_id])[entity_id]
+    clock.advance(timedelta(seconds=60))
+    update = {
+        "id": entity_id,
+        "type": [VOCABULARY + "Sensor"],
+        VOCABULARY + "reading": [{"type": "Property", "value": 5}],
+        VOCABULARY + "label": [{"type": "Property", "value": "south gate"}],
+        VOCABULARY + "open": [{"type": "Property", "value": False}],
+    }
+    result = library.upsert_entities("t", [update], "update")
+    assert result.success == [entity_id]
+    with store.begin() as conn:
+        after = load_entities(conn, "t", [entity_id])[entity_id]
+    reading = after[VOCABULARY + "reading"]
+    assert [instance_key(i) for i in reading] == ["", "urn:ngsi-ld:Dataset:b"]
+    assert reading[0]["value"] == 5
+    assert reading[0]["createdAt"] == before[VOCABULARY + "reading"][0]["createdAt"]
+    assert reading[0]["modifiedAt"] != reading[0]["createdAt"]
+    assert reading[1] == before[VOCABULARY + "reading"][1]
+    assert after[VOCABULARY + "label"][0]["value"] == "south gate"
+    assert after[VOCABULARY + "open"][0]["value"] is False
+    assert after[VOCABULARY + "feeds"] == before[VOCABULARY + "feeds"]
