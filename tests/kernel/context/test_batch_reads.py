@@ -1,4 +1,4 @@
-"""The batch write path's read: the same entities as the general read, stand-ins aside."""
+"""The batch write path's read: the same entities as the general read."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from smartcity.kernel.bus import open_bus
 from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.context.batch_reads import load_batch
-from smartcity.kernel.context.entity_rows import typed_values
 from smartcity.kernel.context.library import ContextLibrary
 from smartcity.kernel.context.model import instance_key
 from smartcity.kernel.context.reads import load_entities
@@ -46,28 +45,6 @@ def test_the_batch_read_equals_the_general_read(store: Store, library: ContextLi
     with store.begin() as conn:
         assert load_batch(conn, "t", ids) == load_entities(conn, "t", ids)
         assert sorted(load_batch(conn, "t", ids)) == ids[1::-1]
-
-
-def test_replaced_instances_come_as_stand_ins_with_their_copies(
-    store: Store, library: ContextLibrary
-) -> None:
-    library.create_entities("t", [sensor(1, 4)])
-    entity_id = "urn:ngsi-ld:Sensor:1"
-    names = ("reading", "label", "open", "feeds")
-    replaced = {(entity_id, VOCABULARY + name, "") for name in names}
-    with store.begin() as conn:
-        full = load_entities(conn, "t", [entity_id])[entity_id]
-        partial = load_batch(conn, "t", [entity_id], replaced)[entity_id]
-    assert partial["type"] == full["type"]
-    for name in names:
-        attribute = VOCABULARY + name
-        for stored, stand_in in zip(full[attribute], partial[attribute], strict=True):
-            assert instance_key(stand_in) == instance_key(stored)
-            assert stand_in["createdAt"] == stored["createdAt"]
-            assert stand_in["modifiedAt"] == stored["modifiedAt"]
-            assert typed_values(stand_in)[1:] == typed_values(stored)[1:]
-    # Instances not replaced come whole.
-    assert partial[VOCABULARY + "reading"][1] == full[VOCABULARY + "reading"][1]
 
 
 def test_a_batch_update_keeps_created_at_and_returns_whole_entities(

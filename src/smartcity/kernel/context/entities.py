@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from smartcity.kernel.bus import Bus
 from smartcity.kernel.clock import Clock
-from smartcity.kernel.context.batch_reads import AttributeKey, load_batch
+from smartcity.kernel.context.batch_reads import load_batch
 from smartcity.kernel.context.changes import Changes
 from smartcity.kernel.context.errors import (
     AlreadyExists,
@@ -337,17 +337,6 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def replaced_instances(entities: Sequence[Entity]) -> set[AttributeKey]:
-    """(entity id, name, datasetId) of every instance the batch writes."""
-    return {
-        (entity["id"], name, instance_key(instance))
-        for entity in entities
-        for name, instances in entity.items()
-        if name != "id" and name != "type"
-        for instance in instances
-    }
-
-
 def create_entities(services: Services, tenant: str, entities: Sequence[Entity]) -> BatchResult:
     """Batch create: every entity whose id is free is created; the others are errors."""
 
@@ -380,9 +369,7 @@ def upsert_entities(
         changes.narrow_updates = True
         result = BatchResult()
         unique = merge_duplicates(entities, mode)
-        # An update overwrites every instance it names: those need no decoding.
-        replaced = replaced_instances(unique) if mode == "update" else ()
-        existing = load_batch(conn, tenant, [e["id"] for e in unique], replaced)
+        existing = load_batch(conn, tenant, [e["id"] for e in unique])
         for entity in unique:
             current = existing.get(entity["id"])
             if current is None:
@@ -409,8 +396,7 @@ def update_entities(
         changes.narrow_updates = True
         result = BatchResult()
         unique = merge_duplicates(entities, "update")
-        replaced = replaced_instances(unique) if overwrite else ()
-        existing = load_batch(conn, tenant, [e["id"] for e in unique], replaced)
+        existing = load_batch(conn, tenant, [e["id"] for e in unique])
         for entity in unique:
             current = existing.get(entity["id"])
             if current is None:
