@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from smartcity.kernel.context.bulk import execute_many, random_uuids, update_many
+from smartcity.kernel.context.bulk import copy_rows, execute_many, random_uuids, update_many
 from smartcity.kernel.context.entity_rows import (
     INSTANCE_PREFIX,
     attribute_row,
@@ -422,7 +422,7 @@ class Changes:
             if conn.dialect.name == "sqlite":
                 many(conn, statements.insert_instances, self.instances)
             else:
-                store.bulk_insert(conn, context_instance, self.instances)
+                copy_rows(conn, context_instance, self.instances)
 
     def split_narrow(self, allowed: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The attribute rows to upsert, and those a narrower UPDATE can write.
