@@ -6,13 +6,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
 from smartcity.kernel.bus import open_bus
 from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.context.batch_reads import load_batch
+from smartcity.kernel.context.changes import Changes
 from smartcity.kernel.context.library import ContextLibrary
 from smartcity.kernel.context.model import instance_key
 from smartcity.kernel.context.reads import load_entities
+from smartcity.kernel.context.tables import context_attribute
 from smartcity.kernel.storage import Store
 
 VOCABULARY = "https://smartcity.example/test/"
@@ -75,3 +79,27 @@ def test_a_batch_update_keeps_created_at_and_returns_whole_entities(
     assert after[VOCABULARY + "label"][0]["value"] == "south gate"
     assert after[VOCABULARY + "open"][0]["value"] is False
     assert after[VOCABULARY + "feeds"] == before[VOCABULARY + "feeds"]
+
+
+def test_a_narrow_update_of_a_vanished_row_asks_for_a_retry(
+    store: Store, library: ContextLibrary, clock: FixedClock
+) -> None:
+    """Rows read, then deleted by another transaction, are not silently left unwritten."""
+    library.create_entities("t", [sensor(1, 4)])
+    entity_id = "urn:ngsi-ld:Sensor:1"
+    reading = VOCABULARY + "reading"
+    with store.begin() as conn:
+        existing = load_batch(conn, "t", [entity_id])[entity_id]
+        changes = Changes("t", clock.now())
+        changes.narrow_updates = True
+        changes.merge(existing, {reading: [{"type": "Property", "value": 7}]})
+        conn.execute(
+            delete(context_attribute).where(
+                context_attribute.c.tenant == "t",
+                context_attribute.c.name == reading,
+                context_attribute.c.dataset_id == "",
+            )
+        )
+        # IntegrityError is what the write path retries on fresh data.
+        with pytest.raises(IntegrityError):
+            changes.apply(conn, store)
