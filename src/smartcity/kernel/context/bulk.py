@@ -46,9 +46,14 @@ def _compile(
 def convert_column(column: list[Any], processor: Callable[[Any], Any]) -> list[Any]:
     """``processor`` applied to every value, once per distinct value when they hash."""
     try:
-        table = {value: processor(value) for value in set(column)}
+        distinct = set(column)
     except TypeError:  # unhashable values
-        return [processor(value) for value in column]
+        return list(map(processor, column))
+    if len(distinct) * 2 > len(column):
+        # Mostly distinct (numbers): one pass, no table to build.
+        return list(map(processor, column))
+    # Built in C (zip, map): a dict comprehension is a Python loop per value.
+    table = dict(zip(distinct, map(processor, distinct), strict=True))
     return list(map(table.__getitem__, column))
 
 
