@@ -103,3 +103,27 @@ def test_a_narrow_update_of_a_vanished_row_asks_for_a_retry(
         # IntegrityError is what the write path retries on fresh data.
         with pytest.raises(IntegrityError):
             changes.apply(conn, store)
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_batch_updates_of_one_or_a_few_rows_are_written(
+    store: Store, library: ContextLibrary, count: int
+) -> None:
+    library.create_entities("t", [sensor(n, 4) for n in range(count)])
+    update = [
+        {
+            "id": f"urn:ngsi-ld:Sensor:{n}",
+            "type": [VOCABULARY + "Sensor"],
+            VOCABULARY + "label": [{"type": "Property", "value": "east gate"}],
+            VOCABULARY + "reading": [{"type": "Property", "value": 10 + n}],
+        }
+        for n in range(count)
+    ]
+    assert len(library.upsert_entities("t", update[:1], "update").success) == 1
+    assert len(library.upsert_entities("t", update, "update").success) == count
+    ids = [f"urn:ngsi-ld:Sensor:{n}" for n in range(count)]
+    with store.begin() as conn:
+        stored = load_entities(conn, "t", ids)
+    for n, entity_id in enumerate(ids):
+        assert stored[entity_id][VOCABULARY + "label"][0]["value"] == "east gate"
+        assert stored[entity_id][VOCABULARY + "reading"][0]["value"] == 10 + n
