@@ -89,6 +89,11 @@ def test_public_routes_answer_without_a_token(application: FastAPI) -> None:
         assert client.get("/healthz").status_code == 200
         assert client.get("/auth/permissions").status_code == 200
         assert client.get("/auth/me").status_code == 401
+        # Under /pki the relying parties' answers are public, a holder's own routes are not.
+        assert client.get("/pki/crl").status_code == 200
+        assert client.post("/auth/certificate/challenge").status_code == 201
+        assert client.get("/pki/certificates/mine").status_code == 401
+        assert client.post("/pki/certificates", json={"generate": True}).status_code == 401
 
 
 @pytest.mark.parametrize("permission", list(Permission))

@@ -22,6 +22,9 @@ from urllib.parse import urlsplit
 import httpx2 as httpx
 import pytest
 
+from smartcity.sim.accounts import DEMO_PEOPLE
+from smartcity.sim.profiles import TINY
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -198,7 +201,7 @@ def assert_whole_city(state: dict[str, Any]) -> None:
     values = state["chartValues"]
     assert len(values) == 11
     assert all(value > 0 for value in values)
-    assert sum(values) == 2000
+    assert sum(values) == TINY.citizens + DEMO_PEOPLE
 
 
 def test_ops_page_draws_every_district_and_the_chart(browser: Any, server: str) -> None:

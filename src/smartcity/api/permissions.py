@@ -22,7 +22,7 @@ from fastapi import Request
 from smartcity.api.auth import bearer_token, current_principal
 from smartcity.api.dependencies import platform_of
 from smartcity.kernel.errors import Unauthenticated
-from smartcity.kernel.identity.permissions import Permission, check_permission
+from smartcity.kernel.identity.permissions import Permission, check_permission, holds
 from smartcity.kernel.identity.principal import Principal
 
 # Path prefixes that are public by design (each with its own access rule):
@@ -37,8 +37,6 @@ PUBLIC_PREFIXES: dict[str, str] = {
     "/ngsi-ld/v1": "open information library (NGSI-LD)",
     # Devices authenticate with their own API keys (gateways/iot), not bearer tokens.
     "/iot": "device API (API keys)",
-    # Certificate status, CRL and certificate sign-in must work without a session.
-    "/pki": "certificate authority (status, CRL, certificate sign-in)",
 }
 
 
@@ -70,6 +68,31 @@ def _query_principal(request: Request) -> Principal:
         )
     platform = platform_of(request)
     return platform.tokens.verify(token, platform.clock.now())
+
+
+class RequiresAny(Requires):
+    """Dependency: the caller, after checking they hold at least one of ``permissions``."""
+
+    def __init__(self, *permissions: Permission) -> None:
+        super().__init__(*permissions)
+        self.openapi["x-permissions-match"] = "any"
+
+    async def __call__(self, request: Request) -> Principal:
+        principal = await current_principal(request)
+        if any(holds(principal, permission) for permission in self.permissions):
+            return principal
+        check_permission(principal, self.permissions[0])  # raises, naming what is missing
+        return principal
+
+
+def requires_any(*permissions: Permission) -> RequiresAny:
+    """The dependency and OpenAPI declaration for a route needing one of ``permissions``.
+
+    For routes serving several kinds of callers, each through its own permission (a
+    citizen's ``account.self``, an enterprise's ``enterprise.act``); the route's action
+    still decides what each may do.
+    """
+    return RequiresAny(*permissions)
 
 
 def requires(*permissions: Permission, query_token: bool = False) -> Requires:

@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 
 from smartcity.gateways.iot import IotAgent
+from smartcity.gateways.iot import agent as agent_module
 from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.context.errors import AlreadyExists, BadRequestData, ResourceNotFound
+from smartcity.kernel.storage import Store
 from tests.gateways.iot.conftest import DEFAULT, RecordingLibrary, air_station
 
 TEMPERATURE = DEFAULT + "temperature"
@@ -199,3 +201,47 @@ def test_bad_provisioning_documents_are_refused(
 ) -> None:
     with pytest.raises(BadRequestData, match=reason):
         agent.provision("", [document])
+
+
+def test_a_device_deleted_through_another_worker_is_refused_once_the_cache_is_checked(
+    agent: IotAgent,
+    store: Store,
+    library: RecordingLibrary,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    other_worker = IotAgent(store, library, clock)
+    agent.provision("env", [air_station("aq-1")])
+    assert agent.ingest_ultralight("k3y", "aq-1", "t|1") == 1
+    other_worker.delete_device("env", "aq-1")
+    monkeypatch.setattr(agent_module, "CACHE_SECONDS", 0.0)
+    with pytest.raises(ResourceNotFound):
+        agent.ingest_ultralight("k3y", "aq-1", "t|2")
+
+
+def test_a_device_provisioned_through_another_worker_is_found_once_the_cache_is_checked(
+    agent: IotAgent,
+    store: Store,
+    library: RecordingLibrary,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    other_worker = IotAgent(store, library, clock)
+    agent.provision("env", [air_station("aq-1")])
+    with pytest.raises(ResourceNotFound):
+        agent.ingest_ultralight("k3y", "aq-2", "t|1")
+    other_worker.provision("env", [air_station("aq-2")])
+    monkeypatch.setattr(agent_module, "CACHE_SECONDS", 0.0)
+    assert agent.ingest_ultralight("k3y", "aq-2", "t|1") == 1
+
+
+def test_unmapped_measures_pass_through_under_their_own_name_every_time(
+    agent: IotAgent, library: RecordingLibrary
+) -> None:
+    agent.provision("env", [air_station()])
+    for value in (1, 2):
+        agent.ingest_ultralight("k3y", "aq-1", f"humidity|{value}")
+    assert [entity[DEFAULT + "humidity"][0]["value"] for _, entity in library.updates()[-2:]] == [
+        1,
+        2,
+    ]

@@ -19,6 +19,10 @@ from smartcity.api import create_app
 from smartcity.gateways.iot import IotAgent
 from smartcity.gateways.iot.mqtt import BrokerAddress, MqttConsumer, start_mqtt
 from smartcity.gateways.iot.routes import router
+from smartcity.gateways.iot.writer import ProcessWriter
+from smartcity.kernel.bus import Event
+from smartcity.kernel.config import Settings
+from smartcity.kernel.context.events import EntityChanged
 from smartcity.kernel.context.tables import context_instance
 from smartcity.kernel.errors import ConfigurationError
 from smartcity.kernel.platform import Platform
@@ -27,6 +31,7 @@ from tests.gateways.iot.conftest import DEFAULT, air_station
 SCRIPT = Path(__file__).parents[3] / "scripts" / "mosquitto"
 PATIENCE_SECONDS = 20.0
 TENANT = {"NGSILD-Tenant": "env"}
+TEMPERATURE = DEFAULT + "temperature"
 
 
 def _free_port() -> int:
@@ -125,6 +130,49 @@ def test_the_server_consumes_mqtt_when_a_broker_url_is_set(
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["temperature"] == 19.5
+
+
+def test_the_server_writes_mqtt_measures_in_a_worker_and_publishes_their_events(
+    broker_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMARTCITY_MQTT_URL", broker_url)
+    monkeypatch.setenv("SMARTCITY_MQTT_WRITER", "process")
+    platform = Platform.open(Settings(data_dir=tmp_path))
+    changed: list[EntityChanged] = []
+
+    async def record(event: Event) -> None:
+        changed.append(event)  # type: ignore[arg-type]
+
+    platform.bus.subscribe(EntityChanged.topic, record)
+    application = create_app(platform)
+    application.include_router(router)
+    broker = BrokerAddress.from_url(broker_url)
+
+    async def publish() -> None:
+        async with aiomqtt.Client(broker.host, broker.port) as device:
+            await device.publish("/k3y/aq-1/attrs", b"t|18.5", qos=1)
+
+    with TestClient(application) as client:
+        consumer = application.state.iot_mqtt
+        assert isinstance(consumer._writer, ProcessWriter)
+        assert client.post("/iot/devices", json=air_station(), headers=TENANT).status_code == 201
+        deadline = time.monotonic() + PATIENCE_SECONDS
+        while not consumer.subscribed.is_set() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        asyncio.run(publish())
+        while not any(TEMPERATURE in e.attributes for e in changed) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        answer = client.get(
+            "/ngsi-ld/v1/entities/urn:ngsi-ld:AirQualityObserved:aq-1",
+            params={"options": "keyValues"},
+            headers=TENANT,
+        )
+    platform.store.close()
+
+    assert answer.json()["temperature"] == 18.5
+    assert [e.entity_id for e in changed if TEMPERATURE in e.attributes] == [
+        "urn:ngsi-ld:AirQualityObserved:aq-1"
+    ]
 
 
 def test_broker_urls_are_checked() -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 
-from smartcity.kernel.context import temporal_ranges
+from smartcity.kernel.context import temporal, temporal_ranges, temporal_sql
 from smartcity.kernel.context.temporal import TemporalHistory, TemporalPage
 from smartcity.kernel.context.temporal_params import (
     AGGREGATION_METHODS,
@@ -26,6 +27,14 @@ from smartcity.kernel.storage import Store
 from tests.kernel.context.test_temporal_support import at, insert, iri, row
 
 TYPES = ("AirQualityObserved", "ParkingSpot", "TrafficFlowObserved")
+
+
+@pytest.fixture(autouse=True)
+def _range_scans_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Range scans are tested on every backend, also where the library prefers a GROUP BY."""
+    monkeypatch.setattr(temporal, "RANGE_SCAN_DIALECTS", frozenset({"sqlite", "postgresql"}))
+
+
 NAMES = ("no2", "status", "intensity")
 
 
@@ -155,3 +164,40 @@ def test_the_walk_over_entities_stops_at_the_end_of_the_page(store: Store) -> No
     assert [entity.periods[0].values["sum"] for entity in page.entities] == [
         float(n) for n in range(140, 147)
     ]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_date_bin_groups_equal_numbered_periods(
+    store: Store, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL groups by ``date_bin``; the same periods as numbering each row's period."""
+    if store.dialect != "postgresql":
+        pytest.skip("date_bin grouping is PostgreSQL's")
+    monkeypatch.setattr(temporal, "RANGE_SCAN_DIALECTS", frozenset())
+    chance = random.Random(seed)
+    insert(store, _history(chance))
+    history = TemporalHistory(store)
+    periods = [timedelta(hours=1), timedelta(minutes=25), timedelta(days=1), timedelta(seconds=7)]
+    for timerel in ("before", "after", "between", None):
+        start = at(hours=chance.randint(-3, 30))
+        window = TimeWindow(
+            timerel=timerel,  # type: ignore[arg-type]
+            time_at=None if timerel is None else start,
+            end_time_at=start + timedelta(hours=chance.randint(1, 30))
+            if timerel == "between"
+            else None,
+        )
+        query = TemporalQuery(
+            window=window,
+            types=tuple(iri(t) for t in chance.sample(TYPES, chance.randint(1, 3))),
+            limit=chance.randint(1, 12),
+            offset=chance.randint(0, 3),
+        )
+        methods = tuple(chance.sample(AGGREGATION_METHODS, chance.randint(1, 8)))
+        aggregation = Aggregation(methods=methods, period=chance.choice(periods))  # type: ignore[arg-type]
+        binned = history.query("", query=query, aggregation=aggregation)
+        with monkeypatch.context() as patch:
+            patch.setattr(temporal, "aggregate", partial(temporal_sql.aggregate, binned=False))
+            reference = history.query("", query=query, aggregation=aggregation)
+        assert binned.entities or not reference.entities
+        assert _plain(binned) == _plain(reference)

@@ -4,8 +4,9 @@ Requests are ``application/x-www-form-urlencoded``; errors are answered in the R
 form (``error``, ``error_description``) rather than as problem documents, because OAuth
 client libraries read that form. Grants: ``password`` (with ``totp`` when the account has
 a second factor, and ``enterprise`` for an agent acting for an enterprise),
-``refresh_token`` and ``client_credentials`` (client id and secret in the body or as HTTP
-Basic).
+``refresh_token``, ``client_credentials`` (client id and secret in the body or as HTTP
+Basic) and ``urn:smartcity:params:oauth:grant-type:certificate`` (a challenge from
+``POST /auth/certificate/challenge`` signed with a platform certificate's key).
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ from starlette.responses import Response
 from smartcity.api.dependencies import platform_of
 from smartcity.api.identity.services import identity_services
 from smartcity.api.permissions import public
+from smartcity.api.pki import authority_of
 from smartcity.kernel.errors import DomainError
+from smartcity.kernel.identity.certificate_signin import (
+    CERTIFICATE_GRANT,
+    sign_in_with_certificate,
+)
+from smartcity.kernel.identity.challenges import issue_challenge
 from smartcity.kernel.identity.clients import sign_in_client
 from smartcity.kernel.identity.oauth import (
     AccountLocked,
@@ -112,7 +119,7 @@ def oauth_error_response(error: DomainError) -> Response:
         code, status = "invalid_request", 400
     body: dict[str, Any] = {"error": code, "error_description": error.reason}
     headers = dict(_NO_STORE)
-    for name in ("retry_at", "totp_required"):
+    for name in ("retry_at", "totp_required", "check"):
         if name in error.details:
             body[name] = error.details[name]
     if isinstance(error, AccountLocked):
@@ -142,9 +149,26 @@ def _required(form: dict[str, str], name: str) -> str:
     return value
 
 
+def _base64_parameter(form: dict[str, str], name: str) -> bytes:
+    text = "".join(_required(form, name).split())
+    try:
+        # Standard or URL-safe alphabet, padding optional: what openssl and browsers make.
+        return base64.urlsafe_b64decode(
+            text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4)
+        )
+    except (binascii.Error, ValueError):
+        raise InvalidRequest(f"parameter {name!r} is not base64") from None
+
+
+def _certificate_parameter(text: str) -> bytes:
+    if text.lstrip().startswith("-----"):
+        return text.encode()
+    return _base64_parameter({"certificate": text}, "certificate")
+
+
 TOKEN_FORM = _form_schema(
     {
-        "grant_type": "password | refresh_token | client_credentials",
+        "grant_type": "password | refresh_token | client_credentials | " + CERTIFICATE_GRANT,
         "username": "password grant: national ID, USCC or employee number",
         "password": "password grant",
         "totp": "password grant: the 6-digit code when the account has a second factor",
@@ -153,6 +177,10 @@ TOKEN_FORM = _form_schema(
         "client_id": "client_credentials grant (or HTTP Basic)",
         "client_secret": "client_credentials grant (or HTTP Basic)",
         "scope": "client_credentials grant: narrow the token to some scopes",
+        "certificate": "certificate grant: the certificate, PEM or base64 of DER",
+        "challenge_id": "certificate grant: the id from /auth/certificate/challenge",
+        "challenge": "certificate grant: the challenge text, exactly as received",
+        "signature": "certificate grant: base64 of the DER ECDSA-SHA256 signature",
     },
     ["grant_type"],
 )
@@ -211,10 +239,28 @@ async def token(request: Request) -> Response:
                     client_secret=client_secret,
                     scope=form.get("scope") or None,
                 )
+        elif grant_type == CERTIFICATE_GRANT:
+            certificate_data = _certificate_parameter(_required(form, "certificate"))
+            challenge_id = _required(form, "challenge_id")
+            challenge = _required(form, "challenge")
+            signature = _base64_parameter(form, "signature")
+            authority = authority_of(request)
+
+            def work() -> TokenPair:
+                return sign_in_with_certificate(
+                    platform.store,
+                    platform.clock,
+                    platform.tokens,
+                    authority,
+                    certificate_data=certificate_data,
+                    challenge_id=challenge_id,
+                    challenge=challenge,
+                    signature=signature,
+                )
         else:
             raise UnsupportedGrantType(
                 f"grant_type {grant_type!r} is not supported "
-                "(password, refresh_token, client_credentials)"
+                f"(password, refresh_token, client_credentials, {CERTIFICATE_GRANT})"
             )
         pair = await run_in_threadpool(work)
     except DomainError as error:
@@ -246,3 +292,17 @@ async def revoke(request: Request) -> Response:
     # lets a server answer 200 for a token it does not revoke.
     await run_in_threadpool(revoke_refresh_token, platform.store, platform.clock, token_value)
     return Response(status_code=200, headers=dict(_NO_STORE))
+
+
+@router.post(
+    "/certificate/challenge",
+    summary="Certificate sign-in, step 1: a single-use challenge to sign",
+    openapi_extra=public("sign-in itself; a challenge reveals nothing and expires in minutes"),
+    response_model=None,
+)
+async def certificate_challenge(request: Request) -> Response:
+    """Sign ``challenge`` (its UTF-8 bytes, ECDSA-SHA256) and send it to ``/auth/token``."""
+    platform = platform_of(request)
+    issued = await run_in_threadpool(issue_challenge, platform.store, platform.clock)
+    body = issued.as_json(platform.clock.now())
+    return Response(orjson.dumps(body), 201, dict(_NO_STORE), media_type="application/json")

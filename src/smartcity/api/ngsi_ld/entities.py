@@ -23,10 +23,10 @@ from smartcity.api.ngsi_ld.common import (
 )
 from smartcity.kernel.context.errors import BadRequestData, ResourceNotFound
 from smartcity.kernel.context.library import ContextLibrary, UpdateResult
-from smartcity.kernel.context.model import check_entity_id, check_name
+from smartcity.kernel.context.model import check_entity_id, check_name, instance_key
 from smartcity.kernel.context.normalize import Normalizer, normalize_fragment
 from smartcity.kernel.context.query.selection import build_selection
-from smartcity.kernel.context.representation import Renderer
+from smartcity.kernel.context.representation import Renderer, parse_language_ranges
 from smartcity.kernel.platform import Platform
 
 router = APIRouter(tags=["NGSI-LD entities"])
@@ -52,16 +52,40 @@ def expand_list(ngsi: NgsiRequest, names: str | None, what: str) -> list[str] | 
     return [normalizer.expand_name(name.strip(), what=what) for name in names.split(",")]
 
 
+def expand_members(ngsi: NgsiRequest, names: str | None, what: str) -> list[str] | None:
+    """``pick``/``omit``: attribute names expanded; ``id`` and ``type`` kept as they are."""
+    if names is None:
+        return None
+    normalizer = Normalizer(ngsi.context)
+    members: list[str] = []
+    for raw in names.split(","):
+        name = raw.strip()
+        members.append(name if name in ("id", "type") else normalizer.expand_name(name, what=what))
+    return members
+
+
 def renderer_for(
-    ngsi: NgsiRequest, options: str | None, format_param: str | None, attrs: str | None
+    ngsi: NgsiRequest,
+    options: str | None,
+    format_param: str | None,
+    attrs: str | None,
+    *,
+    pick: str | None = None,
+    omit: str | None = None,
+    lang: str | None = None,
 ) -> Renderer:
     """How this request wants entities rendered."""
     form, sys_attrs = representation_of(options, format_param)
+    if pick is not None and omit is not None:
+        raise BadRequestData("pick and omit cannot be used together")
     return Renderer(
         ngsi.context,
         format=form,
         sys_attrs=sys_attrs,
         attrs=expand_list(ngsi, attrs, "attribute in attrs"),
+        pick=expand_members(ngsi, pick, "member in pick"),
+        omit=expand_members(ngsi, omit, "member in omit"),
+        lang=None if lang is None else parse_language_ranges(lang),
     )
 
 
@@ -154,9 +178,16 @@ def query_entities(
     count: bool = False,
     options: str | None = None,
     format: str | None = None,
+    pick: str | None = None,
+    omit: str | None = None,
+    lang: str | None = None,
 ) -> Response:
-    """Query entities by type, id, idPattern, attrs, q and geoQ, a page at a time."""
-    renderer = renderer_for(ngsi, options, format, attrs)
+    """Query entities by type, id, idPattern, attrs, q and geoQ, a page at a time.
+
+    ``pick``/``omit`` shape each entity (they select no entities); ``lang`` renders
+    LanguageProperties as Properties in the language asked for.
+    """
+    renderer = renderer_for(ngsi, options, format, attrs, pick=pick, omit=omit, lang=lang)
     selection = build_selection(
         ngsi.tenant,
         type_param=type,
@@ -177,6 +208,36 @@ def query_entities(
     return reply(ngsi, [renderer.entity(e) for e in page.entities], headers=headers)
 
 
+# Before the entity route: ``{entity_id:path}`` would take ".../attrs/x" as an id too.
+@router.get("/entities/{entity_id:path}/attrs/{attribute}")
+def retrieve_attribute(
+    entity_id: str,
+    attribute: str,
+    ngsi: WithoutBody,
+    platform: PlatformDependency,
+    options: str | None = None,
+    format: str | None = None,
+    lang: str | None = None,
+    dataset_id: Annotated[str | None, Query(alias="datasetId")] = None,
+) -> Response:
+    """One attribute of an entity (Retrieve Attribute); 404 if either is absent.
+
+    All its instances (a list when it has several datasetIds), or with ``datasetId``
+    that one instance (``@none`` names the default one), in the representation asked for.
+    """
+    entity_id = entity_id_of(entity_id)
+    name = Normalizer(ngsi.context).expand_name(attribute)
+    if dataset_id is not None and dataset_id != "@none":
+        check_entity_id(dataset_id, what="datasetId")
+    renderer = renderer_for(ngsi, options, format, None, lang=lang)
+    entity = library_of(platform).retrieve_entity(ngsi.tenant, entity_id)
+    if dataset_id is not None:
+        wanted = "" if dataset_id == "@none" else dataset_id
+        instances = [i for i in entity.get(name) or () if instance_key(i) == wanted]
+        entity = {"id": entity_id, "type": entity["type"], name: instances}
+    return reply(ngsi, renderer.attribute_of(entity, name))
+
+
 @router.get("/entities/{entity_id:path}")
 def retrieve_entity(
     entity_id: str,
@@ -186,10 +247,13 @@ def retrieve_entity(
     attrs: str | None = None,
     options: str | None = None,
     format: str | None = None,
+    pick: str | None = None,
+    omit: str | None = None,
+    lang: str | None = None,
 ) -> Response:
     """One entity in the representation asked for; 404 ResourceNotFound if absent."""
     entity_id = entity_id_of(entity_id)
-    renderer = renderer_for(ngsi, options, format, attrs)
+    renderer = renderer_for(ngsi, options, format, attrs, pick=pick, omit=omit, lang=lang)
     entity = library_of(platform).retrieve_entity(ngsi.tenant, entity_id)
     wanted = expand_list(ngsi, type, "entity type")
     if wanted is not None and not set(wanted) & set(entity["type"]):

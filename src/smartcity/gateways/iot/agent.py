@@ -36,9 +36,15 @@ from smartcity.kernel.storage import Store
 
 log = logging.getLogger(__name__)
 
-# Devices are looked up on every measure; a short cache keeps that off the database while
-# a device deleted through another worker stops being accepted within seconds.
+# Devices are looked up on every measure, so they are cached in the process. Every
+# CACHE_SECONDS one aggregate over the registry (its fingerprint) tells whether any device
+# was added or deleted, through this worker or another; if so the cache starts afresh.
+# A device deleted elsewhere thus stops being accepted within seconds, at the cost of one
+# small query per interval instead of one per device.
 CACHE_SECONDS = 5.0
+# Unknown (key, device) pairs are cached too; past this many entries the cache is cleared
+# so that a stream of made-up topics cannot grow it without bound.
+CACHE_ENTRIES = 100_000
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,10 @@ class IotAgent:
         self.store = store
         self.library = library
         self.clock = clock
-        self._cache: dict[tuple[str, str], tuple[float, Device | None]] = {}
+        # Keyed by the API key as sent: the digest is computed only on a miss.
+        self._cache: dict[tuple[str, str], Device | None] = {}
+        self._checked_at = -float("inf")
+        self._fingerprint: tuple[int, Any] | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -113,16 +122,17 @@ class IotAgent:
 
     def device_for(self, api_key: str, device_id: str) -> Device:
         """The device an ingestion names; :class:`ResourceNotFound` with the reason if none."""
-        key = (digest_api_key(api_key), device_id)
-        now = time.monotonic()
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached is not None and now - cached[0] < CACHE_SECONDS:
-            device = cached[1]
-        else:
-            device = registry.find_device(self.store, *key)
+        key = (api_key, device_id)
+        if time.monotonic() - self._checked_at >= CACHE_SECONDS:
+            self._revalidate()
+        try:
+            device = self._cache[key]
+        except KeyError:
+            device = registry.find_device(self.store, digest_api_key(api_key), device_id)
             with self._lock:
-                self._cache[key] = (now, device)
+                if len(self._cache) >= CACHE_ENTRIES:
+                    self._cache = {}
+                self._cache[key] = device
         if device is None:
             raise ResourceNotFound(
                 f"no device {device_id!r} is provisioned under this API key", device_id=device_id
@@ -215,3 +225,12 @@ class IotAgent:
     def _forget(self, device: Device) -> None:
         with self._lock:
             self._cache = {k: v for k, v in self._cache.items() if k[1] != device.device_id}
+
+    def _revalidate(self) -> None:
+        """Start the device cache afresh if the registry changed since the last check."""
+        fingerprint = registry.registry_fingerprint(self.store)
+        with self._lock:
+            if fingerprint != self._fingerprint:
+                self._cache = {}
+                self._fingerprint = fingerprint
+            self._checked_at = time.monotonic()

@@ -30,6 +30,8 @@ STATIC_KINDS = frozenset({"Property", "GeoProperty", "Relationship"})
 TOKEN = re.compile(r"^[A-Za-z0-9_.:\-]{1,256}$")
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 UNIT_CODE = re.compile(r"^[A-Za-z0-9]{1,16}$")
+# How many unmapped measure names a device remembers the expansion of.
+UNMAPPED_REMEMBERED = 64
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,13 @@ class Device:
 
     def mapping_of(self, object_id: str) -> AttributeMapping:
         """The mapping of a measure; unmapped measures pass through under their own name."""
-        mapping = self._mappings.get(object_id)
+        mappings = self._mappings
+        mapping = mappings.get(object_id)
         if mapping is None:
-            return AttributeMapping(object_id=object_id, name=expand_name(object_id))
+            mapping = AttributeMapping(object_id=object_id, name=expand_name(object_id))
+            # Remembered: a device sends the same unmapped measures in every message.
+            if len(mappings) < UNMAPPED_REMEMBERED + len(self.attributes):
+                mappings[object_id] = mapping
         return mapping
 
     def document(self) -> dict[str, Any]:

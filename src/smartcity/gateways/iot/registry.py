@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from smartcity.gateways.iot.models import AttributeMapping, Device, StaticAttribute
@@ -74,6 +74,18 @@ def find_device(store: Store, api_key_digest: str, device_id: str) -> Device | N
     with store.connect() as conn:
         row = conn.execute(query).one_or_none()
     return None if row is None else _device(row)
+
+
+def registry_fingerprint(store: Store) -> tuple[int, Any]:
+    """How many devices there are and when the newest was created.
+
+    Devices are only ever inserted or deleted (never edited in place), so any change to
+    the registry changes this pair; one aggregate tells a cache whether it is stale.
+    """
+    query = select(func.count(), func.max(iot_device.c.created_at)).select_from(iot_device)
+    with store.connect() as conn:
+        count, newest = conn.execute(query).one()
+    return int(count), newest
 
 
 def delete_device(store: Store, tenant: str, device_id: str) -> None:

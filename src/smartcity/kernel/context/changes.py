@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
-from smartcity.kernel.context.bulk import execute_many, random_uuids, update_many
+from smartcity.kernel.context.bulk import copy_rows, execute_many, random_uuids, update_many
 from smartcity.kernel.context.entity_rows import (
     INSTANCE_PREFIX,
     attribute_row,
@@ -99,7 +100,7 @@ class Changes:
         # Existing entities whose row changes only in modified_at (one UPDATE ... IN).
         self.touched_ids: list[str] = []
         # Per attribute row: it replaces a stored instance and keeps its text and boolean
-        # copies, so (on SQLite) a narrower UPDATE can write it; see ``apply``.
+        # copies, so a narrower UPDATE can write it; see ``apply``.
         self.narrow: list[bool] = []
         # Set by the batch use cases: a single-entity write keeps its one upsert.
         self.narrow_updates = False
@@ -405,9 +406,14 @@ class Changes:
                     {"b_tenant": tenant, "b_ids": list(part), "b_modified_at": self.now},
                 )
         many(conn, statements.insert_types, self.new_types)
-        upserted, updated = self.split_narrow(self.narrow_updates and conn.dialect.name == "sqlite")
+        upserted, updated = self.split_narrow(self.narrow_updates)
         many(conn, statements.upsert_attributes, upserted)
-        update_many(conn, context_attribute, VALUE_UPDATED, ATTRIBUTE_KEY, updated)
+        if update_many(conn, context_attribute, VALUE_UPDATED, ATTRIBUTE_KEY, updated) != len(
+            updated
+        ):
+            # A row read by this transaction is gone (on PostgreSQL another transaction
+            # deleted it since): the work runs again on fresh data, as for a lost insert.
+            raise IntegrityError("UPDATE context_attribute", None, RowsGone())
         if self.instances:
             for row, instance_id in zip(
                 self.instances, random_uuids(len(self.instances)), strict=True
@@ -416,7 +422,7 @@ class Changes:
             if conn.dialect.name == "sqlite":
                 many(conn, statements.insert_instances, self.instances)
             else:
-                store.bulk_insert(conn, context_instance, self.instances)
+                copy_rows(conn, context_instance, self.instances)
 
     def split_narrow(self, allowed: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The attribute rows to upsert, and those a narrower UPDATE can write.
@@ -449,6 +455,10 @@ class Changes:
             else:
                 upserted.append(row)
         return upserted, updated
+
+
+class RowsGone(Exception):
+    """Attribute rows this transaction read were deleted before it updated them."""
 
 
 # Up to this many attribute rows, a write on SQLite goes straight to the driver.

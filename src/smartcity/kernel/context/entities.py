@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, cast
 
-import orjson
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from smartcity.kernel.bus import Bus
 from smartcity.kernel.clock import Clock
+from smartcity.kernel.context.batch_reads import load_batch
 from smartcity.kernel.context.changes import Changes
 from smartcity.kernel.context.errors import (
     AlreadyExists,
@@ -36,15 +36,7 @@ from smartcity.kernel.context.model import (
     Instance,
     instance_key,
 )
-from smartcity.kernel.context.reads import (
-    LOAD_SQLITE,
-    check_tenant_exists,
-    chunks,
-    load_entities,
-    load_entity,
-    ordered_types,
-    sqlite_instant_text,
-)
+from smartcity.kernel.context.reads import check_tenant_exists, load_entity
 from smartcity.kernel.storage import Store
 
 UpdateMode = Literal["append", "append_no_overwrite", "update"]
@@ -343,57 +335,6 @@ def gc_paused() -> Iterator[None]:
             _gc_pauses -= 1
             if _gc_pauses == 0 and _gc_was_enabled:
                 gc.enable()
-
-
-def load_batch(conn: Connection, tenant: str, entity_ids: Sequence[str]) -> dict[str, Entity]:
-    """The stored entities of a batch, as :func:`load_entities` returns them.
-
-    On SQLite each chunk's rows come in one fetch and are unpacked as plain tuples
-    (row-by-row fetching cost more than the query); other backends use ``load_entities``.
-    """
-    if conn.dialect.name != "sqlite":
-        return load_entities(conn, tenant, entity_ids)
-    found: dict[str, Entity] = {}
-    texts: dict[str, str] = {}
-    loads = orjson.loads
-    for part in chunks(list(dict.fromkeys(entity_ids))):
-        rows = conn.execute(LOAD_SQLITE, {"tenant": tenant, "ids": list(part)}).fetchall()
-        for row in rows:
-            (
-                entity_id,
-                primary,
-                created,
-                modified,
-                types,
-                name,
-                value_json,
-                a_created,
-                a_modified,
-            ) = tuple(row)
-            entity = found.get(entity_id)
-            if entity is None:
-                entity = found[entity_id] = {
-                    "id": entity_id,
-                    "type": ordered_types(primary, types),
-                    "createdAt": texts.get(created) or _instant(texts, created),
-                    "modifiedAt": texts.get(modified) or _instant(texts, modified),
-                }
-            if name is not None:
-                instance = loads(value_json)
-                instance["createdAt"] = texts.get(a_created) or _instant(texts, a_created)
-                instance["modifiedAt"] = texts.get(a_modified) or _instant(texts, a_modified)
-                instances = entity.get(name)
-                if instances is None:
-                    entity[name] = [instance]
-                else:
-                    instances.append(instance)
-    return found
-
-
-def _instant(texts: dict[str, str], stored: str) -> str:
-    """The API text of a stored SQLite instant, remembered (a batch shares its instants)."""
-    text = texts[stored] = sqlite_instant_text(stored)
-    return text
 
 
 def create_entities(services: Services, tenant: str, entities: Sequence[Entity]) -> BatchResult:

@@ -43,9 +43,32 @@ PROPERTY = "Property"
 RELATIONSHIP = "Relationship"
 GEO_PROPERTY = "GeoProperty"
 LANGUAGE_PROPERTY = "LanguageProperty"
-AttributeKind = Literal["Property", "Relationship", "GeoProperty", "LanguageProperty"]
+# The kinds NGSI-LD v1.8 added: raw JSON, vocabulary terms, ordered lists.
+JSON_PROPERTY = "JsonProperty"
+VOCAB_PROPERTY = "VocabProperty"
+LIST_PROPERTY = "ListProperty"
+LIST_RELATIONSHIP = "ListRelationship"
+AttributeKind = Literal[
+    "Property",
+    "Relationship",
+    "GeoProperty",
+    "LanguageProperty",
+    "JsonProperty",
+    "VocabProperty",
+    "ListProperty",
+    "ListRelationship",
+]
 ATTRIBUTE_KINDS: frozenset[str] = frozenset(
-    {PROPERTY, RELATIONSHIP, GEO_PROPERTY, LANGUAGE_PROPERTY}
+    {
+        PROPERTY,
+        RELATIONSHIP,
+        GEO_PROPERTY,
+        LANGUAGE_PROPERTY,
+        JSON_PROPERTY,
+        VOCAB_PROPERTY,
+        LIST_PROPERTY,
+        LIST_RELATIONSHIP,
+    }
 )
 # Where each kind keeps its value.
 VALUE_MEMBER: dict[str, str] = {
@@ -53,6 +76,10 @@ VALUE_MEMBER: dict[str, str] = {
     RELATIONSHIP: "object",
     GEO_PROPERTY: "value",
     LANGUAGE_PROPERTY: "languageMap",
+    JSON_PROPERTY: "json",
+    VOCAB_PROPERTY: "vocab",
+    LIST_PROPERTY: "valueList",
+    LIST_RELATIONSHIP: "objectList",
 }
 
 SYSTEM_MEMBERS = frozenset({"createdAt", "modifiedAt"})
@@ -63,6 +90,11 @@ INSTANCE_MEMBERS = frozenset(
         "value",
         "object",
         "languageMap",
+        "json",
+        "vocab",
+        "valueList",
+        "objectList",
+        "lang",
         "datasetId",
         "observedAt",
         "unitCode",

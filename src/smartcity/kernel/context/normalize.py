@@ -3,7 +3,13 @@
 Accepts what clients send on creation and update: the **normalized** representation
 (every attribute an object with ``type``), the **concise** one (``{"value": ..}`` is a
 Property, ``{"object": ..}`` a Relationship, ``{"languageMap": ..}`` a LanguageProperty,
-a bare GeoJSON geometry a GeoProperty) and plain values (keyValues: a Property).
+``{"json": ..}`` a JsonProperty, ``{"vocab": ..}`` a VocabProperty, ``{"valueList": ..}``
+a ListProperty, ``{"objectList": ..}`` a ListRelationship, a bare GeoJSON geometry a
+GeoProperty) and plain values (keyValues: a Property).
+
+A VocabProperty's terms are expanded like names (they are ``@vocab`` in the core
+context) and stored as IRIs; a ListRelationship's ``objectList`` is stored as
+``[{"object": URI}, ...]`` whether the client sent that or a plain list of URIs.
 Validation is strict and every problem is a :class:`BadRequestData` whose reason names
 the attribute and what is wrong with it; nothing else is ever raised.
 """
@@ -23,13 +29,17 @@ from smartcity.kernel.context.model import (
     GEO_ATTRIBUTES,
     GEO_PROPERTY,
     GEOMETRY_TYPES,
+    JSON_PROPERTY,
     LANGUAGE_PROPERTY,
+    LIST_PROPERTY,
+    LIST_RELATIONSHIP,
     MAX_NAME_LENGTH,
     MAX_UNIT_CODE_LENGTH,
     PROPERTY,
     RELATIONSHIP,
     SYSTEM_MEMBERS,
     VALUE_MEMBER,
+    VOCAB_PROPERTY,
     Entity,
     Instance,
     LdContext,
@@ -44,7 +54,19 @@ MAX_VALUE_DEPTH = 64
 UNIT_CODE = re.compile(rf"[A-Za-z0-9_.\-]{{1,{MAX_UNIT_CODE_LENGTH}}}\Z")
 LANGUAGE_TAG = re.compile(r"(?:[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|@none)\Z")
 # Members that, without a ``type``, make an object an attribute in concise form.
-CONCISE_MARKERS = ("value", "object", "languageMap")
+CONCISE_MARKERS = ("value", "object", "languageMap", "json", "vocab", "valueList", "objectList")
+# The kind each concise marker other than ``value`` stands for.
+MARKED_KINDS = {
+    "object": RELATIONSHIP,
+    "languageMap": LANGUAGE_PROPERTY,
+    "json": JSON_PROPERTY,
+    "vocab": VOCAB_PROPERTY,
+    "valueList": LIST_PROPERTY,
+    "objectList": LIST_RELATIONSHIP,
+}
+# The name Orion-LD and Scorpio use for a VocabProperty;
+# accepted on input so their clients work unchanged, always stored as VocabProperty.
+VOCABULARY_PROPERTY = "VocabularyProperty"
 IGNORED_MEMBERS = frozenset({"createdAt", "modifiedAt", "instanceId"})
 # Members each kind may carry besides sub-attributes.
 ALLOWED_MEMBERS: dict[str, frozenset[str]] = {
@@ -52,6 +74,10 @@ ALLOWED_MEMBERS: dict[str, frozenset[str]] = {
     GEO_PROPERTY: frozenset({"type", "value", "datasetId", "observedAt"}),
     RELATIONSHIP: frozenset({"type", "object", "datasetId", "observedAt", "objectType"}),
     LANGUAGE_PROPERTY: frozenset({"type", "languageMap", "datasetId", "observedAt"}),
+    JSON_PROPERTY: frozenset({"type", "json", "datasetId", "observedAt"}),
+    VOCAB_PROPERTY: frozenset({"type", "vocab", "datasetId", "observedAt"}),
+    LIST_PROPERTY: frozenset({"type", "valueList", "datasetId", "observedAt", "unitCode"}),
+    LIST_RELATIONSHIP: frozenset({"type", "objectList", "datasetId", "observedAt", "objectType"}),
 }
 CORE_MEMBERS = frozenset().union(*ALLOWED_MEMBERS.values())
 
@@ -158,7 +184,10 @@ class Normalizer:
         instance: Instance = {"type": kind}
         member = VALUE_MEMBER[kind]
         if member in raw:
-            instance[member] = check_member_value(kind, raw[member], label)
+            if kind == VOCAB_PROPERTY:
+                instance[member] = self.vocab(raw[member], label)
+            else:
+                instance[member] = check_member_value(kind, raw[member], label)
         elif not partial:
             raise BadRequestData(f"attribute {label!r} is a {kind} without '{member}'")
         allowed = ALLOWED_MEMBERS[kind]
@@ -174,6 +203,15 @@ class Normalizer:
                 sub_label = f"{label}.{key}"
                 instance[sub_name] = self.instance(value, label=sub_label, depth=depth + 1)
         return instance
+
+    def vocab(self, value: object, label: str) -> str | list[str]:
+        """A VocabProperty's term or non-empty list of terms, expanded to IRIs."""
+        what = f"vocab of {label!r}"
+        if isinstance(value, list):
+            if not value:
+                raise BadRequestData(f"{what} must not be an empty list")
+            return [self.expand_name(term, what=what) for term in value]
+        return self.expand_name(value, what=what)
 
 
 def normalize_fragment(raw: object, context: LdContext, *, label: str) -> Instance:
@@ -200,7 +238,10 @@ def looks_like_instance(item: object) -> bool:
     """Whether a list element is an attribute instance rather than part of a value."""
     if not isinstance(item, Mapping):
         return False
-    return text_in(item.get("type"), ATTRIBUTE_KINDS) or any(key in item for key in CONCISE_MARKERS)
+    declared = item.get("type")
+    if text_in(declared, ATTRIBUTE_KINDS) or declared == VOCABULARY_PROPERTY:
+        return True
+    return any(key in item for key in CONCISE_MARKERS)
 
 
 def is_geometry(value: object) -> bool:
@@ -214,13 +255,14 @@ def infer_kind(raw: Mapping[str, Any], label: str) -> str | None:
     if declared is None:
         if "value" in raw:
             return GEO_PROPERTY if is_geometry(raw["value"]) else PROPERTY
-        if "object" in raw:
-            return RELATIONSHIP
-        if "languageMap" in raw:
-            return LANGUAGE_PROPERTY
+        for marker, kind in MARKED_KINDS.items():
+            if marker in raw:
+                return kind
         return None
     if text_in(declared, ATTRIBUTE_KINDS):
         return str(declared)
+    if declared == VOCABULARY_PROPERTY:
+        return VOCAB_PROPERTY
     if text_in(declared, GEOMETRY_TYPES):
         return GEO_PROPERTY
     raise BadRequestData(f"attribute {label!r} has an unknown type {declared!r}")
@@ -275,7 +317,46 @@ def check_member_value(kind: str, value: object, label: str) -> object:
         return check_geometry(value, label)
     if kind == RELATIONSHIP:
         return check_object(value, label)
+    if kind == JSON_PROPERTY:
+        return check_json(value, label)
+    if kind == LIST_PROPERTY:
+        return check_value_list(value, label)
+    if kind == LIST_RELATIONSHIP:
+        return check_object_list(value, label)
     return check_language_map(value, label)
+
+
+def check_json(value: object, label: str) -> object:
+    """A JsonProperty's ``json``: any JSON but a top-level null, kept as given."""
+    if value is None:
+        raise BadRequestData(f"JsonProperty {label!r} has a null json")
+    check_structure(value, label, 0)
+    return value
+
+
+def check_value_list(value: object, label: str) -> list[Any]:
+    """A ListProperty's ``valueList``: a JSON array of values (none of them null)."""
+    if not isinstance(value, list):
+        raise BadRequestData(f"valueList of {label!r} must be a JSON array")
+    return [check_value(item, label) for item in value]
+
+
+def check_object_list(value: object, label: str) -> list[dict[str, str]]:
+    """A ListRelationship's ``objectList`` as ``[{"object": URI}, ...]``.
+
+    Each element is a URI or an object ``{"object": URI}`` (the normalized form).
+    """
+    if not isinstance(value, list):
+        raise BadRequestData(f"objectList of {label!r} must be a JSON array")
+    what = f"object in the objectList of {label!r}"
+    objects: list[dict[str, str]] = []
+    for item in value:
+        if isinstance(item, Mapping):
+            if set(item) != {"object"}:
+                raise BadRequestData(f"each {what} must be a URI or {{'object': URI}}")
+            item = item["object"]
+        objects.append({"object": check_entity_id(item, what=what)})
+    return objects
 
 
 def check_object(value: object, label: str) -> object:

@@ -42,6 +42,11 @@ from smartcity.kernel.storage import Store
 
 AGGREGATE_WORK_MEM = "SET LOCAL work_mem = '64MB'"
 TYPE_LOOKUP_CHUNK = 200
+# Where a windowed aggregation is answered by range scans (``temporal_ranges``). On
+# PostgreSQL one GROUP BY on ``date_bin`` measured faster than its 2,400 subplans
+# (hourly avg over a day, 100 entities: p50 120–240 ms against 225–250 ms, p95 220–410
+# against 535 ms, under load), so it keeps the grouped statement.
+RANGE_SCAN_DIALECTS = frozenset({"sqlite"})
 
 
 @dataclass(frozen=True)
@@ -175,7 +180,9 @@ class TemporalHistory:
     ) -> None:
         """Add the aggregated periods; without ``entity_ids`` the page's entities too."""
         dialect = self._store.dialect
-        if temporal_ranges.applies(query, aggregation, entity_ids):
+        if dialect in RANGE_SCAN_DIALECTS and temporal_ranges.applies(
+            query, aggregation, entity_ids
+        ):
             self._aggregate_ranges(conn, tenant, query, aggregation, entities, entity_ids)
             return
         statement = aggregate(dialect, tenant, query, aggregation, entity_ids)

@@ -22,7 +22,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Integer,
+    Interval,
     Numeric,
     Select,
     String,
@@ -217,9 +219,10 @@ def period_number(dialect: str, window: TimeWindow, period: timedelta | None) ->
     microseconds = period // timedelta(microseconds=1)
     seconds = literal(Decimal(microseconds) / Decimal(1_000_000), Numeric)
     difference = extract("epoch", column) - extract("epoch", origin)
+    # 64-bit: without timerel periods count from the year 1 (seconds-long ones overflow).
     if backwards:
-        return cast(func.ceil(-difference / seconds) - 1, Integer)
-    return cast(func.floor(difference / seconds), Integer)
+        return cast(func.ceil(-difference / seconds) - 1, BigInteger)
+    return cast(func.floor(difference / seconds), BigInteger)
 
 
 def _aggregate_columns(
@@ -273,14 +276,28 @@ def aggregate(
     query: TemporalQuery,
     aggregation: Aggregation,
     entity_ids: list[str] | None = None,
+    *,
+    binned: bool | None = None,
 ) -> Select[Any]:
     """One row per (entity, attribute, datasetId, period) with the aggregates asked for.
+
+    On PostgreSQL (``binned`` by default there) rows are grouped by ``date_bin`` of their
+    instant; the other form numbers each row's period with epoch arithmetic.
 
     Without ``entity_ids`` the query's page of entities is chosen in the same statement
     (dense rank of the entity id over the grouped rows), so the matching instances are
     read once, not once to page and again to aggregate.
     """
-    period = period_number(dialect, query.window, aggregation.period).label("period")
+    if binned is None:
+        binned = dialect == "postgresql"
+    binned = binned and aggregation.period is not None
+    if binned:
+        # Grouped by the start of each row's period (``date_bin``: integer microseconds);
+        # the period number is computed once per group, outside, instead of numeric
+        # epoch arithmetic on every row.
+        period = period_start(query.window, aggregation.period).label("bucket")
+    else:
+        period = period_number(dialect, query.window, aggregation.period).label("period")
     column = time_column(query.window)
     grouped = (
         select(
@@ -294,13 +311,25 @@ def aggregate(
         .group_by(ci.c.entity_id, ci.c.name, ci.c.dataset_id, period)
         .subquery("grouped")
     )
+
+    def output(source: Any) -> list[ColumnElement[Any]]:
+        columns = [source[c.name] for c in grouped.c]
+        if binned:
+            columns = [
+                period_of_start(query.window, aggregation.period, c).label("period")
+                if c.name == "bucket"
+                else c
+                for c in columns
+            ]
+        return columns
+
     rank = func.dense_rank().over(order_by=grouped.c.entity_id).label("entity_rank")
     ranked = select(grouped, rank).subquery("ranked")
-    statement = select(*(ranked.c[c.name] for c in grouped.c)).where(
+    statement = select(*output(ranked.c)).where(
         ranked.c.entity_rank > query.offset, ranked.c.entity_rank <= query.offset + query.limit
     )
     if entity_ids is not None:
-        statement = select(*grouped.c)
+        statement = select(*output(grouped.c))
     source = statement.selected_columns
     # Periods of ``before`` are numbered backwards from timeAt; list oldest first.
     newest_first = query.window.timerel == "before"
@@ -310,3 +339,26 @@ def aggregate(
         source.dataset_id,
         source.period.desc() if newest_first else source.period,
     )
+
+
+def period_start(window: TimeWindow, period: timedelta | None) -> ColumnElement[Any]:
+    """PostgreSQL: the start of the period an instance falls in (periods are aligned on
+    the window's origin both ways, so ``date_bin`` finds it for ``before`` too)."""
+    origin = instant("postgresql", _origin(window))
+    return func.date_bin(literal(period, Interval), time_column(window), origin)
+
+
+def period_of_start(
+    window: TimeWindow, period: timedelta | None, start: ColumnElement[Any]
+) -> ColumnElement[Any]:
+    """The period number (see :func:`period_number`) of a period starting at ``start``."""
+    if period is None:  # pragma: no cover - binned only with a period
+        return literal(0)
+    origin = instant("postgresql", _origin(window))
+    microseconds = period // timedelta(microseconds=1)
+    seconds = literal(Decimal(microseconds) / Decimal(1_000_000), Numeric)
+    # ``start`` is ``origin`` plus a whole number of periods: the division is exact.
+    offsets = extract("epoch", start - origin) / seconds
+    if window.timerel == "before":
+        return cast(func.round(-offsets) - 1, BigInteger)
+    return cast(func.round(offsets), BigInteger)

@@ -43,6 +43,7 @@ class Permission(StrEnum):
     PAYMENT_PAY = "payment.pay"
     PAYMENT_BILL = "payment.bill"
     PAYMENT_RECONCILE = "payment.reconcile"
+    CERTIFICATE_REVOKE = "certificate.revoke"
 
 
 _PEOPLE = frozenset({AccountKind.CITIZEN, AccountKind.ENTERPRISE, AccountKind.STAFF})
@@ -129,6 +130,11 @@ CATALOGUE: dict[Permission, Grant] = {
     ),
     Permission.PAYMENT_RECONCILE: Grant(
         "settle and reconcile the billers' payments",
+        _STAFF,
+        frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR}),
+    ),
+    Permission.CERTIFICATE_REVOKE: Grant(
+        "revoke any holder's certificate (lost key, withdrawn privilege)",
         _STAFF,
         frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR}),
     ),

@@ -99,10 +99,12 @@ def test_second_certificate_supersedes_and_costs_the_fee(
     store: Store, authority: CertificateAuthority, citizen: Holder, clock: FixedClock
 ) -> None:
     charged: list[int] = []
+    serials: list[str] = []
 
-    def charge(_conn: object, holder: Holder, fee: int) -> None:
+    def charge(_conn: object, holder: Holder, fee: int, serial: str) -> None:
         assert holder == citizen
         charged.append(fee)
+        serials.append(serial)
 
     with store.connect() as conn:
         assert certificate_fee_fen(conn, citizen) == 0
@@ -124,6 +126,7 @@ def test_second_certificate_supersedes_and_costs_the_fee(
         )
     assert first.fee_fen == 0 and second.fee_fen == 1500
     assert charged == [1500]
+    assert serials == [second.serial]  # the fee is keyed to the new certificate
     assert second.superseded_serial == first.serial
     with store.connect() as conn:
         old = certificate_status(conn, first.serial, now=clock.now())
@@ -141,7 +144,7 @@ def test_failed_charge_leaves_the_old_certificate_active(
     with store.begin() as conn:
         first = issue_from_csr(conn, authority, citizen, make_csr(key), now=clock.now())
 
-    def refuse(_conn: object, _holder: Holder, _fee: int) -> None:
+    def refuse(_conn: object, _holder: Holder, _fee: int, _serial: str) -> None:
         raise InvalidInput("insufficient funds")
 
     with pytest.raises(InvalidInput), store.begin() as conn:

@@ -2,7 +2,9 @@
 
 The write functions take an open :class:`Connection` from ``store.begin()`` so a caller
 can charge the re-issue fee in the same transaction: pass ``charge`` and it is called,
-before anything is written, with the fee in fen whenever the fee is not zero.
+before anything is written, with the fee in fen whenever the fee is not zero and the
+serial the new certificate will carry (so the charge can be keyed to it: a retried
+charge for the same certificate names the same ledger transfer).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ MINIMUM_PKCS12_PASSWORD = 8
 DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 ACCEPTED_CURVES = ("secp256r1", "secp384r1")
 
-Charge = Callable[[Connection, Holder, int], None]
+# charge(conn, holder, fee_fen, serial): raise to refuse the issuance.
+Charge = Callable[[Connection, Holder, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,8 @@ def issue_certificate(
 
     The holder's previous certificate, if any, is revoked with reason ``superseded``: one
     certificate serves every service. The first certificate is free; later ones cost
-    ``reissue_fee_fen``, charged through ``charge`` before anything is written.
+    ``reissue_fee_fen``, charged through ``charge(conn, holder, fee_fen, serial)`` before
+    anything is written.
     """
     check_public_key(public_key)
     key = {
@@ -176,10 +180,10 @@ def issue_certificate(
         .with_for_update()
     ).first()
     fee = 0 if current is None or current.issued_count == 0 else reissue_fee_fen
-    if fee and charge is not None:
-        charge(conn, holder, fee)
     serial = random_serial()
     serial_hex = serial_text(serial)
+    if fee and charge is not None:
+        charge(conn, holder, fee, serial_hex)
     issued = _certificate(authority, holder, public_key, serial, now, validity)
     superseded = current.active_serial if current is not None else None
     if superseded is not None:

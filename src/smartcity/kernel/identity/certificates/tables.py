@@ -55,3 +55,16 @@ certificate_holder = Table(
     Column("active_serial", String(40), nullable=True),
     Column("issued_count", Integer, nullable=False),
 )
+
+# Certificate sign-in challenges: random, single use, short-lived. Only the SHA-256 of the
+# challenge is kept, so a reader of the database cannot answer one on anybody's behalf
+# without also holding the value the client received.
+certificate_challenge = Table(
+    "certificate_challenge",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("challenge_hash", String(64), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
