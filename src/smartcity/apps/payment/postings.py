@@ -24,7 +24,6 @@ credit account. Daily settlement moves one day's confirmed sum receivable -> set
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import date, datetime
 from enum import IntEnum
@@ -33,10 +32,8 @@ from sqlalchemy import Connection
 
 from smartcity.kernel.errors import Conflict, NotFound
 from smartcity.kernel.ledger import (
-    INT64_MAX,
     LEDGER_CNY,
     Account,
-    AccountFlags,
     CreateTransferResult,
     Transfer,
     TransferFlags,
@@ -44,6 +41,7 @@ from smartcity.kernel.ledger import (
     create_transfers,
     lookup_accounts,
     raise_for_errors,
+    wallets,
 )
 
 
@@ -62,17 +60,13 @@ class TransferCode(IntEnum):
 
 
 def derived_id(*parts: str) -> int:
-    """A stable ledger id (1..2^63-1) for what ``parts`` name.
-
-    64 bits of BLAKE2b over the parts, so ids need no counter shared by workers; two
-    different things collide with a chance of about n²/2^64, negligible for billions.
-    """
-    digest = hashlib.blake2b("\x1f".join(("payment", *parts)).encode(), digest_size=8).digest()
-    return (int.from_bytes(digest, "big") & INT64_MAX) or 1
+    """A stable ledger id (1..2^63-1) for what ``parts`` name, in the payment namespace
+    (the kernel's wallet convention, :mod:`smartcity.kernel.ledger.wallets`)."""
+    return wallets.derived_id("payment", *parts)
 
 
 def wallet_account_id(payer_kind: str, payer_identifier: str) -> int:
-    return derived_id("wallet", payer_kind, payer_identifier)
+    return wallets.wallet_account_id(payer_kind, payer_identifier)
 
 
 def receivable_account_id(biller_code: str) -> int:
@@ -117,17 +111,7 @@ def open_wallet(conn: Connection, payer_kind: str, payer_identifier: str, now: d
 
 def open_wallets(conn: Connection, payers: Sequence[tuple[str, str]], now: datetime) -> list[int]:
     """The wallets of many payers (kind, identifier) in one ledger call (idempotent)."""
-    wallets = [
-        Account(
-            id=wallet_account_id(kind, identifier),
-            ledger=LEDGER_CNY,
-            code=AccountCode.WALLET,
-            flags=AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-        )
-        for kind, identifier in payers
-    ]
-    raise_for_errors(create_accounts(conn, wallets, now))
-    return [wallet.id for wallet in wallets]
+    return wallets.open_wallets(conn, payers, now)
 
 
 def _apply(conn: Connection, transfer: Transfer, now: datetime) -> bool:
