@@ -69,7 +69,9 @@ def test_arbitrary_text_never_crashes_the_matcher(code: str) -> None:
     assert result is None or code.strip().replace(" ", "") == hotp(SEED_SHA1, result)
 
 
-@given(st.binary(min_size=1, max_size=64), st.integers(min_value=1, max_value=10**9))
+# TOTP secrets are at least 10 bytes (RFC 4226 asks for 128 bits or more); a shorter one's
+# hex could appear in the random sealed text by chance and make the check below flaky.
+@given(st.binary(min_size=10, max_size=64), st.integers(min_value=1, max_value=10**9))
 def test_cipher_round_trip_binds_the_account(secret: bytes, account_id: int) -> None:
     cipher = TotpCipher(b"k" * 32)
     sealed = cipher.encrypt(secret, account_id=account_id)
