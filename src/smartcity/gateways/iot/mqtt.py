@@ -191,8 +191,12 @@ class MqttConsumer:
     async def _flush_loop(self) -> None:
         while True:
             await self._first.wait()
+            # asyncio.timeout, not wait_for, which on Python 3.11 can swallow a
+            # cancellation arriving together with the wake-up (the loop would then outlive
+            # its stop).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._full.wait(), self.batch_seconds)
+                async with asyncio.timeout(self.batch_seconds):
+                    await self._full.wait()
             await self._flush()
 
     async def _flush(self) -> None:

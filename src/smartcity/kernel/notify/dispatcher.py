@@ -89,6 +89,7 @@ class Dispatcher:
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def drain_once(self) -> DrainResult:
         """Claim up to one batch of due rows, send them and record the outcomes."""
@@ -142,7 +143,7 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Drain every ``interval`` seconds (or when woken) until cancelled."""
-        while True:
+        while not self._stopping:
             try:
                 result = await asyncio.to_thread(self.drain_once)
             except Exception:  # the database may be briefly away; try again next tick
@@ -150,8 +151,11 @@ class Dispatcher:
                 result = DrainResult()
             if result.claimed >= self.batch:
                 continue  # more is due: no pause
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that arrives as the wake-up does, and stop() then waited for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._wake.wait()
             self._wake.clear()
 
     def start(self) -> None:
@@ -160,7 +164,9 @@ class Dispatcher:
             self._task = asyncio.get_running_loop().create_task(self.run(), name="notify-outbox")
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
+            self._wake.set()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
