@@ -23,11 +23,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import orjson
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from certificates import _csr
+from certificates import _register as register_citizens
 from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.identity.accounts import open_account
 from smartcity.kernel.identity.certificate_actions import request_certificate
@@ -41,9 +40,7 @@ from smartcity.kernel.identity.certificates import (
     verify_challenge_signature,
 )
 from smartcity.kernel.identity.challenges import issue_challenge
-from smartcity.kernel.identity.citizen_id import make_citizen_id
 from smartcity.kernel.identity.principal import AccountKind, Principal
-from smartcity.kernel.identity.tables import identity_citizen
 from smartcity.kernel.identity.tokens import TokenSigner
 from smartcity.kernel.ledger import (
     LEDGER_CNY,
@@ -60,29 +57,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "certificate_signin.json
 TODAY = date(2026, 11, 21)
 
 
-def _csr(key: ec.EllipticCurvePrivateKey) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "holder")])
-    request = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA256())
-    return request.public_bytes(serialization.Encoding.PEM)
-
-
 def _register(store: Store, clock: FixedClock, count: int) -> list[tuple[str, int]]:
-    births = [date(1960 + i // 999 // 28, 1, 1 + i // 999 % 28) for i in range(count)]
-    ids = [make_citizen_id("440106", births[i], i % 999 + 1).text for i in range(count)]
-    rows = [
-        {
-            "national_id": national_id,
-            "name": f"居民{i}",
-            "gender": "M" if int(national_id[16]) % 2 else "F",
-            "birth_date": births[i],
-            "community_code": "440106001002",
-            "grid_code": "440106001002003",
-            "district_code": "440106",
-        }
-        for i, national_id in enumerate(ids)
-    ]
-    with store.begin() as conn:
-        store.bulk_insert(conn, identity_citizen, rows)
+    ids = register_citizens(store, count)
     accounts = []
     with store.begin() as conn:
         for national_id in ids:
