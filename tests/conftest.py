@@ -9,6 +9,7 @@ empty, fully migrated store.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,3 +71,21 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
+
+
+# Threads that write to the store in the background. One still running after its test
+# can write into the next test's store (on PostgreSQL the tests share one database, and
+# the next test's TRUNCATE deadlocked against it), so a test must stop what it starts.
+_WRITER_THREADS = ("payment-receipt-signer", "payment-receipts", "payment-group-commit")
+
+
+@pytest.fixture(autouse=True)
+def _no_background_writer_left() -> Iterator[None]:
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    left = [t for t in threading.enumerate() if t.ident not in before and t.name in _WRITER_THREADS]
+    for thread in left:
+        thread.join(timeout=2)
+    alive = [t.name for t in left if t.is_alive()]
+    if alive:
+        pytest.fail(f"the test left background writers running: {alive} (stop the platform)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,6 +118,33 @@ async def test_start_and_stop_run_the_bus(settings: Settings) -> None:
     await platform.stop()
     # stop delivered what was queued, then stopped the bus.
     assert alpha.greeted == ["before start", "after start", "at shutdown"]
+    bus = platform.bus
+    assert isinstance(bus, LocalBus) and not bus.running
+
+
+@pytest.mark.anyio
+async def test_start_hooks_run_in_order_and_stop_hooks_in_reverse(settings: Settings) -> None:
+    platform = Platform.open(settings, apps=make_apps([]))
+    calls: list[str] = []
+
+    def hook(name: str, *, fail: bool = False) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            calls.append(name)
+            if fail:
+                raise RuntimeError(name)
+
+        return run
+
+    platform.on_start(hook("start a"))
+    platform.on_start(hook("start b"))
+    platform.on_stop(hook("stop a"))
+    platform.on_stop(hook("stop b", fail=True))
+    assert calls == []  # opening a platform starts nothing
+    await platform.start()
+    assert calls == ["start a", "start b"]
+    await platform.stop()
+    # A failing stop hook does not keep the others (or the bus) from stopping.
+    assert calls == ["start a", "start b", "stop b", "stop a"]
     bus = platform.bus
     assert isinstance(bus, LocalBus) and not bus.running
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -19,6 +19,8 @@ from smartcity.kernel.storage import Store, open_store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# A start or stop hook: a coroutine function; blocking work goes through asyncio.to_thread.
+Hook = Callable[[], Awaitable[None]]
 
 
 @dataclass
@@ -33,6 +35,8 @@ class Platform:
     _states: dict[str, Any] = field(default_factory=dict, repr=False)
     _context: ContextLibrary | None = field(default=None, repr=False)
     _tokens: TokenSigner | None = field(default=None, repr=False)
+    _on_start: list[Hook] = field(default_factory=list, repr=False)
+    _on_stop: list[Hook] = field(default_factory=list, repr=False)
 
     @classmethod
     def open(
@@ -90,11 +94,34 @@ class Platform:
             self._tokens = TokenSigner(secret_bytes(self.settings.data_dir, "token_key"))
         return self._tokens
 
+    def on_start(self, hook: Hook) -> None:
+        """Run ``hook`` when the platform starts serving (not when it is merely opened).
+
+        Apps start their background threads here, so a platform opened by a command or a
+        test leaves nothing running behind it. Hooks run on the event loop, in order.
+        """
+        self._on_start.append(hook)
+
+    def on_stop(self, hook: Hook) -> None:
+        """Run ``hook`` when the platform stops, before the bus and the store close.
+
+        A hook waits for the app's background threads to finish what they hold, so no
+        write outlives the platform. Hooks run on the event loop, last registered first.
+        """
+        self._on_stop.append(hook)
+
     async def start(self) -> None:
-        """Start background work (bus delivery)."""
+        """Start background work (bus delivery, then the apps' start hooks)."""
         await self.bus.start()
+        for hook in self._on_start:
+            await hook()
 
     async def stop(self) -> None:
-        """Stop background work and release the store."""
+        """Stop background work (the apps' stop hooks, then the bus) and release the store."""
+        for hook in reversed(self._on_stop):
+            try:
+                await hook()
+            except Exception:
+                log.exception("a stop hook failed; stopping the rest")
         await self.bus.stop()
         self.store.close()

@@ -10,6 +10,7 @@ See docs/apps/payment.md.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -32,30 +33,47 @@ def setup(platform: Platform) -> PaymentRuntime:
     from smartcity.apps.payment.receipt_worker import ReceiptWorker
     from smartcity.apps.payment.runtime import PaymentRuntime, PaymentSettings, bank_secret_of
     from smartcity.apps.payment.signing import PlatformReceiptSigner
-    from smartcity.apps.payment.storage import confirmed_without_receipt
 
     settings = PaymentSettings.from_env()
     secret = bank_secret_of(platform.settings.data_dir)
     gateway = BankGateway(settings.bank_url, secret) if settings.bank_url else None
     runtime = PaymentRuntime(settings=settings, bank_secret=secret, gateway=gateway)
-    runtime.committer = GroupCommitter(platform)
+    committer = runtime.committer = GroupCommitter(platform)
     runtime.signer = PlatformReceiptSigner(platform)
     actions.ensure_billers(platform.store, platform.clock.now())
 
+    async def stop_committer() -> None:
+        await asyncio.to_thread(committer.stop)
+
+    platform.on_stop(stop_committer)
     if settings.background_receipts:
         worker = ReceiptWorker(platform)
-        worker.warm_up(runtime.signer)
+        signer = runtime.signer
 
         async def queue_receipt(event: Event) -> None:
             if isinstance(event, OrderConfirmed) and event.bill_id is not None:
                 worker.submit(event.order_id)
 
-        platform.bus.subscribe(OrderConfirmed.topic, queue_receipt, name="payment.receipts")
-        # Bills paid while no worker ran (a crash, say) get their receipts now.
-        with platform.store.connect() as conn:
-            for order_id in confirmed_without_receipt(conn, limit=100_000):
+        async def start_receipts() -> None:
+            worker.warm_up(signer)
+            # Bills paid while no worker ran (a crash, say) get their receipts now.
+            for order_id in await asyncio.to_thread(_unreceipted, platform):
                 worker.submit(order_id)
+
+        async def stop_receipts() -> None:
+            await asyncio.to_thread(worker.stop)
+
+        platform.bus.subscribe(OrderConfirmed.topic, queue_receipt, name="payment.receipts")
+        platform.on_start(start_receipts)
+        platform.on_stop(stop_receipts)
     return runtime
+
+
+def _unreceipted(platform: Platform) -> list[int]:
+    from smartcity.apps.payment.storage import confirmed_without_receipt
+
+    with platform.store.connect() as conn:
+        return list(confirmed_without_receipt(conn, limit=100_000))
 
 
 APP = App(

@@ -35,6 +35,7 @@ BATCH = 64
 BUSY_BATCH = 4
 MAX_DEFERRAL_S = 1.0
 IDLE_SECONDS = 5.0
+_WAKE = -1  # put on the queue by stop() so an idle thread notices at once
 
 
 @dataclass
@@ -44,6 +45,8 @@ class ReceiptWorker:
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _loop: asyncio.AbstractEventLoop | None = None
+    _warming: threading.Thread | None = None
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     def _publish(self, events: Sequence[Event]) -> None:
         """Publish a batch's events with one hop to the event loop, not one per event."""
@@ -72,21 +75,36 @@ class ReceiptWorker:
             except Exception:
                 log.exception("the receipt signer is not ready; receipts will retry it")
 
-        threading.Thread(target=prepare, name="payment-receipt-signer", daemon=True).start()
+        self._warming = threading.Thread(target=prepare, name="payment-receipt-signer", daemon=True)
+        self._warming.start()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Finish the batch in hand and the signer's warm-up, then stop (blocking).
+
+        Receipts still queued stay missing until the next start sweeps them up, so
+        nothing writes to the store once the platform has stopped.
+        """
+        self._stopping.set()
+        self._queue.put(_WAKE)
+        for thread in (self._warming, self._thread):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=timeout_s)
+                if thread.is_alive():
+                    log.warning("%s did not stop within %.0f s", thread.name, timeout_s)
 
     def submit(self, order_id: int) -> None:
         """Queue a paid order's receipt; called on the event loop (by the bus handler)."""
         self._loop = asyncio.get_running_loop()
         self._queue.put(order_id)
         with self._lock:
-            if self._thread is None:
+            if self._thread is None and not self._stopping.is_set():
                 self._thread = threading.Thread(
                     target=self._run, name="payment-receipts", daemon=True
                 )
                 self._thread.start()
 
     def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 first = self._queue.get(timeout=IDLE_SECONDS)
             except queue.Empty:
@@ -95,6 +113,8 @@ class ReceiptWorker:
                         self._thread = None
                         return
                 continue
+            if self._stopping.is_set():
+                return
             # While payments pour in, a few receipts a second; the whole backlog once idle.
             size = BUSY_BATCH if self._yield_to_payments() else BATCH
             batch = [first]
