@@ -5,20 +5,31 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from smartcity.cli import app
+from smartcity.sim.accounts import DEMO_CITIZEN
 
 runner = CliRunner()
 
 
-def test_seed_then_audit_verify_then_detect_tampering(tmp_path: Path) -> None:
+def test_seed_then_audit_verify_then_detect_tampering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMARTCITY_DATA_DIR", str(tmp_path))
     database = tmp_path / "city.db"
     url = f"sqlite:///{database}"
 
     seeded = runner.invoke(app, ["seed", "--profile", "tiny", "--seed", "3", "--database-url", url])
     assert seeded.exit_code == 0, seeded.output
     assert "2,000 citizens" in seeded.output
+    # Installed apps add their demo data: the demo citizen has last month's bills to pay.
+    with sqlite3.connect(database) as conn:
+        (bills,) = conn.execute(
+            "SELECT count(*) FROM payment_bill WHERE payer_identifier = ?", (DEMO_CITIZEN,)
+        ).fetchone()
+    assert bills == 7
 
     again = runner.invoke(app, ["seed", "--profile", "tiny", "--database-url", url])
     assert again.exit_code == 2

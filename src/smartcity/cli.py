@@ -15,7 +15,7 @@ from smartcity.cli_notify import notify_app
 from smartcity.cli_payment import bank_app, payment_app
 from smartcity.kernel.config import Settings
 from smartcity.kernel.errors import DomainError
-from smartcity.kernel.storage import open_store
+from smartcity.kernel.storage import Store, open_store
 
 app = typer.Typer(help="智慧城市平台 Smart City Platform", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 Audit log", no_args_is_help=True)
@@ -40,6 +40,18 @@ def _settings(database_url: str | None) -> Settings:
     return settings
 
 
+def seed_apps(store: Store, settings: Settings, seed: int) -> None:
+    """Let every installed app add its demo data to a freshly seeded city."""
+    from smartcity.apps import installed_apps
+    from smartcity.kernel.platform import Platform
+
+    platform = Platform.open(settings, apps=installed_apps(), store=store, migrate=False)
+    for installed in platform.apps:
+        if installed.seed_demo is not None:
+            console.print(f"演示数据 demo data: {installed.name}")
+            installed.seed_demo(platform, seed)
+
+
 def _seed(settings: Settings, profile_name: str, seed: int) -> None:
     from smartcity.sim.city import seed_city
     from smartcity.sim.profiles import profile_named
@@ -51,6 +63,7 @@ def _seed(settings: Settings, profile_name: str, seed: int) -> None:
         store.migrate()
         with RichProgress() as progress:
             summary = seed_city(store, profile=profile, seed=seed, progress=progress)
+        seed_apps(store, settings, seed)
     finally:
         store.close()
     console.print(

@@ -29,6 +29,9 @@ class App:
     table_modules: Sequence[str] = field(default_factory=tuple)
     # Where the app's HTTP routes live (module with a ``router`` attribute), if any.
     routes_module: str | None = None
+    # What the app adds to a freshly seeded demo city (bills, cards, notices ...), called
+    # by ``smartcity seed``/``demo`` with the running platform and the city's seed.
+    seed_demo: Callable[[Platform, int], None] | None = None
 
 
 def order_apps(apps: Iterable[App]) -> list[App]:

@@ -76,9 +76,16 @@ def _unreceipted(platform: Platform) -> list[int]:
         return list(confirmed_without_receipt(conn, limit=100_000))
 
 
+def _seed_demo(platform: Platform, seed: int) -> None:
+    from smartcity.apps.payment.sim import seed_demo
+
+    seed_demo(platform, seed)
+
+
 APP = App(
     name="payment",
     setup=setup,
     table_modules=("smartcity.apps.payment.tables",),
     routes_module="smartcity.apps.payment.routes",
+    seed_demo=_seed_demo,
 )

@@ -134,3 +134,21 @@ def issue_demo_bills(
         for start in range(0, len(requests), 5000):
             issued += actions.issue_bills(platform, biller, requests[start : start + 5000])
     return issued
+
+
+DEMO_PAYERS = 200  # registered citizens who get a month of bills in the demo
+DEMO_WALLET_FEN = 50_000  # what the demo accounts find in their wallets
+
+
+def seed_demo(platform: Platform, seed: int) -> None:
+    """Last month's bills for the demo accounts and the first citizens; money in the
+    demo accounts' wallets, so the citizen page has something to pay with."""
+    from smartcity.sim.accounts import DEMO_CITIZEN, DEMO_USCC
+
+    today = platform.clock.now().date()
+    last_month = today.replace(day=1) - dt.timedelta(days=1)
+    period = f"{last_month:%Y-%m}"
+    demo = [Payer(PayerKind.CITIZEN, DEMO_CITIZEN), Payer(PayerKind.ENTERPRISE, DEMO_USCC)]
+    others = [p for p in citizens_of(platform, DEMO_PAYERS) if p.identifier != DEMO_CITIZEN]
+    issue_demo_bills(platform, [*demo, *others], period=period, seed=seed)
+    fund_wallets(platform, demo, DEMO_WALLET_FEN, tag=f"demo-{period}")
