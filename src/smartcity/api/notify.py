@@ -220,8 +220,11 @@ async def _stream(
             seen = message.id
             yield _event("message", message.to_json(), message.id)
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the
+            # cancellation that ends this stream when the client goes away.
             try:
-                message = await asyncio.wait_for(listener.queue.get(), KEEPALIVE_SECONDS)
+                async with asyncio.timeout(KEEPALIVE_SECONDS):
+                    message = await listener.queue.get()
             except TimeoutError:
                 yield b": keepalive\n\n"
                 continue

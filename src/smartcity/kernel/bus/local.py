@@ -201,7 +201,8 @@ class LocalBus:
         if self._loop is None:
             return
         try:
-            await asyncio.wait_for(self.drain(), self._stop_timeout)
+            async with asyncio.timeout(self._stop_timeout):  # not wait_for (3.11 swallow)
+                await self.drain()
         except TimeoutError:
             left = sum(sub.pending for sub in self._subscriptions)
             log.warning("bus stop timed out; dropping %d undelivered event(s)", left)
