@@ -1,0 +1,129 @@
+"""What the citizen page's JSON API accepts and answers (pydantic models)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Occupation as the registry writes it (Chinese, e.g. 软件工程师), at most this long.
+OCCUPATION_MAX = 32
+
+
+class Channel(StrEnum):
+    INBOX = "inbox"
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class ContactPreferences(BaseModel):
+    """How the citizen wants to be reached by notices that concern them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channels: list[Channel] = Field(
+        default_factory=lambda: [Channel.INBOX],
+        max_length=3,
+        description="channels for notices; the inbox is always kept",
+    )
+    receive_notices: bool = Field(
+        default=True, description="receive notices matched to the profile (信息找人)"
+    )
+
+
+class ProfileUpdate(BaseModel):
+    """What a citizen may change. Omitted fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    occupation: str | None = Field(
+        default=None,
+        max_length=OCCUPATION_MAX,
+        description="the citizen's correction of the registry occupation; null: the registry's",
+    )
+    interests: list[str] | None = Field(default=None, description="interest codes")
+    contact: ContactPreferences | None = None
+
+
+class InterestView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(examples=["sport"])
+    label_zh: str = Field(examples=["体育健身"])
+    label_en: str = Field(examples=["Sport and fitness"])
+
+
+class AreaView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    name: str | None = Field(default=None, description="null when the area is not mapped")
+    name_en: str | None = None
+
+
+class HouseholdMember(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    gender: str = Field(examples=["F"])
+    age: int
+
+
+class OccupationView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    value: str | None = Field(description="what the page shows: the correction, else the registry")
+    registry: str | None = Field(description="as the population registry holds it")
+    corrected: bool
+
+
+class ProfileView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    national_id_masked: str = Field(examples=["440106********9913"])
+    gender: str = Field(examples=["M"])
+    birth_year: int
+    age: int
+    community: AreaView
+    district: AreaView
+    household: list[HouseholdMember] = Field(description="the other members, oldest first")
+    occupation: OccupationView
+    interests: list[InterestView]
+    contact: ContactPreferences
+    updated_at: dt.datetime | None = Field(description="null until the citizen saves a change")
+
+
+class SectionView(BaseModel):
+    """One section of the citizen's page: its data, or why it is not there."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(examples=["bills"])
+    title_zh: str
+    title_en: str
+    available: bool = Field(description="false: no app provides it, or it failed just now")
+    reason: str | None = Field(default=None, examples=["not installed"])
+    data: dict[str, Any] | None = None
+
+
+class ProfileSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    age: int
+    community: AreaView
+    district: AreaView
+    occupation: str | None
+    interests: list[str]
+
+
+class MyPage(BaseModel):
+    """Everything the citizen's page shows, in one answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    profile: ProfileSummary
+    sections: list[SectionView]

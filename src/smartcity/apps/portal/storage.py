@@ -1,0 +1,60 @@
+"""Reading the citizen page's tables (the writing is in ``actions``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Row, func, select
+
+from smartcity.apps.portal.interests import parse_interests
+from smartcity.apps.portal.models import AreaView, ContactPreferences
+from smartcity.apps.portal.tables import portal_document, portal_profile
+from smartcity.kernel.geo.tables import geo_area
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+def profile_row(conn: Connection, person_id: int) -> Row[Any] | None:
+    return conn.execute(
+        select(portal_profile).where(portal_profile.c.person_id == person_id)
+    ).first()
+
+
+def interests_of(row: Row[Any] | None) -> list[str]:
+    return [] if row is None else parse_interests(row.interests)
+
+
+def contact_of(row: Row[Any] | None) -> ContactPreferences:
+    if row is None:
+        return ContactPreferences()
+    return ContactPreferences.model_validate(orjson.loads(row.contact))
+
+
+def areas(conn: Connection, codes: Iterable[str]) -> dict[str, AreaView]:
+    """Names of the areas among ``codes``; an unmapped code is answered without a name."""
+    wanted = sorted(set(codes))
+    rows = conn.execute(
+        select(geo_area.c.code, geo_area.c.name, geo_area.c.name_en).where(
+            geo_area.c.code.in_(wanted)
+        )
+    ).all()
+    found = {row.code: AreaView(code=row.code, name=row.name, name_en=row.name_en) for row in rows}
+    return {code: found.get(code, AreaView(code=code)) for code in wanted}
+
+
+def document_usage(conn: Connection, person_id: int) -> tuple[int, int]:
+    """How many documents the person keeps and their total size in bytes."""
+    count, used = conn.execute(
+        select(func.count(), func.coalesce(func.sum(portal_document.c.size_bytes), 0)).where(
+            portal_document.c.person_id == person_id
+        )
+    ).one()
+    return int(count), int(used)
