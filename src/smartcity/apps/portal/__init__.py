@@ -19,10 +19,12 @@ if TYPE_CHECKING:
 
 def setup(platform: Platform) -> PortalRuntime:
     """Read the settings and register the page's own sections (bills, wallet, inbox, documents)."""
+    from smartcity.apps.portal.documents import ContentStore
     from smartcity.apps.portal.runtime import PortalRuntime, PortalSettings
     from smartcity.apps.portal.summary import register_own_sections
 
-    runtime = PortalRuntime(settings=PortalSettings.from_env())
+    content = ContentStore(platform.settings.data_dir / "portal" / "documents")
+    runtime = PortalRuntime(settings=PortalSettings.from_env(), content=content)
     register_own_sections(runtime.sections)
     return runtime
 

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import orjson
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, text, update
 
 from smartcity.apps.portal import storage
 from smartcity.apps.portal.interests import BY_CODE, MAX_INTERESTS, format_interests
-from smartcity.apps.portal.models import Channel, ContactPreferences, ProfileUpdate
-from smartcity.apps.portal.tables import portal_profile
-from smartcity.kernel.errors import InvalidInput
+from smartcity.apps.portal.media import sniff_media_type
+from smartcity.apps.portal.models import (
+    Channel,
+    ContactPreferences,
+    DocumentView,
+    ProfileUpdate,
+)
+from smartcity.apps.portal.runtime import PortalRuntime
+from smartcity.apps.portal.tables import portal_document, portal_profile
+from smartcity.kernel.errors import InvalidInput, PayloadTooLarge
 from smartcity.kernel.identity.models import Citizen
 from smartcity.kernel.platform import Platform
 
@@ -72,3 +81,88 @@ def save_profile(platform: Platform, citizen: Citizen, change: ProfileUpdate) ->
                 .where(portal_profile.c.person_id == citizen.id)
                 .values(**values)
             )
+
+
+# Longest document name kept (the column's width).
+DOCUMENT_NAME_MAX = 200
+# Key space of the per-person PostgreSQL advisory lock that serialises quota checks.
+_QUOTA_LOCK = 0x706F7274 << 32
+
+
+def checked_document_name(name: str) -> str:
+    """A file name shown back to its owner: no paths, no control characters, not blank."""
+    value = unicodedata.normalize("NFC", name).strip()
+    if not value:
+        raise InvalidInput("name the file (?name=...)", part="name")
+    if len(value) > DOCUMENT_NAME_MAX:
+        raise InvalidInput(f"a file name has at most {DOCUMENT_NAME_MAX} characters", part="name")
+    if any(ch in "/\\" or unicodedata.category(ch).startswith("C") for ch in value):
+        raise InvalidInput("a file name has no slashes or control characters", part="name")
+    if value in (".", ".."):
+        raise InvalidInput("a file name is more than dots", part="name")
+    return value
+
+
+def _check_quota(quota: int, used: int, content: bytes) -> None:
+    if used + len(content) > quota:
+        raise PayloadTooLarge(
+            f"this file needs {len(content)} bytes; {max(0, quota - used)} of your "
+            f"{quota} bytes are free",
+            quota=quota,
+            used=used,
+        )
+
+
+def upload_document(
+    platform: Platform, citizen: Citizen, name: str, content: bytes
+) -> DocumentView:
+    """Keep a file in the citizen's store; 413 over the file size limit or the quota."""
+    runtime = platform.state("portal", PortalRuntime)
+    settings = runtime.settings
+    clean_name = checked_document_name(name)
+    if len(content) > settings.max_file_bytes:
+        raise PayloadTooLarge(
+            f"a document has at most {settings.max_file_bytes} bytes",
+            limit=settings.max_file_bytes,
+        )
+    media_type = sniff_media_type(content)
+    with platform.store.connect() as conn:
+        _check_quota(settings.quota_bytes, storage.document_usage(conn, citizen.id)[1], content)
+    # Content first: a crash between the two leaves an unnamed file, never a dangling row.
+    digest = runtime.content.put(content)
+    with platform.store.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Two uploads of one person must not both pass the quota check.
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _QUOTA_LOCK + citizen.id}
+            )
+        _check_quota(settings.quota_bytes, storage.document_usage(conn, citizen.id)[1], content)
+        document_id = conn.execute(
+            insert(portal_document)
+            .values(
+                person_id=citizen.id,
+                name=clean_name,
+                media_type=media_type,
+                size_bytes=len(content),
+                sha256=digest,
+                uploaded_at=platform.clock.now(),
+            )
+            .returning(portal_document.c.id)
+        ).scalar_one()
+        document = storage.document_of(conn, citizen.id, int(document_id))
+    # A delete of the same content may have removed the file meanwhile: put it back.
+    if not runtime.content.has(digest):
+        runtime.content.put(content)
+    return document
+
+
+def delete_document(platform: Platform, citizen: Citizen, document_id: int) -> None:
+    """Remove one of the citizen's documents; its content goes when nobody else names it."""
+    runtime = platform.state("portal", PortalRuntime)
+    with platform.store.begin() as conn:
+        document = storage.document_of(conn, citizen.id, document_id)
+        conn.execute(delete(portal_document).where(portal_document.c.id == document.id))
+    with platform.store.connect() as conn:
+        left = storage.content_references(conn, document.sha256)
+    if left == 0:
+        runtime.content.remove(document.sha256)

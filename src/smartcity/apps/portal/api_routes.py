@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import FileResponse, Response
 
 from smartcity.api.dependencies import get_platform
 from smartcity.api.permissions import public
-from smartcity.apps.portal import actions
+from smartcity.apps.portal import actions, storage
 from smartcity.apps.portal.interests import INTERESTS
+from smartcity.apps.portal.media import ACCEPTED
 from smartcity.apps.portal.models import (
+    DocumentList,
+    DocumentView,
     InterestView,
     MyPage,
     ProfileUpdate,
@@ -20,6 +25,7 @@ from smartcity.apps.portal.models import (
 from smartcity.apps.portal.permissions import CITIZEN
 from smartcity.apps.portal.profile import citizen_of, load_profile, summarise
 from smartcity.apps.portal.runtime import PortalRuntime
+from smartcity.kernel.errors import NotFound, PayloadTooLarge
 from smartcity.kernel.identity.principal import Principal
 from smartcity.kernel.platform import Platform
 
@@ -27,6 +33,7 @@ router = APIRouter(prefix="/api/portal", tags=["市民主页 Citizen page"])
 
 PlatformDependency = Annotated[Platform, Depends(get_platform)]
 CitizenPrincipal = Annotated[Principal, Depends(CITIZEN)]
+DocumentId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 @router.get(
@@ -73,3 +80,106 @@ def my_page(platform: PlatformDependency, principal: CitizenPrincipal) -> MyPage
             for answer in registry.answer(platform, principal)
         ],
     )
+
+
+@router.get("/documents", summary="我的材料 My documents", openapi_extra=CITIZEN.openapi)
+def documents(platform: PlatformDependency, principal: CitizenPrincipal) -> DocumentList:
+    citizen = citizen_of(platform, principal)
+    settings = platform.state("portal", PortalRuntime).settings
+    with platform.store.connect() as conn:
+        found = storage.documents_of(conn, citizen.id)
+    return DocumentList(
+        documents=found,
+        count=len(found),
+        used_bytes=sum(document.size_bytes for document in found),
+        quota_bytes=settings.quota_bytes,
+        max_file_bytes=settings.max_file_bytes,
+    )
+
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "the file's bytes; its type is told from its content",
+        "content": {
+            media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+            for media in ACCEPTED
+        },
+    }
+}
+
+
+@router.post(
+    "/documents",
+    status_code=status.HTTP_201_CREATED,
+    summary="上传材料 Upload a document",
+    openapi_extra={**CITIZEN.openapi, **_UPLOAD_BODY},
+)
+async def upload_document(
+    request: Request,
+    platform: PlatformDependency,
+    principal: CitizenPrincipal,
+    name: Annotated[str, Query(min_length=1, max_length=actions.DOCUMENT_NAME_MAX)],
+) -> DocumentView:
+    limit = platform.state("portal", PortalRuntime).settings.max_file_bytes
+    parts: list[bytes] = []
+    size = 0
+    # Counted as it arrives: an oversized upload is refused without being held whole.
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"a document has at most {limit} bytes", limit=limit)
+        parts.append(chunk)
+    content = b"".join(parts)
+
+    def keep() -> DocumentView:
+        return actions.upload_document(platform, citizen_of(platform, principal), name, content)
+
+    return await run_in_threadpool(keep)
+
+
+@router.get(
+    "/documents/{document_id}", summary="材料信息 One document", openapi_extra=CITIZEN.openapi
+)
+def document(
+    document_id: DocumentId, platform: PlatformDependency, principal: CitizenPrincipal
+) -> DocumentView:
+    citizen = citizen_of(platform, principal)
+    with platform.store.connect() as conn:
+        return storage.document_of(conn, citizen.id, document_id)
+
+
+@router.get(
+    "/documents/{document_id}/content",
+    summary="下载材料 Download a document",
+    openapi_extra=CITIZEN.openapi,
+    response_class=Response,
+)
+def document_content(
+    document_id: DocumentId, platform: PlatformDependency, principal: CitizenPrincipal
+) -> Response:
+    citizen = citizen_of(platform, principal)
+    with platform.store.connect() as conn:
+        found = storage.document_of(conn, citizen.id, document_id)
+    path = platform.state("portal", PortalRuntime).content.path_of(found.sha256)
+    if not path.is_file():
+        raise NotFound(f"the content of document {document_id} is missing", document=document_id)
+    return FileResponse(
+        path,
+        media_type=found.media_type,
+        filename=found.name,
+        headers={"x-content-type-options": "nosniff", "cache-control": "private, no-store"},
+    )
+
+
+@router.delete(
+    "/documents/{document_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="删除材料 Delete a document",
+    openapi_extra=CITIZEN.openapi,
+)
+def delete_document(
+    document_id: DocumentId, platform: PlatformDependency, principal: CitizenPrincipal
+) -> Response:
+    actions.delete_document(platform, citizen_of(platform, principal), document_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

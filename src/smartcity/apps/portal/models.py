@@ -127,3 +127,26 @@ class MyPage(BaseModel):
 
     profile: ProfileSummary
     sections: list[SectionView]
+
+
+class DocumentView(BaseModel):
+    """One file in the citizen's document store (attach it to applications by ``id``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    name: str = Field(examples=["出生医学证明.pdf"])
+    media_type: str = Field(examples=["application/pdf"])
+    size_bytes: int
+    sha256: str
+    uploaded_at: dt.datetime
+
+
+class DocumentList(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    documents: list[DocumentView]
+    count: int
+    used_bytes: int
+    quota_bytes: int
+    max_file_bytes: int

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from smartcity.apps.portal.documents import ContentStore
 from smartcity.apps.portal.sections import SectionRegistry
 from smartcity.kernel.errors import ConfigurationError
 
@@ -49,4 +50,5 @@ class PortalSettings:
 @dataclass
 class PortalRuntime:
     settings: PortalSettings
+    content: ContentStore
     sections: SectionRegistry = field(default_factory=SectionRegistry)

@@ -10,8 +10,9 @@ import orjson
 from sqlalchemy import Connection, Row, func, select
 
 from smartcity.apps.portal.interests import parse_interests
-from smartcity.apps.portal.models import AreaView, ContactPreferences
+from smartcity.apps.portal.models import AreaView, ContactPreferences, DocumentView
 from smartcity.apps.portal.tables import portal_document, portal_profile
+from smartcity.kernel.errors import NotFound
 from smartcity.kernel.geo.tables import geo_area
 
 
@@ -58,3 +59,43 @@ def document_usage(conn: Connection, person_id: int) -> tuple[int, int]:
         )
     ).one()
     return int(count), int(used)
+
+
+def document_of_row(row: Row[Any]) -> DocumentView:
+    return DocumentView(
+        id=row.id,
+        name=row.name,
+        media_type=row.media_type,
+        size_bytes=row.size_bytes,
+        sha256=row.sha256,
+        uploaded_at=row.uploaded_at,
+    )
+
+
+def documents_of(conn: Connection, person_id: int) -> list[DocumentView]:
+    """The person's documents, newest first."""
+    rows = conn.execute(
+        select(portal_document)
+        .where(portal_document.c.person_id == person_id)
+        .order_by(portal_document.c.id.desc())
+    ).all()
+    return [document_of_row(row) for row in rows]
+
+
+def document_of(conn: Connection, person_id: int, document_id: int) -> DocumentView:
+    """The person's document; another person's is reported as absent, never as forbidden."""
+    row = conn.execute(
+        select(portal_document).where(
+            portal_document.c.id == document_id, portal_document.c.person_id == person_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"you have no document {document_id}", document=document_id)
+    return document_of_row(row)
+
+
+def content_references(conn: Connection, sha256: str) -> int:
+    """How many documents (of anyone) name this content."""
+    return int(
+        conn.execute(select(func.count()).where(portal_document.c.sha256 == sha256)).scalar_one()
+    )
