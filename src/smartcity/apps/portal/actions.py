@@ -6,9 +6,11 @@ import unicodedata
 
 import orjson
 from sqlalchemy import delete, insert, text, update
+from sqlalchemy.exc import IntegrityError
 
 from smartcity.apps.portal import storage
 from smartcity.apps.portal.interests import BY_CODE, MAX_INTERESTS, format_interests
+from smartcity.apps.portal.journeys import Journey
 from smartcity.apps.portal.media import sniff_media_type
 from smartcity.apps.portal.models import (
     Channel,
@@ -17,8 +19,8 @@ from smartcity.apps.portal.models import (
     ProfileUpdate,
 )
 from smartcity.apps.portal.runtime import PortalRuntime
-from smartcity.apps.portal.tables import portal_document, portal_profile
-from smartcity.kernel.errors import InvalidInput, PayloadTooLarge
+from smartcity.apps.portal.tables import portal_document, portal_journey, portal_profile
+from smartcity.kernel.errors import Conflict, InvalidInput, PayloadTooLarge
 from smartcity.kernel.identity.models import Citizen
 from smartcity.kernel.platform import Platform
 
@@ -166,3 +168,48 @@ def delete_document(platform: Platform, citizen: Citizen, document_id: int) -> N
         left = storage.content_references(conn, document.sha256)
     if left == 0:
         runtime.content.remove(document.sha256)
+
+
+def start_journey(platform: Platform, citizen: Citizen, journey: Journey) -> bool:
+    """Start ``journey`` for the citizen; False when it was started already (no change)."""
+    now = platform.clock.now()
+    try:
+        with platform.store.begin() as conn:
+            if storage.journey_row(conn, citizen.id, journey.slug) is not None:
+                return False
+            conn.execute(
+                insert(portal_journey).values(
+                    person_id=citizen.id,
+                    slug=journey.slug,
+                    started_at=now,
+                    done_steps="",
+                    updated_at=now,
+                )
+            )
+    except IntegrityError:
+        # A second start of the same journey won the race: it is started either way.
+        return False
+    return True
+
+
+def tick_step(
+    platform: Platform, citizen: Citizen, journey: Journey, step_slug: str, done: bool
+) -> None:
+    """Mark a step of a started journey done or not done."""
+    step = journey.step(step_slug)
+    with platform.store.begin() as conn:
+        row = storage.journey_row(conn, citizen.id, journey.slug)
+        if row is None:
+            raise Conflict(
+                f"start the journey {journey.slug!r} first (POST .../start)", journey=journey.slug
+            )
+        steps = storage.done_steps_of(row)
+        if done:
+            steps.add(step.slug)
+        else:
+            steps.discard(step.slug)
+        conn.execute(
+            update(portal_journey)
+            .where(portal_journey.c.id == row.id)
+            .values(done_steps=",".join(sorted(steps)), updated_at=platform.clock.now())
+        )

@@ -8,25 +8,31 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
+from smartcity.api.auth import OptionalPrincipal
 from smartcity.api.dependencies import get_platform
 from smartcity.api.permissions import public
 from smartcity.apps.portal import actions, storage
 from smartcity.apps.portal.interests import INTERESTS
+from smartcity.apps.portal.journey_views import journey_view
+from smartcity.apps.portal.journeys import catalogue
 from smartcity.apps.portal.media import ACCEPTED
 from smartcity.apps.portal.models import (
     DocumentList,
     DocumentView,
     InterestView,
+    JourneySummary,
+    JourneyView,
     MyPage,
     ProfileUpdate,
     ProfileView,
     SectionView,
+    StepChange,
 )
 from smartcity.apps.portal.permissions import CITIZEN
 from smartcity.apps.portal.profile import citizen_of, load_profile, summarise
 from smartcity.apps.portal.runtime import PortalRuntime
 from smartcity.kernel.errors import NotFound, PayloadTooLarge
-from smartcity.kernel.identity.principal import Principal
+from smartcity.kernel.identity.principal import AccountKind, Principal
 from smartcity.kernel.platform import Platform
 
 router = APIRouter(prefix="/api/portal", tags=["市民主页 Citizen page"])
@@ -34,6 +40,7 @@ router = APIRouter(prefix="/api/portal", tags=["市民主页 Citizen page"])
 PlatformDependency = Annotated[Platform, Depends(get_platform)]
 CitizenPrincipal = Annotated[Principal, Depends(CITIZEN)]
 DocumentId = Annotated[int, Path(ge=1, le=2**62)]
+Slug = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
 
 
 @router.get(
@@ -183,3 +190,69 @@ def delete_document(
 ) -> Response:
     actions.delete_document(platform, citizen_of(platform, principal), document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/journeys",
+    summary="场景式服务 Life-event journeys",
+    openapi_extra=public("the catalogue of journeys is public guidance"),
+)
+def journeys() -> list[JourneySummary]:
+    return [
+        JourneySummary(
+            slug=journey.slug,
+            title_zh=journey.title_zh,
+            title_en=journey.title_en,
+            summary_zh=journey.summary_zh,
+            summary_en=journey.summary_en,
+            steps=len(journey.steps),
+        )
+        for journey in catalogue().journeys
+    ]
+
+
+@router.get(
+    "/journeys/{slug}",
+    summary="一个场景 One journey (personalised when signed in as a citizen)",
+    openapi_extra=public("public guidance; a signed-in citizen also sees their progress"),
+)
+def journey(slug: Slug, platform: PlatformDependency, principal: OptionalPrincipal) -> JourneyView:
+    found = catalogue().journey(slug)
+    citizen = None
+    if principal is not None and principal.kind is AccountKind.CITIZEN:
+        citizen = citizen_of(platform, principal)
+    return journey_view(platform, found, citizen)
+
+
+@router.post(
+    "/journeys/{slug}/start",
+    summary="开始办理 Start a journey",
+    openapi_extra=CITIZEN.openapi,
+    responses={201: {"description": "started now"}, 200: {"description": "already started"}},
+)
+def start_journey(
+    slug: Slug, response: Response, platform: PlatformDependency, principal: CitizenPrincipal
+) -> JourneyView:
+    found = catalogue().journey(slug)
+    citizen = citizen_of(platform, principal)
+    if actions.start_journey(platform, citizen, found):
+        response.status_code = status.HTTP_201_CREATED
+    return journey_view(platform, found, citizen)
+
+
+@router.put(
+    "/journeys/{slug}/steps/{step}",
+    summary="勾选步骤 Mark a step done or not done",
+    openapi_extra=CITIZEN.openapi,
+)
+def tick_step(
+    slug: Slug,
+    step: Slug,
+    change: StepChange,
+    platform: PlatformDependency,
+    principal: CitizenPrincipal,
+) -> JourneyView:
+    found = catalogue().journey(slug)
+    citizen = citizen_of(platform, principal)
+    actions.tick_step(platform, citizen, found, step, change.done)
+    return journey_view(platform, found, citizen)

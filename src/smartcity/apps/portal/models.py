@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 # Occupation as the registry writes it (Chinese, e.g. 软件工程师), at most this long.
 OCCUPATION_MAX = 32
@@ -28,7 +28,7 @@ class ContactPreferences(BaseModel):
         max_length=3,
         description="channels for notices; the inbox is always kept",
     )
-    receive_notices: bool = Field(
+    receive_notices: StrictBool = Field(
         default=True, description="receive notices matched to the profile (信息找人)"
     )
 
@@ -150,3 +150,68 @@ class DocumentList(BaseModel):
     used_bytes: int
     quota_bytes: int
     max_file_bytes: int
+
+
+class JourneySummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    slug: str = Field(examples=["having-a-baby"])
+    title_zh: str
+    title_en: str
+    summary_zh: str
+    summary_en: str
+    steps: int
+
+
+class DepartmentView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(examples=["GZ-WJW"])
+    name: str | None = None
+    name_en: str | None = None
+
+
+class NeededDocument(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: str = Field(examples=["id_card"])
+    label_zh: str
+    label_en: str
+    in_storage: bool | None = Field(
+        description="a stored document looks like this kind; null when not signed in"
+    )
+    document_ids: list[int] = Field(description="the citizen's stored documents of this kind")
+
+
+class StepView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    slug: str
+    title_zh: str
+    title_en: str
+    department: DepartmentView
+    service: str = Field(description="service code in the service hall")
+    documents: list[NeededDocument]
+    done: bool | None = Field(description="ticked by the citizen; null when not signed in")
+
+
+class JourneyView(BaseModel):
+    """One journey, personalised when a citizen asks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: str
+    title_zh: str
+    title_en: str
+    summary_zh: str
+    summary_en: str
+    started: bool | None = Field(description="null when not signed in")
+    started_at: dt.datetime | None = None
+    done_steps: int | None = None
+    steps: list[StepView]
+
+
+class StepChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    done: StrictBool

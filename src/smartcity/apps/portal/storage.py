@@ -10,10 +10,16 @@ import orjson
 from sqlalchemy import Connection, Row, func, select
 
 from smartcity.apps.portal.interests import parse_interests
-from smartcity.apps.portal.models import AreaView, ContactPreferences, DocumentView
-from smartcity.apps.portal.tables import portal_document, portal_profile
+from smartcity.apps.portal.models import (
+    AreaView,
+    ContactPreferences,
+    DepartmentView,
+    DocumentView,
+)
+from smartcity.apps.portal.tables import portal_document, portal_journey, portal_profile
 from smartcity.kernel.errors import NotFound
 from smartcity.kernel.geo.tables import geo_area
+from smartcity.kernel.identity.tables import identity_department
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -99,3 +105,29 @@ def content_references(conn: Connection, sha256: str) -> int:
     return int(
         conn.execute(select(func.count()).where(portal_document.c.sha256 == sha256)).scalar_one()
     )
+
+
+def departments(conn: Connection, codes: Iterable[str]) -> dict[str, DepartmentView]:
+    """Names of the departments among ``codes``; an unknown code is answered without one."""
+    wanted = sorted(set(codes))
+    rows = conn.execute(
+        select(
+            identity_department.c.code, identity_department.c.name, identity_department.c.name_en
+        ).where(identity_department.c.code.in_(wanted))
+    ).all()
+    found = {r.code: DepartmentView(code=r.code, name=r.name, name_en=r.name_en) for r in rows}
+    return {code: found.get(code, DepartmentView(code=code)) for code in wanted}
+
+
+def journey_row(conn: Connection, person_id: int, slug: str) -> Row[Any] | None:
+    return conn.execute(
+        select(portal_journey).where(
+            portal_journey.c.person_id == person_id, portal_journey.c.slug == slug
+        )
+    ).first()
+
+
+def done_steps_of(row: Row[Any] | None) -> set[str]:
+    if row is None or not row.done_steps:
+        return set()
+    return set(row.done_steps.split(","))
