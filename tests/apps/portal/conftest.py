@@ -16,6 +16,8 @@ from smartcity.apps import installed_apps
 from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.config import Settings
 from smartcity.kernel.identity import make_citizen_id, register_citizen
+from smartcity.kernel.identity.actions import add_department
+from smartcity.kernel.identity.departments import DEPARTMENTS
 from smartcity.kernel.identity.principal import AccountKind, Principal
 from smartcity.kernel.platform import Platform
 from smartcity.kernel.storage import Store
@@ -74,6 +76,9 @@ class PortalWorld:
 
 
 def register_people(store: Store) -> None:
+    for department in DEPARTMENTS:
+        if department.code in ("GZ-FGW", "GZ-JYJ", "GZ-WJW", "GZ-GAJ"):
+            add_department(store, department)
     people = (
         (CITIZEN_ID, "陈小明", "软件工程师", 7),
         (SPOUSE_ID, "林小红", "教师", 7),

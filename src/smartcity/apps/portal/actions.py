@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 
 import orjson
-from sqlalchemy import delete, insert, text, update
+from sqlalchemy import Connection, delete, insert, text, update
 from sqlalchemy.exc import IntegrityError
 
 from smartcity.apps.portal import storage
@@ -13,15 +14,44 @@ from smartcity.apps.portal.interests import BY_CODE, MAX_INTERESTS, format_inter
 from smartcity.apps.portal.journeys import Journey
 from smartcity.apps.portal.media import sniff_media_type
 from smartcity.apps.portal.models import (
+    COMMENT_LENGTH,
+    DRAFT_BODY_LENGTH,
+    REPLY_LENGTH,
+    SUGGESTION_BODY_LENGTH,
+    TITLE_LENGTH,
     Channel,
+    CommentRequest,
+    CommentView,
     ContactPreferences,
     DocumentView,
+    DraftRequest,
+    DraftStatus,
     ProfileUpdate,
+    ReplyRequest,
+    SuggestionRequest,
 )
+from smartcity.apps.portal.profile import mask_name
 from smartcity.apps.portal.runtime import PortalRuntime
-from smartcity.apps.portal.tables import portal_document, portal_journey, portal_profile
-from smartcity.kernel.errors import Conflict, InvalidInput, PayloadTooLarge
+from smartcity.apps.portal.tables import (
+    portal_comment,
+    portal_document,
+    portal_draft,
+    portal_journey,
+    portal_profile,
+    portal_suggestion,
+)
+from smartcity.kernel.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    TooManyRequests,
+)
 from smartcity.kernel.identity.models import Citizen
+from smartcity.kernel.identity.permissions import check_department
+from smartcity.kernel.identity.principal import Principal
+from smartcity.kernel.identity.queries import get_department
+from smartcity.kernel.notify import notify
 from smartcity.kernel.platform import Platform
 
 
@@ -212,4 +242,198 @@ def tick_step(
             update(portal_journey)
             .where(portal_journey.c.id == row.id)
             .values(done_steps=",".join(sorted(steps)), updated_at=platform.clock.now())
+        )
+
+
+# The longest window a draft stays open for comment.
+LONGEST_WINDOW = dt.timedelta(days=366)
+# Key space of the per-account advisory lock that serialises the comment rate check.
+_PACE_LOCK = 0x636F6D6D << 32
+
+
+def checked_text(text: str, part: str, bounds: tuple[int, int]) -> str:
+    """``text`` with runs of spaces collapsed (line breaks kept), within ``bounds`` characters."""
+    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").split("\n")]
+    value = "\n".join(lines).strip()
+    while "\n\n\n" in value:
+        value = value.replace("\n\n\n", "\n\n")
+    if any(unicodedata.category(ch) == "Cc" and ch != "\n" for ch in value):
+        raise InvalidInput(f"{part} has control characters", part=part)
+    low, high = bounds
+    if not low <= len(value) <= high:
+        raise InvalidInput(f"{part} must have {low} to {high} characters", part=part)
+    return value
+
+
+def publish_draft(platform: Platform, principal: Principal, request: DraftRequest) -> int:
+    """A department puts a policy draft out for comment; answers its id."""
+    now = platform.clock.now()
+    department = request.department_code or principal.department_code
+    if department is None:
+        raise InvalidInput("name the department_code of the draft", part="department_code")
+    check_department(principal, department)
+    get_department(platform.store, department)
+    opens_at = request.opens_at or now
+    closes_at = request.closes_at
+    for name, moment in (("opens_at", opens_at), ("closes_at", closes_at)):
+        if moment.tzinfo is None:
+            raise InvalidInput(f"{name} needs a time zone (e.g. +08:00 or Z)", part=name)
+    if closes_at <= opens_at:
+        raise InvalidInput("closes_at must come after opens_at", part="closes_at")
+    if closes_at <= now:
+        raise InvalidInput("closes_at is already past", part="closes_at")
+    if closes_at - opens_at > LONGEST_WINDOW:
+        raise InvalidInput("a draft is open for comment for at most a year", part="closes_at")
+    values = {
+        "department_code": department,
+        "title": checked_text(request.title, "title", TITLE_LENGTH),
+        "body": checked_text(request.body, "body", DRAFT_BODY_LENGTH),
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "published_by": principal.account_id,
+        "published_at": now,
+    }
+    with platform.store.begin() as conn:
+        return int(
+            conn.execute(
+                insert(portal_draft).values(**values).returning(portal_draft.c.id)
+            ).scalar_one()
+        )
+
+
+def _check_pace(platform: Platform, last: dt.datetime | None) -> None:
+    interval = platform.state("portal", PortalRuntime).settings.comment_interval_seconds
+    if last is None:
+        return
+    waited = (platform.clock.now() - last).total_seconds()
+    if waited < interval:
+        wait = max(1, int(interval - waited + 0.999))
+        raise TooManyRequests(
+            f"one comment or suggestion per {interval} seconds; try again in {wait} s",
+            retry_after_seconds=wait,
+        )
+
+
+def _lock_account(conn: Connection, account_id: int) -> None:
+    if conn.dialect.name == "postgresql":
+        # Two comments sent at once must not both pass the pace check.
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PACE_LOCK + account_id})
+
+
+def comment_on_draft(
+    platform: Platform,
+    principal: Principal,
+    citizen: Citizen,
+    draft_id: int,
+    request: CommentRequest,
+) -> CommentView:
+    """A citizen comments on a draft while it is open, at most once a minute."""
+    body = checked_text(request.body, "body", COMMENT_LENGTH)
+    now = platform.clock.now()
+    with platform.store.begin() as conn:
+        draft = storage.draft_row(conn, draft_id)
+        state = storage.status_of(draft.opens_at, draft.closes_at, now)
+        if state is DraftStatus.UPCOMING:
+            raise NotFound(f"no draft {draft_id}", draft=draft_id)
+        if state is DraftStatus.CLOSED:
+            raise Conflict("the draft is closed for comment", draft=draft_id)
+        _lock_account(conn, principal.account_id)
+        _check_pace(platform, storage.last_comment_at(conn, principal.account_id))
+        comment_id = conn.execute(
+            insert(portal_comment)
+            .values(
+                draft_id=draft_id,
+                account_id=principal.account_id,
+                author=mask_name(citizen.name),
+                body=body,
+                created_at=now,
+            )
+            .returning(portal_comment.c.id)
+        ).scalar_one()
+        return storage.comment_of(storage.comment_row(conn, int(comment_id)))
+
+
+def send_suggestion(
+    platform: Platform, principal: Principal, citizen: Citizen, request: SuggestionRequest
+) -> int:
+    """A citizen sends a suggestion to a department; answers its id."""
+    title = checked_text(request.title, "title", TITLE_LENGTH)
+    body = checked_text(request.body, "body", SUGGESTION_BODY_LENGTH)
+    try:
+        get_department(platform.store, request.department_code)
+    except NotFound:
+        raise InvalidInput(
+            f"no department {request.department_code!r}", part="department_code"
+        ) from None
+    now = platform.clock.now()
+    with platform.store.begin() as conn:
+        _lock_account(conn, principal.account_id)
+        _check_pace(platform, storage.last_suggestion_at(conn, principal.account_id))
+        return int(
+            conn.execute(
+                insert(portal_suggestion)
+                .values(
+                    department_code=request.department_code,
+                    account_id=principal.account_id,
+                    author=mask_name(citizen.name),
+                    title=title,
+                    body=body,
+                    created_at=now,
+                )
+                .returning(portal_suggestion.c.id)
+            ).scalar_one()
+        )
+
+
+def reply_to_comment(
+    platform: Platform, principal: Principal, comment_id: int, request: ReplyRequest
+) -> int:
+    """Staff of the draft's department answer a comment publicly; the citizen is told."""
+    reply = checked_text(request.reply, "reply", REPLY_LENGTH)
+    now = platform.clock.now()
+    with platform.store.begin() as conn:
+        comment = storage.comment_row(conn, comment_id)
+        draft = storage.draft_row(conn, comment.draft_id)
+        check_department(principal, draft.department_code)
+        conn.execute(
+            update(portal_comment)
+            .where(portal_comment.c.id == comment_id)
+            .values(reply=reply, replied_by=principal.account_id, replied_at=now)
+        )
+        notify(
+            conn,
+            comment.account_id,
+            "message",
+            {"title": f"您对《{draft.title}》的意见已获答复", "body": reply},
+            None,
+            now,
+            link=f"/api/portal/drafts/{draft.id}",
+            bus=platform.bus,
+        )
+        return int(draft.id)
+
+
+def reply_to_suggestion(
+    platform: Platform, principal: Principal, suggestion_id: int, request: ReplyRequest
+) -> None:
+    """Staff of the department answer a suggestion publicly; the citizen is told."""
+    reply = checked_text(request.reply, "reply", REPLY_LENGTH)
+    now = platform.clock.now()
+    with platform.store.begin() as conn:
+        suggestion = storage.suggestion_row(conn, suggestion_id)
+        check_department(principal, suggestion.department_code)
+        conn.execute(
+            update(portal_suggestion)
+            .where(portal_suggestion.c.id == suggestion_id)
+            .values(reply=reply, replied_by=principal.account_id, replied_at=now)
+        )
+        notify(
+            conn,
+            suggestion.account_id,
+            "message",
+            {"title": f"您的建议《{suggestion.title}》已获答复", "body": reply},
+            None,
+            now,
+            link="/api/portal/suggestions/mine",
+            bus=platform.bus,
         )

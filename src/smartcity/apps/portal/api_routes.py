@@ -17,21 +17,31 @@ from smartcity.apps.portal.journey_views import journey_view
 from smartcity.apps.portal.journeys import catalogue
 from smartcity.apps.portal.media import ACCEPTED
 from smartcity.apps.portal.models import (
+    CommentRequest,
+    CommentView,
     DocumentList,
     DocumentView,
+    DraftDetail,
+    DraftRequest,
+    DraftStatus,
+    DraftView,
     InterestView,
     JourneySummary,
     JourneyView,
     MyPage,
     ProfileUpdate,
     ProfileView,
+    ReplyRequest,
     SectionView,
     StepChange,
+    SuggestionRequest,
+    SuggestionView,
 )
-from smartcity.apps.portal.permissions import CITIZEN
+from smartcity.apps.portal.permissions import CITIZEN, CONSULTATION
 from smartcity.apps.portal.profile import citizen_of, load_profile, summarise
 from smartcity.apps.portal.runtime import PortalRuntime
 from smartcity.kernel.errors import NotFound, PayloadTooLarge
+from smartcity.kernel.identity.permissions import check_department
 from smartcity.kernel.identity.principal import AccountKind, Principal
 from smartcity.kernel.platform import Platform
 
@@ -40,6 +50,11 @@ router = APIRouter(prefix="/api/portal", tags=["市民主页 Citizen page"])
 PlatformDependency = Annotated[Platform, Depends(get_platform)]
 CitizenPrincipal = Annotated[Principal, Depends(CITIZEN)]
 DocumentId = Annotated[int, Path(ge=1, le=2**62)]
+StaffPrincipal = Annotated[Principal, Depends(CONSULTATION)]
+RowId = Annotated[int, Path(ge=1, le=2**62)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Offset = Annotated[int, Query(ge=0, le=100_000)]
+DepartmentCode = Annotated[str | None, Query(max_length=16)]
 Slug = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9-]+$")]
 
 
@@ -256,3 +271,171 @@ def tick_step(
     citizen = citizen_of(platform, principal)
     actions.tick_step(platform, citizen, found, step, change.done)
     return journey_view(platform, found, citizen)
+
+
+@router.post(
+    "/drafts",
+    status_code=status.HTTP_201_CREATED,
+    summary="发布征求意见稿 Publish a policy draft for comment",
+    openapi_extra=CONSULTATION.openapi,
+)
+def publish_draft(
+    body: DraftRequest, platform: PlatformDependency, principal: StaffPrincipal
+) -> DraftDetail:
+    draft_id = actions.publish_draft(platform, principal, body)
+    with platform.store.connect() as conn:
+        return storage.draft_detail(conn, draft_id, platform.clock.now())
+
+
+@router.get(
+    "/drafts",
+    summary="征求意见 Policy drafts",
+    openapi_extra=public("policy drafts and the comments on them are published openly"),
+)
+def drafts(
+    platform: PlatformDependency,
+    status: Annotated[DraftStatus | None, Query()] = None,
+    department: DepartmentCode = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> list[DraftView]:
+    if status is DraftStatus.UPCOMING:
+        return []  # not published before they open
+    with platform.store.connect() as conn:
+        return storage.list_drafts(
+            conn,
+            platform.clock.now(),
+            status=status,
+            department_code=department,
+            include_upcoming=False,
+            limit=limit,
+            offset=offset,
+        )
+
+
+@router.get(
+    "/drafts/{draft_id}",
+    summary="意见稿详情 One draft with its comments and replies",
+    openapi_extra=public("policy drafts and the comments on them are published openly"),
+)
+def draft(draft_id: RowId, platform: PlatformDependency) -> DraftDetail:
+    now = platform.clock.now()
+    with platform.store.connect() as conn:
+        found = storage.draft_detail(conn, draft_id, now)
+    if found.status is DraftStatus.UPCOMING:
+        raise NotFound(f"no draft {draft_id}", draft=draft_id)
+    return found
+
+
+@router.post(
+    "/drafts/{draft_id}/comments",
+    status_code=status.HTTP_201_CREATED,
+    summary="发表意见 Comment on a draft",
+    openapi_extra=CITIZEN.openapi,
+)
+def comment(
+    draft_id: RowId, body: CommentRequest, platform: PlatformDependency, principal: CitizenPrincipal
+) -> CommentView:
+    citizen = citizen_of(platform, principal)
+    return actions.comment_on_draft(platform, principal, citizen, draft_id, body)
+
+
+@router.put(
+    "/comments/{comment_id}/reply",
+    summary="答复意见 Reply to a comment publicly",
+    openapi_extra=CONSULTATION.openapi,
+)
+def reply_to_comment(
+    comment_id: RowId, body: ReplyRequest, platform: PlatformDependency, principal: StaffPrincipal
+) -> DraftDetail:
+    draft_id = actions.reply_to_comment(platform, principal, comment_id, body)
+    with platform.store.connect() as conn:
+        return storage.draft_detail(conn, draft_id, platform.clock.now())
+
+
+@router.post(
+    "/suggestions",
+    status_code=status.HTTP_201_CREATED,
+    summary="建言献策 Send a suggestion to a department",
+    openapi_extra=CITIZEN.openapi,
+)
+def suggest(
+    body: SuggestionRequest, platform: PlatformDependency, principal: CitizenPrincipal
+) -> SuggestionView:
+    citizen = citizen_of(platform, principal)
+    suggestion_id = actions.send_suggestion(platform, principal, citizen, body)
+    with platform.store.connect() as conn:
+        mine = storage.list_suggestions(conn, account_id=principal.account_id, limit=100)
+    return next(s for s in mine if s.id == suggestion_id)
+
+
+@router.get(
+    "/suggestions",
+    summary="建议答复 Answered suggestions",
+    openapi_extra=public("suggestions are published once the department has answered them"),
+)
+def answered_suggestions(
+    platform: PlatformDependency,
+    department: DepartmentCode = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> list[SuggestionView]:
+    with platform.store.connect() as conn:
+        return storage.list_suggestions(
+            conn, department_code=department, replied_only=True, limit=limit, offset=offset
+        )
+
+
+@router.get(
+    "/suggestions/mine",
+    summary="我的建议 My suggestions",
+    openapi_extra=CITIZEN.openapi,
+)
+def my_suggestions(
+    platform: PlatformDependency, principal: CitizenPrincipal, limit: Limit = 20, offset: Offset = 0
+) -> list[SuggestionView]:
+    with platform.store.connect() as conn:
+        return storage.list_suggestions(
+            conn, account_id=principal.account_id, limit=limit, offset=offset
+        )
+
+
+@router.get(
+    "/staff/suggestions",
+    summary="收到的建议 Suggestions to my department",
+    openapi_extra=CONSULTATION.openapi,
+)
+def department_suggestions(
+    platform: PlatformDependency,
+    principal: StaffPrincipal,
+    department: DepartmentCode = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> list[SuggestionView]:
+    code = department or principal.department_code
+    if code is None:
+        raise NotFound("name a department", part="department")
+    check_department(principal, code)
+    with platform.store.connect() as conn:
+        return storage.list_suggestions(conn, department_code=code, limit=limit, offset=offset)
+
+
+@router.put(
+    "/suggestions/{suggestion_id}/reply",
+    summary="答复建议 Reply to a suggestion publicly",
+    openapi_extra=CONSULTATION.openapi,
+)
+def reply_to_suggestion(
+    suggestion_id: RowId,
+    body: ReplyRequest,
+    platform: PlatformDependency,
+    principal: StaffPrincipal,
+) -> SuggestionView:
+    actions.reply_to_suggestion(platform, principal, suggestion_id, body)
+    with platform.store.connect() as conn:
+        row = storage.suggestion_row(conn, suggestion_id)
+        listed = storage.list_suggestions(conn, department_code=row.department_code, limit=100)
+    found = [s for s in listed if s.id == suggestion_id]
+    if found:
+        return found[0]
+    raise NotFound(f"no suggestion {suggestion_id}", suggestion=suggestion_id)

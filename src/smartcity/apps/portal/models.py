@@ -215,3 +215,93 @@ class StepChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     done: StrictBool
+
+
+# Lengths a citizen's or an officer's text must have (after collapsing whitespace).
+TITLE_LENGTH = (2, 200)
+DRAFT_BODY_LENGTH = (10, 50_000)
+COMMENT_LENGTH = (2, 1_000)
+SUGGESTION_BODY_LENGTH = (10, 3_000)
+REPLY_LENGTH = (2, 3_000)
+
+
+class DraftStatus(StrEnum):
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class DraftRequest(BaseModel):
+    """A policy draft put out for comment by a department."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(max_length=TITLE_LENGTH[1] * 2)
+    body: str = Field(max_length=DRAFT_BODY_LENGTH[1] * 2)
+    opens_at: dt.datetime | None = Field(default=None, description="default: now")
+    closes_at: dt.datetime
+    department_code: str | None = Field(
+        default=None, max_length=16, description="default: the officer's own department"
+    )
+
+
+class CommentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(max_length=COMMENT_LENGTH[1] * 2)
+
+
+class SuggestionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    department_code: str = Field(max_length=16, examples=["GZ-JTJ"])
+    title: str = Field(max_length=TITLE_LENGTH[1] * 2)
+    body: str = Field(max_length=SUGGESTION_BODY_LENGTH[1] * 2)
+
+
+class ReplyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reply: str = Field(max_length=REPLY_LENGTH[1] * 2)
+
+
+class CommentView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    draft_id: int
+    author: str = Field(examples=["陈**"], description="the family name only")
+    body: str
+    created_at: dt.datetime
+    reply: str | None = None
+    replied_at: dt.datetime | None = None
+
+
+class DraftView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    department: DepartmentView
+    title: str
+    body: str
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    status: DraftStatus
+    comments: int
+
+
+class DraftDetail(DraftView):
+    comment_list: list[CommentView]
+
+
+class SuggestionView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    department: DepartmentView
+    author: str
+    title: str
+    body: str
+    created_at: dt.datetime
+    reply: str | None = None
+    replied_at: dt.datetime | None = None
