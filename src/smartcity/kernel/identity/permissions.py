@@ -44,6 +44,7 @@ class Permission(StrEnum):
     PAYMENT_BILL = "payment.bill"
     PAYMENT_RECONCILE = "payment.reconcile"
     CERTIFICATE_REVOKE = "certificate.revoke"
+    NOTICE_PUBLISH = "notice.publish"
 
 
 _PEOPLE = frozenset({AccountKind.CITIZEN, AccountKind.ENTERPRISE, AccountKind.STAFF})
@@ -137,6 +138,12 @@ CATALOGUE: dict[Permission, Grant] = {
         "revoke any holder's certificate (lost key, withdrawn privilege)",
         _STAFF,
         frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR}),
+    ),
+    Permission.NOTICE_PUBLISH: Grant(
+        "author and publish targeted notices for one's department, record area events",
+        _STAFF,
+        frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR}),
+        machines=True,
     ),
 }
 
