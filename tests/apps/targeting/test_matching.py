@@ -90,7 +90,8 @@ def holds(rule: Rule, person: Person, on: date) -> bool:
             return any(
                 key == person.key
                 and unpaid
-                and on <= due <= on + timedelta(days=rule.within_days)
+                and (rule.overdue or on <= due)
+                and due <= on + timedelta(days=rule.within_days)
                 and (not rule.billers or biller in rule.billers)
                 for key, biller, due, unpaid in BILLS
             )
@@ -151,9 +152,10 @@ leaves = st.one_of(
         st.integers(0, 80),
     ),
     st.builds(
-        lambda d, b: {"kind": "bill_due", "within_days": d, "billers": b},
+        lambda d, b, o: {"kind": "bill_due", "within_days": d, "billers": b, "overdue": o},
         st.integers(0, 40),
         st.lists(st.sampled_from(["electricity", "water"]), max_size=1),
+        st.booleans(),
     ),
     st.builds(
         lambda e, d: {"kind": "area_event", "event": e, "within_days": d},

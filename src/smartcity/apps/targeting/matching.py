@@ -153,7 +153,8 @@ def condition_of(rule: Rule, on: date, sources: Sources) -> ColumnElement[bool]:
                 )
             )
         case BillDueRule():
-            return bill_due_of(sources, on, on + timedelta(days=rule.within_days), rule.billers)
+            first = date(1900, 1, 1) if rule.overdue else on
+            return bill_due_of(sources, first, on + timedelta(days=rule.within_days), rule.billers)
         case AreaEventRule():
             return _area_event(rule, on)
         case VaccinationDueRule():

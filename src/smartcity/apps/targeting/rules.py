@@ -91,10 +91,12 @@ class ChildAgeRule(_AgeRange):
 
 
 class BillDueRule(_Rule):
-    """The person has an unpaid bill due within ``within_days`` (of these billers, if given)."""
+    """The person has an unpaid bill due within ``within_days`` (of these billers, if given);
+    with ``overdue``, bills already past their due date count too."""
 
     kind: Literal["bill_due"]
     within_days: Days = 7
+    overdue: bool = False
     billers: Annotated[list[Code], Field(max_length=20)] = []
 
 
