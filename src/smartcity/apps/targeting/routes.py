@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from smartcity.api.dependencies import get_platform
@@ -28,8 +29,9 @@ from smartcity.kernel.identity.permissions import (
 )
 from smartcity.kernel.identity.principal import AccountKind, Principal
 from smartcity.kernel.platform import Platform
+from smartcity.web.shell import WebShell, get_shell
 
-router = APIRouter(prefix="/api/targeting", tags=["信息找人 Targeted notices"])
+api = APIRouter(prefix="/api/targeting", tags=["信息找人 Targeted notices"])
 
 PUBLISH = requires(Permission.NOTICE_PUBLISH)
 SELF = requires(Permission.ACCOUNT_SELF)
@@ -41,7 +43,7 @@ Limit = Annotated[int, Query(ge=1, le=storage.PAGE_LIMIT)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
-@router.post(
+@api.post(
     "/preview",
     summary="预估触达 How many persons an audience rule reaches (sends nothing)",
     openapi_extra=PUBLISH.openapi,
@@ -52,7 +54,7 @@ async def preview(
     return await run_in_threadpool(actions.preview, platform, body.audience, body.on)
 
 
-@router.post(
+@api.post(
     "/notices",
     summary="起草通知 Author a notice with an audience rule",
     status_code=status.HTTP_201_CREATED,
@@ -64,7 +66,7 @@ def create_notice(
     return actions.create_notice(platform, principal, body)
 
 
-@router.get(
+@api.get(
     "/notices",
     summary="通知列表 Notices of my department (every department for city administrators)",
     openapi_extra=PUBLISH.openapi,
@@ -78,7 +80,7 @@ def list_notices(
         return storage.list_notices(conn, department, limit, offset)
 
 
-@router.get("/notices/{notice_id}", summary="通知 One notice", openapi_extra=PUBLISH.openapi)
+@api.get("/notices/{notice_id}", summary="通知 One notice", openapi_extra=PUBLISH.openapi)
 def get_notice(
     notice_id: NoticeId, platform: PlatformDependency, principal: Publisher
 ) -> NoticeView:
@@ -88,7 +90,7 @@ def get_notice(
     return notice
 
 
-@router.post(
+@api.post(
     "/notices/{notice_id}/publish",
     summary="发布 Publish a draft: deliver to every matching citizen's inbox",
     openapi_extra=PUBLISH.openapi,
@@ -99,7 +101,7 @@ async def publish_notice(
     return await run_in_threadpool(actions.publish_notice, platform, principal, notice_id)
 
 
-@router.get(
+@api.get(
     "/notices/{notice_id}/reach",
     summary="触达 Matched, delivered and read counts of a notice",
     openapi_extra=PUBLISH.openapi,
@@ -111,7 +113,7 @@ def reach(notice_id: NoticeId, platform: PlatformDependency, principal: Publishe
         return storage.reach_of(conn, notice_id)
 
 
-@router.post(
+@api.post(
     "/events",
     summary="区域事件 Record an outage or works in an area (for area_event rules)",
     status_code=status.HTTP_201_CREATED,
@@ -123,7 +125,7 @@ def record_event(
     return actions.record_event(platform, principal, body)
 
 
-@router.get("/events", summary="区域事件列表 Recorded area events", openapi_extra=PUBLISH.openapi)
+@api.get("/events", summary="区域事件列表 Recorded area events", openapi_extra=PUBLISH.openapi)
 def list_events(
     platform: PlatformDependency, principal: Publisher, limit: Limit = 50, offset: Offset = 0
 ) -> list[EventView]:
@@ -131,7 +133,7 @@ def list_events(
         return storage.list_events(conn, limit, offset)
 
 
-@router.get(
+@api.get(
     "/mine",
     summary="我的通知 Live notices that concern me",
     openapi_extra=SELF.openapi,
@@ -145,3 +147,19 @@ async def mine(
         raise PermissionDenied("only citizens have notices of their own", kind=principal.kind.value)
     locale = lang or platform.settings.default_locale
     return await run_in_threadpool(actions.my_notices, platform, principal.subject, locale)
+
+
+pages = APIRouter(include_in_schema=False)
+
+
+@pages.get("/targeting")
+async def notices_page(
+    request: Request, shell: Annotated[WebShell, Depends(get_shell)]
+) -> HTMLResponse:
+    """信息找人 staff page: author, preview, publish, reach (signs in with a staff account)."""
+    return shell.render(request, "targeting/notices.html")
+
+
+router = APIRouter()
+router.include_router(api)
+router.include_router(pages)
