@@ -46,6 +46,7 @@ class Permission(StrEnum):
     CERTIFICATE_REVOKE = "certificate.revoke"
     CITIZEN_PAGE = "citizen.page"
     CONSULTATION_MANAGE = "consultation.manage"
+    NOTICE_PUBLISH = "notice.publish"
 
 
 _PEOPLE = frozenset({AccountKind.CITIZEN, AccountKind.ENTERPRISE, AccountKind.STAFF})
@@ -148,6 +149,12 @@ CATALOGUE: dict[Permission, Grant] = {
         "publish policy drafts for comment and reply to citizens for one's department",
         _STAFF,
         frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR}),
+    ),
+    Permission.NOTICE_PUBLISH: Grant(
+        "author and publish targeted notices for one's department, record area events",
+        _STAFF,
+        frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR}),
+        machines=True,
     ),
 }
 
