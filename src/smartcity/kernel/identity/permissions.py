@@ -44,6 +44,9 @@ class Permission(StrEnum):
     PAYMENT_BILL = "payment.bill"
     PAYMENT_RECONCILE = "payment.reconcile"
     CERTIFICATE_REVOKE = "certificate.revoke"
+    CARD_HOLD = "card.hold"
+    CARD_MANAGE = "card.manage"
+    CARD_TERMINAL = "card.terminal"
 
 
 _PEOPLE = frozenset({AccountKind.CITIZEN, AccountKind.ENTERPRISE, AccountKind.STAFF})
@@ -137,6 +140,23 @@ CATALOGUE: dict[Permission, Grant] = {
         "revoke any holder's certificate (lost key, withdrawn privilege)",
         _STAFF,
         frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR}),
+    ),
+    Permission.CARD_HOLD: Grant(
+        "keep a citizen card: top up, report it lost, see its movements",
+        frozenset({AccountKind.CITIZEN}),
+    ),
+    Permission.CARD_MANAGE: Grant(
+        "issue, freeze and reissue citizen cards (card service centre)",
+        _STAFF,
+        frozenset({Role.OFFICER, Role.ADMINISTRATOR}),
+        machines=True,
+    ),
+    Permission.CARD_TERMINAL: Grant(
+        "authorise card taps and download the deny list (gates, buses, shops; "
+        "administrators test terminals)",
+        _STAFF,
+        frozenset({Role.ADMINISTRATOR}),
+        machines=True,
     ),
 }
 

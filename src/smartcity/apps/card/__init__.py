@@ -1,0 +1,33 @@
+"""市民卡 Citizen card (one card: social security, medical insurance, transit, e-wallet ...).
+
+Cards are issued to people of the registry with at least eight linked functions; their
+purses are ledger accounts topped up from the citizen's platform wallet. Gates, buses
+and shops authorise taps online (``POST /api/card/taps``) or upload offline batches; a
+loss report freezes the card at once and puts it on the deny list terminals download;
+a reissue moves the balances to a new card. See docs/apps/card.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from smartcity.kernel.app import App
+
+if TYPE_CHECKING:
+    from smartcity.kernel.platform import Platform
+
+
+def setup(platform: Platform) -> None:
+    """Open the fare revenue accounts (idempotent)."""
+    from smartcity.apps.card import postings
+
+    with platform.store.begin() as conn:
+        postings.open_card_accounts(conn, [], platform.clock.now())
+
+
+APP = App(
+    name="card",
+    setup=setup,
+    table_modules=("smartcity.apps.card.tables",),
+    routes_module="smartcity.apps.card.routes",
+)
