@@ -25,9 +25,16 @@ def setup(platform: Platform) -> None:
         postings.open_card_accounts(conn, [], platform.clock.now())
 
 
+def _seed_demo(platform: Platform, seed: int) -> None:
+    from smartcity.apps.card.sim import seed_demo
+
+    seed_demo(platform, seed)
+
+
 APP = App(
     name="card",
     setup=setup,
     table_modules=("smartcity.apps.card.tables",),
     routes_module="smartcity.apps.card.routes",
+    seed_demo=_seed_demo,
 )

@@ -11,6 +11,7 @@ Accounts (ledger 156, fen):
 transit purse      1101    a card's stored value for gates, buses and shops
 e-wallet purse     1102    a card's bank-linked e-wallet
 fare revenue       2101    what the bus, metro and shop operators were paid
+counter cash       3101    cash paid in at service counters (debit balance)
 =================  ======  ==================================================
 
 Flows: a top-up moves money from the citizen's platform wallet (the kernel wallet
@@ -45,12 +46,14 @@ class AccountCode(IntEnum):
     TRANSIT_PURSE = 1101
     E_WALLET_PURSE = 1102
     FARE_REVENUE = 2101
+    COUNTER_CASH = 3101
 
 
 class TransferCode(IntEnum):
     TOP_UP = 111
     TAP = 112
     REISSUE = 113
+    COUNTER_TOP_UP = 114
 
 
 _PURSE_CODES = {
@@ -76,6 +79,25 @@ def citizen_wallet_id(national_id: str) -> int:
     return wallets.wallet_account_id("citizen", national_id)
 
 
+COUNTER_CASH_ACCOUNT_ID = derived_id("counter-cash")
+
+
+def counter_top_up_transfer_id(card_number: str, tag: str) -> int:
+    return derived_id("counter-top-up", card_number, tag)
+
+
+def counter_top_up(card_number: str, tag: str, amount_fen: int) -> Transfer:
+    """Cash paid in at a service counter (or a demo city's opening balance) to the transit purse."""
+    return Transfer(
+        id=counter_top_up_transfer_id(card_number, tag),
+        debit_account_id=COUNTER_CASH_ACCOUNT_ID,
+        credit_account_id=purse_account_id(card_number, Purse.TRANSIT),
+        amount=amount_fen,
+        ledger=LEDGER_CNY,
+        code=TransferCode.COUNTER_TOP_UP,
+    )
+
+
 def top_up_transfer_id(national_id: str, request_id: str) -> int:
     return derived_id("top-up", national_id, request_id)
 
@@ -94,6 +116,9 @@ def open_card_accounts(conn: Connection, card_numbers: Sequence[str], now: datet
         Account(id=revenue_account_id(kind), ledger=LEDGER_CNY, code=AccountCode.FARE_REVENUE)
         for kind in TapKind
     ]
+    accounts.append(
+        Account(id=COUNTER_CASH_ACCOUNT_ID, ledger=LEDGER_CNY, code=AccountCode.COUNTER_CASH)
+    )
     for number in card_numbers:
         for purse, code in _PURSE_CODES.items():
             accounts.append(
