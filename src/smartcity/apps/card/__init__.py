@@ -14,15 +14,18 @@ from typing import TYPE_CHECKING
 from smartcity.kernel.app import App
 
 if TYPE_CHECKING:
+    from smartcity.apps.card.batcher import TapBatcher
     from smartcity.kernel.platform import Platform
 
 
-def setup(platform: Platform) -> None:
-    """Open the fare revenue accounts (idempotent)."""
+def setup(platform: Platform) -> TapBatcher:
+    """Open the fare revenue accounts (idempotent); live taps are grouped by a batcher."""
     from smartcity.apps.card import postings
+    from smartcity.apps.card.batcher import TapBatcher
 
     with platform.store.begin() as conn:
         postings.open_card_accounts(conn, [], platform.clock.now())
+    return TapBatcher(platform)
 
 
 def _seed_demo(platform: Platform, seed: int) -> None:

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from smartcity.api.dependencies import get_platform
 from smartcity.apps.card import actions, storage, taps
+from smartcity.apps.card.batcher import TapBatcher
 from smartcity.apps.card.models import (
     BatchRequest,
     BatchView,
@@ -215,12 +216,7 @@ def my_revoke_token(
 @router.post("/taps", summary="刷卡授权 Authorise a tap", openapi_extra=TERMINAL.openapi)
 async def tap(body: TapRequest, platform: PlatformDependency, principal: Terminal) -> TapView:
     """Approve or decline (with a reason code); the same ``transaction_id`` is a retry."""
-    terminal_id = terminal_of(principal)
-    now = platform.clock.now()
-    decided = await platform.store.write_async(
-        lambda conn: taps.decide(conn, terminal_id, [body], now, offline=False)
-    )
-    return taps.view_of(decided)
+    return await platform.state("card", TapBatcher).tap(terminal_of(principal), body)
 
 
 @router.post(

@@ -52,14 +52,25 @@ _CHUNK = 2_000
 
 @dataclass
 class Decided:
-    """What a batch came to: the new taps (in request order) and the duplicates."""
+    """What a batch came to: the new taps, the duplicates, and each request's answer."""
 
     taps: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     balances: dict[str, int] = field(default_factory=dict)
+    # Per request, in order: its tap row (new, or the one recorded before).
+    answers: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self, outcome: TapOutcome) -> int:
         return sum(1 for t in self.taps if t["outcome"] == outcome.value)
+
+    def view(self, index: int) -> TapView:
+        """The answer to request ``index``: its new tap, or the first answer to a retry."""
+        row = self.answers[index]
+        number = row.get("card_number")
+        fresh = not row.get("id")
+        balance = self.balances.get(number) if number and fresh else None
+        at = storage.aware(row["tapped_at"])
+        return TapView.model_validate({**row, "tapped_at": at, "balance_fen": balance})
 
 
 def fare_of(request: TapRequest) -> int:
@@ -81,16 +92,21 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 
 def _previous_taps(
-    conn: Connection, terminal_id: str, transaction_ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(transaction_ids):
+    conn: Connection, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Taps recorded before, by (terminal, transaction id)."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    wanted = set(keys)
+    terminals = sorted({t for t, _ in keys})
+    for chunk in _chunks(sorted({x for _, x in keys})):
         for row in conn.execute(
             select(card_tap).where(
-                card_tap.c.terminal_id == terminal_id, card_tap.c.transaction_id.in_(chunk)
+                card_tap.c.terminal_id.in_(terminals), card_tap.c.transaction_id.in_(chunk)
             )
         ):
-            found[row.transaction_id] = dict(row._mapping)
+            key = (row.terminal_id, row.transaction_id)
+            if key in wanted:
+                found[key] = dict(row._mapping)
     return found
 
 
@@ -208,8 +224,20 @@ def decide(
     offline: bool,
 ) -> Decided:
     """Decide ``requests`` of one terminal and write the outcome (taps, fares, movements)."""
+    return decide_many(conn, [(terminal_id, r) for r in requests], now, offline=offline)
+
+
+def decide_many(
+    conn: Connection,
+    items: Sequence[tuple[str, TapRequest]],
+    now: dt.datetime,
+    *,
+    offline: bool,
+) -> Decided:
+    """Decide the taps of several terminals at once (the live taps of one commit group)."""
     result = Decided()
-    previous = _previous_taps(conn, terminal_id, [r.transaction_id for r in requests])
+    requests = [r for _, r in items]
+    previous = _previous_taps(conn, [(t, r.transaction_id) for t, r in items])
     digests = {r.token: token_digest(r.token) for r in requests if r.token is not None}
     tokens = _tokens(conn, sorted(set(digests.values())))
     named = [_resolve(r, tokens, digests) for r in requests]
@@ -221,15 +249,18 @@ def decide(
     days = [storage.city_day_of(m) for m in moments]
     spent = _spent(conn, known, days)
     balances = _purses(conn, known)
-    seen: set[str] = set()
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
     transfers: list[Transfer] = []
     movements: list[dict[str, Any]] = []
-    for request, (number, reason), moment, day in zip(requests, named, moments, days, strict=True):
+    for (terminal_id, request), (number, reason), moment, day in zip(
+        items, named, moments, days, strict=True
+    ):
         txn = request.transaction_id
-        if txn in previous or txn in seen:
-            result.duplicates.append(previous.get(txn) or {"transaction_id": txn})
+        first = previous.get((terminal_id, txn)) or seen.get((terminal_id, txn))
+        if first is not None:
+            result.duplicates.append(first)
+            result.answers.append(first)
             continue
-        seen.add(txn)
         card = cards.get(number) if number is not None else None
         if reason is None:
             if card is None:
@@ -266,22 +297,23 @@ def decide(
             outcome = TapOutcome.APPROVED
         else:
             outcome = TapOutcome.CONFLICT if offline else TapOutcome.DECLINED
-        result.taps.append(
-            {
-                "terminal_id": terminal_id,
-                "transaction_id": txn,
-                "card_number": card.number if card is not None else None,
-                "kind": request.kind.value,
-                "outcome": outcome.value,
-                "reason": reason.value if reason else None,
-                "fare_fen": fare,
-                "charged_fen": charged,
-                "city_day": day,
-                "tapped_at": moment,
-                "recorded_at": now,
-                "offline": offline,
-            }
-        )
+        row = {
+            "terminal_id": terminal_id,
+            "transaction_id": txn,
+            "card_number": card.number if card is not None else None,
+            "kind": request.kind.value,
+            "outcome": outcome.value,
+            "reason": reason.value if reason else None,
+            "fare_fen": fare,
+            "charged_fen": charged,
+            "city_day": day,
+            "tapped_at": moment,
+            "recorded_at": now,
+            "offline": offline,
+        }
+        seen[(terminal_id, txn)] = row
+        result.taps.append(row)
+        result.answers.append(row)
     errors = create_transfers(conn, transfers, now)
     if errors:
         # Balances were read in this transaction, so this is a bug, not a race: undo all.
@@ -291,13 +323,3 @@ def decide(
             conn.execute(insert(table), rows)
     result.balances = balances
     return result
-
-
-def view_of(decided: Decided) -> TapView:
-    """The answer to a single tap: the new tap, or the first answer to a duplicate."""
-    if decided.taps:
-        row = decided.taps[0]
-        number = row["card_number"]
-        balance = decided.balances.get(number) if number else None
-        return TapView.model_validate({**row, "balance_fen": balance})
-    return TapView.model_validate(decided.duplicates[0])
