@@ -46,6 +46,12 @@ def setup(platform: Platform) -> PaymentRuntime:
         await asyncio.to_thread(committer.stop)
 
     platform.on_stop(stop_committer)
+    if settings.expire_every_seconds:
+        from smartcity.apps.payment.expiry_timer import ExpiryTimer
+
+        timer = runtime.expiry_timer = ExpiryTimer(platform, settings.expire_every_seconds)
+        platform.on_start(timer.start)
+        platform.on_stop(timer.stop)
     if settings.background_receipts:
         worker = ReceiptWorker(platform)
         signer = runtime.signer

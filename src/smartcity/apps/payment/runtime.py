@@ -16,12 +16,15 @@ from smartcity.kernel.errors import ConfigurationError
 from smartcity.kernel.secrets import secret_bytes
 
 if TYPE_CHECKING:
+    from smartcity.apps.payment.expiry_timer import ExpiryTimer
     from smartcity.apps.payment.group_commit import GroupCommitter
 
 BANK_URL_VARIABLE = "SMARTCITY_BANK_URL"
 ORDER_TIMEOUT_VARIABLE = "SMARTCITY_PAYMENT_ORDER_TIMEOUT"
 RECEIPTS_VARIABLE = "SMARTCITY_PAYMENT_RECEIPTS"
+EXPIRE_EVERY_VARIABLE = "SMARTCITY_PAYMENT_EXPIRE_EVERY"
 DEFAULT_ORDER_TIMEOUT_SECONDS = 900
+DEFAULT_EXPIRE_EVERY_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -30,11 +33,14 @@ class PaymentSettings:
     seconds (``SMARTCITY_PAYMENT_ORDER_TIMEOUT``, default 15 minutes) and whether
     receipts are signed in the background as payments arrive
     (``SMARTCITY_PAYMENT_RECEIPTS=background``, the default) or only when first asked
-    for (``on_demand``)."""
+    for (``on_demand``); and how often the server closes bank orders past their
+    deadline (``SMARTCITY_PAYMENT_EXPIRE_EVERY`` seconds, default 60, ``0``: never, leave
+    it to ``smartcity payment expire``)."""
 
     bank_url: str | None = None
     order_timeout_seconds: int = DEFAULT_ORDER_TIMEOUT_SECONDS
     background_receipts: bool = True
+    expire_every_seconds: int = DEFAULT_EXPIRE_EVERY_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PaymentSettings:
@@ -45,10 +51,14 @@ class PaymentSettings:
         receipts = source.get(RECEIPTS_VARIABLE, "background")
         if receipts not in ("background", "on_demand"):
             raise ConfigurationError(f"{RECEIPTS_VARIABLE} must be background or on_demand")
+        every_text = source.get(EXPIRE_EVERY_VARIABLE, str(DEFAULT_EXPIRE_EVERY_SECONDS))
+        if not every_text.isdigit() or int(every_text) > 86_400:
+            raise ConfigurationError(f"{EXPIRE_EVERY_VARIABLE} must be 0..86400 seconds")
         return cls(
             bank_url=source.get(BANK_URL_VARIABLE) or None,
             order_timeout_seconds=int(timeout_text),
             background_receipts=receipts == "background",
+            expire_every_seconds=int(every_text),
         )
 
 
@@ -60,6 +70,8 @@ class PaymentRuntime:
     signer: ReceiptSigner | None = None
     # The writer of grouped wallet payments (the hot path), made by setup.
     committer: GroupCommitter | None = None
+    # Closes bank orders past their deadline while the server runs (None: switched off).
+    expiry_timer: ExpiryTimer | None = None
     # Held by the app's background writers (payment groups, receipt batches) around each
     # transaction, so they queue here and not in SQLite's busy handler, whose sleeps of
     # up to 100 ms would show as the slowest payments.
