@@ -23,6 +23,7 @@ import dataclasses
 import logging
 import multiprocessing
 import multiprocessing.connection
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 
 FLUSH_S = 0.05
 BATCH = 32
+# While payments pour in, the worker would take CPU and the SQLite write lock from them:
+# it gets BUSY_BATCH ids per MAX_DEFERRAL_S then, and the backlog once the peak passes.
+BUSY_BATCH = 8
+MAX_DEFERRAL_S = 1.0
 STOP_TIMEOUT_S = 30.0
 PROCESS_NAME = "payment-receipt-process"
 
@@ -56,6 +61,7 @@ class ReceiptProcess:
     _loop: asyncio.AbstractEventLoop | None = None
     _flush: asyncio.TimerHandle | None = None
     _stopping: bool = False
+    _last_sent: float = 0.0
     restarts: int = 0
 
     async def start(self) -> None:
@@ -69,15 +75,15 @@ class ReceiptProcess:
         if self._stopping:
             return  # the next start's sweep issues it
         self._pending.append(order_id)
-        if self._flush is None and self._loop is not None:
-            self._flush = self._loop.call_later(FLUSH_S, self._send)
+        self._schedule()
 
     async def stop(self) -> None:
-        """Hand over what is queued, let the worker finish it, and wait for it to exit."""
+        """Let the worker finish what it was handed and wait for it to exit. Ids not
+        handed over yet are dropped: the next start's sweep issues their receipts."""
         self._stopping = True
         if self._flush is not None:
             self._flush.cancel()
-        self._send()
+        self._pending.clear()
         process, orders = self._process, self._orders
         if process is None or orders is None:
             return
@@ -124,17 +130,38 @@ class ReceiptProcess:
         self._flush = None
         if not self._pending or self._orders is None:
             return
-        batch, self._pending = self._pending, []
+        now = time.monotonic()
+        if not self._stopping and self._payments_arriving():
+            if now - self._last_sent < MAX_DEFERRAL_S:
+                self._schedule()
+                return
+            batch, self._pending = self._pending[:BUSY_BATCH], self._pending[BUSY_BATCH:]
+        else:
+            batch, self._pending = self._pending, []
+        self._last_sent = now
         if self._process is not None and not self._process.is_alive() and not self._stopping:
             log.warning("the receipt process died; starting another (it sweeps what was missed)")
             self._close()
             self.restarts += 1
             self._spawn()
+            self._pending.clear()  # the new worker's sweep finds them all
             return
         try:
             self._orders.send(batch)
         except OSError:
             log.warning("could not hand %d paid orders to the receipt process", len(batch))
+        if self._pending:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        if self._flush is None and self._loop is not None and not self._loop.is_closed():
+            self._flush = self._loop.call_later(FLUSH_S, self._send)
+
+    def _payments_arriving(self) -> bool:
+        from smartcity.apps.payment.actions import runtime_of
+
+        committer = runtime_of(self.platform).committer
+        return committer is not None and committer.busy()
 
     def _receive(self) -> None:
         events = self._events
