@@ -44,6 +44,7 @@ BATCH = 32
 # While payments pour in, the worker would take CPU and the SQLite write lock from them:
 # it gets BUSY_BATCH ids per MAX_DEFERRAL_S then, and the backlog once the peak passes.
 BUSY_BATCH = 8
+IDLE_BATCH = 64  # per FLUSH_S: up to 1,280 receipts a second when payments pause
 MAX_DEFERRAL_S = 1.0
 STOP_TIMEOUT_S = 30.0
 PROCESS_NAME = "payment-receipt-process"
@@ -137,7 +138,9 @@ class ReceiptProcess:
                 return
             batch, self._pending = self._pending[:BUSY_BATCH], self._pending[BUSY_BATCH:]
         else:
-            batch, self._pending = self._pending, []
+            # A bounded hand-over per flush: should payments resume, the worker is never
+            # more than one flush's receipts (a few tens of milliseconds) behind them.
+            batch, self._pending = self._pending[:IDLE_BATCH], self._pending[IDLE_BATCH:]
         self._last_sent = now
         if self._process is not None and not self._process.is_alive() and not self._stopping:
             log.warning("the receipt process died; starting another (it sweeps what was missed)")
