@@ -276,7 +276,7 @@ def run_worker(
                 message = orders.recv()
             if batch:
                 issue(batch)
-    except (EOFError, KeyboardInterrupt):
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
         pass  # the server went away; the next worker's sweep finishes the job
     finally:
         platform.store.close()
