@@ -46,6 +46,10 @@ class Permission(StrEnum):
     CERTIFICATE_REVOKE = "certificate.revoke"
     CITIZEN_PAGE = "citizen.page"
     CONSULTATION_MANAGE = "consultation.manage"
+    NOTICE_PUBLISH = "notice.publish"
+    CARD_HOLD = "card.hold"
+    CARD_MANAGE = "card.manage"
+    CARD_TERMINAL = "card.terminal"
 
 
 _PEOPLE = frozenset({AccountKind.CITIZEN, AccountKind.ENTERPRISE, AccountKind.STAFF})
@@ -148,6 +152,29 @@ CATALOGUE: dict[Permission, Grant] = {
         "publish policy drafts for comment and reply to citizens for one's department",
         _STAFF,
         frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR}),
+    ),
+    Permission.NOTICE_PUBLISH: Grant(
+        "author and publish targeted notices for one's department, record area events",
+        _STAFF,
+        frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR}),
+        machines=True,
+    ),
+    Permission.CARD_HOLD: Grant(
+        "keep a citizen card: top up, report it lost, see its movements",
+        frozenset({AccountKind.CITIZEN}),
+    ),
+    Permission.CARD_MANAGE: Grant(
+        "issue, freeze and reissue citizen cards (card service centre)",
+        _STAFF,
+        frozenset({Role.OFFICER, Role.ADMINISTRATOR}),
+        machines=True,
+    ),
+    Permission.CARD_TERMINAL: Grant(
+        "authorise card taps and download the deny list (gates, buses, shops; "
+        "administrators test terminals)",
+        _STAFF,
+        frozenset({Role.ADMINISTRATOR}),
+        machines=True,
     ),
 }
 
