@@ -174,3 +174,32 @@ def test_bad_suggestions(world: PortalWorld) -> None:
     assert world.send("POST", path, json=good).status_code == 201
     assert world.send("POST", path, json=good).status_code == 429
     assert world.send("POST", path, OFFICER, json=good).status_code == 403
+
+
+def test_city_administrators_act_for_any_department(world: PortalWorld) -> None:
+    from smartcity.kernel.identity.principal import AccountKind, Principal
+
+    admin = Principal(
+        205, AccountKind.STAFF, "GZ-BGT-0001", department_code="GZ-BGT",
+        roles=frozenset({"administrator"}),
+    )  # fmt: skip
+    now = world.clock.now()
+    body = {"title": "标题标题", "body": BODY, "closes_at": (now + timedelta(days=3)).isoformat()}
+    for_education = {**body, "department_code": "GZ-JYJ"}
+    answer = world.send("POST", "/api/portal/drafts", admin, json=for_education)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["department"]["code"] == "GZ-JYJ"
+    unknown = {**body, "department_code": "GZ-NOPE"}
+    assert world.send("POST", "/api/portal/drafts", admin, json=unknown).status_code == 422
+    comment = world.send(
+        "POST", f"/api/portal/drafts/{answer.json()['id']}/comments", json={"body": "支持"}
+    ).json()
+    path = f"/api/portal/comments/{comment['id']}/reply"
+    assert world.send("PUT", path, OFFICER, json={"reply": "不归我们"}).status_code == 403
+    assert world.send("PUT", path, OTHER_OFFICER, json={"reply": "谢谢支持"}).status_code == 200
+    assert (
+        world.send(
+            "PUT", "/api/portal/comments/999/reply", admin, json={"reply": "无此意见"}
+        ).status_code
+        == 404
+    )

@@ -88,25 +88,34 @@ def _checked_contact(contact: ContactPreferences) -> str:
 def save_profile(platform: Platform, citizen: Citizen, change: ProfileUpdate) -> None:
     """Apply what the citizen changed; fields they did not send stay as they are."""
     sent = change.model_fields_set
-    now = platform.clock.now()
+    values: dict[str, object] = {"updated_at": platform.clock.now()}
+    if "occupation" in sent:
+        values["occupation"] = _checked_occupation(change.occupation)
+    if "interests" in sent:
+        if change.interests is None:
+            raise InvalidInput("interests must be a list (empty to clear)", part="interests")
+        values["interests"] = _checked_interests(change.interests)
+    if "contact" in sent:
+        if change.contact is None:
+            raise InvalidInput("contact must be an object", part="contact")
+        values["contact"] = _checked_contact(change.contact)
+    try:
+        _write_profile(platform, citizen, values)
+    except IntegrityError:
+        # The first save of a profile raced another: the row exists now, update it.
+        _write_profile(platform, citizen, values)
+
+
+def _write_profile(platform: Platform, citizen: Citizen, values: dict[str, object]) -> None:
     with platform.store.begin() as conn:
-        row = storage.profile_row(conn, citizen.id)
-        values: dict[str, object] = {"updated_at": now}
-        if "occupation" in sent:
-            values["occupation"] = _checked_occupation(change.occupation)
-        if "interests" in sent:
-            if change.interests is None:
-                raise InvalidInput("interests must be a list (empty to clear)", part="interests")
-            values["interests"] = _checked_interests(change.interests)
-        if "contact" in sent:
-            if change.contact is None:
-                raise InvalidInput("contact must be an object", part="contact")
-            values["contact"] = _checked_contact(change.contact)
-        if row is None:
-            values.setdefault("occupation", None)
-            values.setdefault("interests", "")
-            values.setdefault("contact", _checked_contact(ContactPreferences()))
-            conn.execute(insert(portal_profile).values(person_id=citizen.id, **values))
+        if storage.profile_row(conn, citizen.id) is None:
+            fresh = {
+                "occupation": None,
+                "interests": "",
+                "contact": _checked_contact(ContactPreferences()),
+                **values,
+            }
+            conn.execute(insert(portal_profile).values(person_id=citizen.id, **fresh))
         else:
             conn.execute(
                 update(portal_profile)
@@ -265,6 +274,13 @@ def checked_text(text: str, part: str, bounds: tuple[int, int]) -> str:
     return value
 
 
+def _check_department_exists(platform: Platform, code: str) -> None:
+    try:
+        get_department(platform.store, code)
+    except NotFound:
+        raise InvalidInput(f"no department {code!r}", part="department_code") from None
+
+
 def publish_draft(platform: Platform, principal: Principal, request: DraftRequest) -> int:
     """A department puts a policy draft out for comment; answers its id."""
     now = platform.clock.now()
@@ -272,7 +288,7 @@ def publish_draft(platform: Platform, principal: Principal, request: DraftReques
     if department is None:
         raise InvalidInput("name the department_code of the draft", part="department_code")
     check_department(principal, department)
-    get_department(platform.store, department)
+    _check_department_exists(platform, department)
     opens_at = request.opens_at or now
     closes_at = request.closes_at
     for name, moment in (("opens_at", opens_at), ("closes_at", closes_at)):
@@ -359,12 +375,7 @@ def send_suggestion(
     """A citizen sends a suggestion to a department; answers its id."""
     title = checked_text(request.title, "title", TITLE_LENGTH)
     body = checked_text(request.body, "body", SUGGESTION_BODY_LENGTH)
-    try:
-        get_department(platform.store, request.department_code)
-    except NotFound:
-        raise InvalidInput(
-            f"no department {request.department_code!r}", part="department_code"
-        ) from None
+    _check_department_exists(platform, request.department_code)
     now = platform.clock.now()
     with platform.store.begin() as conn:
         _lock_account(conn, principal.account_id)

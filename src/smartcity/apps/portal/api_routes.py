@@ -365,8 +365,7 @@ def suggest(
     citizen = citizen_of(platform, principal)
     suggestion_id = actions.send_suggestion(platform, principal, citizen, body)
     with platform.store.connect() as conn:
-        mine = storage.list_suggestions(conn, account_id=principal.account_id, limit=100)
-    return next(s for s in mine if s.id == suggestion_id)
+        return storage.suggestion_view(conn, suggestion_id)
 
 
 @router.get(
@@ -433,9 +432,4 @@ def reply_to_suggestion(
 ) -> SuggestionView:
     actions.reply_to_suggestion(platform, principal, suggestion_id, body)
     with platform.store.connect() as conn:
-        row = storage.suggestion_row(conn, suggestion_id)
-        listed = storage.list_suggestions(conn, department_code=row.department_code, limit=100)
-    found = [s for s in listed if s.id == suggestion_id]
-    if found:
-        return found[0]
-    raise NotFound(f"no suggestion {suggestion_id}", suggestion=suggestion_id)
+        return storage.suggestion_view(conn, suggestion_id)

@@ -303,16 +303,22 @@ def list_suggestions(
         query.order_by(portal_suggestion.c.id.desc()).limit(limit).offset(offset)
     ).all()
     names = departments(conn, [row.department_code for row in rows])
-    return [
-        SuggestionView(
-            id=row.id,
-            department=names[row.department_code],
-            author=row.author,
-            title=row.title,
-            body=row.body,
-            created_at=row.created_at,
-            reply=row.reply,
-            replied_at=row.replied_at,
-        )
-        for row in rows
-    ]
+    return [_suggestion_of(row, names[row.department_code]) for row in rows]
+
+
+def _suggestion_of(row: Row[Any], department: DepartmentView) -> SuggestionView:
+    return SuggestionView(
+        id=row.id,
+        department=department,
+        author=row.author,
+        title=row.title,
+        body=row.body,
+        created_at=row.created_at,
+        reply=row.reply,
+        replied_at=row.replied_at,
+    )
+
+
+def suggestion_view(conn: Connection, suggestion_id: int) -> SuggestionView:
+    row = suggestion_row(conn, suggestion_id)
+    return _suggestion_of(row, departments(conn, [row.department_code])[row.department_code])
