@@ -61,6 +61,22 @@ def app_router(app: App) -> APIRouter | None:
     return router
 
 
+def app_body_limits(platform: Platform) -> dict[str, int]:
+    """Paths whose apps allow bodies larger than the platform's limit (uploads).
+
+    An app's routes module may define ``body_limits(platform) -> {path: bytes}``; those
+    routes must count and refuse their own bytes.
+    """
+    limits: dict[str, int] = {}
+    for installed in platform.apps:
+        if installed.routes_module is None:
+            continue
+        declare = getattr(importlib.import_module(installed.routes_module), "body_limits", None)
+        if declare is not None:
+            limits.update(declare(platform))
+    return limits
+
+
 def create_app(platform: Platform) -> FastAPI:
     """The FastAPI application serving ``platform``.
 
@@ -111,7 +127,11 @@ def create_app(platform: Platform) -> FastAPI:
                 application.add_middleware(fast_path, platform=platform)
     install_web_shell(application, platform)
     application.add_middleware(PatchFastPath)  # inside the body limit
-    application.add_middleware(BodySizeLimit, max_body_bytes=platform.settings.max_body_bytes)
+    application.add_middleware(
+        BodySizeLimit,
+        max_body_bytes=platform.settings.max_body_bytes,
+        path_limits=app_body_limits(platform),
+    )
     return application
 
 

@@ -15,6 +15,7 @@ Two checks, because a client may not say how much it sends:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -66,18 +67,28 @@ def too_large_response(scope: Scope, limit: int) -> ProblemResponse:
 
 
 class BodySizeLimit:
-    """Refuse request bodies larger than ``max_body_bytes`` with a 413 problem."""
+    """Refuse request bodies larger than ``max_body_bytes`` with a 413 problem.
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    ``path_limits`` gives exact paths a limit of their own (an upload route that counts
+    and refuses its own bytes, say); every other path has ``max_body_bytes``.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        path_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the declared length, then count streamed bytes."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
+        limit = self.path_limits.get(scope["path"], self.max_body_bytes)
         length = declared_length(scope)
         if length is not None and length > limit:
             await too_large_response(scope, limit)(scope, receive, send)

@@ -77,6 +77,18 @@ def test_upload_list_download_delete(world: PortalWorld) -> None:
     assert not stored.exists()
 
 
+def test_a_scan_larger_than_the_platform_body_limit_uploads(world: PortalWorld) -> None:
+    """Uploads answer to the per-file limit (10 MiB), not the platform's 1 MiB body limit."""
+    body_limit = world.platform.settings.max_body_bytes
+    scan = PDF + b"\n%" + b"0" * (body_limit + 1024)
+    answer = _upload(world, "房产证扫描件.pdf", scan)
+    assert answer.status_code == 201, answer.text  # type: ignore[attr-defined]
+    assert answer.json()["size_bytes"] == len(scan)  # type: ignore[attr-defined]
+    # Other routes keep the platform's limit.
+    other = world.send("PUT", "/api/portal/profile", content=b"{" + b" " * body_limit + b"}")
+    assert other.status_code == 413
+
+
 def test_same_content_is_stored_once_and_kept_while_named(world: PortalWorld) -> None:
     mine = _upload(world, "a.png", PNG).json()  # type: ignore[attr-defined]
     theirs = _upload(world, "b.png", PNG, OTHER).json()  # type: ignore[attr-defined]
