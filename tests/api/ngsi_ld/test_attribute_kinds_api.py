@@ -327,3 +327,40 @@ def test_retrieve_missing_attribute_or_entity_is_not_found(client: TestClient) -
         response = get(client, path)
         assert response.status_code == 404
         assert problem_type(response) == "ResourceNotFound"
+
+
+@pytest.mark.parametrize(
+    ("fragment", "kept", "gone"),
+    [
+        ({"type": "Relationship", "object": "urn:ngsi-ld:Gate:9"}, "object", "value"),
+        ({"type": "VocabProperty", "vocab": "open"}, "vocab", "value"),
+        ({"type": "JsonProperty", "json": {"a": 1}}, "json", "value"),
+        ({"type": "ListProperty", "valueList": [1, 2]}, "valueList", "value"),
+        ({"type": "LanguageProperty", "languageMap": {"en": "x"}}, "languageMap", "value"),
+    ],
+)
+def test_patching_an_attribute_to_another_kind_drops_the_old_value_member(
+    client: TestClient, fragment: dict[str, Any], kept: str, gone: str
+) -> None:
+    create(client, park(level={"type": "Property", "value": 3}))
+    patched = client.patch(f"{BASE}/entities/{ID}/attrs/level", json=fragment, headers=JSON)
+    assert patched.status_code == 204, patched.text
+    level = get(client, f"/entities/{ID}").json()["level"]
+    assert level["type"] == fragment["type"]
+    assert kept in level
+    assert gone not in level
+
+
+def test_patching_a_relationship_back_to_a_property_drops_the_object(client: TestClient) -> None:
+    create(
+        client,
+        park(owner={"type": "Relationship", "object": "urn:ngsi-ld:Org:1", "objectType": "Org"}),
+    )
+    patched = client.patch(
+        f"{BASE}/entities/{ID}/attrs/owner",
+        json={"type": "Property", "value": "city"},
+        headers=JSON,
+    )
+    assert patched.status_code == 204, patched.text
+    owner = get(client, f"/entities/{ID}").json()["owner"]
+    assert owner == {"type": "Property", "value": "city"}
