@@ -364,3 +364,33 @@ def test_patching_a_relationship_back_to_a_property_drops_the_object(client: Tes
     assert patched.status_code == 204, patched.text
     owner = get(client, f"/entities/{ID}").json()["owner"]
     assert owner == {"type": "Property", "value": "city"}
+
+
+# --- lang, pick and omit on /entityOperations/query ---------------------------------------
+
+
+def query_operation(client: TestClient, body: dict[str, Any], **params: str) -> Any:
+    document = {"type": "Query", "entities": [{"type": "Park"}], **body}
+    return client.post(f"{BASE}/entityOperations/query", json=document, params=params)
+
+
+def test_query_operation_takes_lang_from_the_body_or_the_url(client: TestClient) -> None:
+    create(client, park())
+    from_body = query_operation(client, {"lang": "en"}, options="keyValues")
+    assert from_body.status_code == 200, from_body.text
+    assert from_body.json()[0]["name"] == "Yuexiu Park"
+    from_url = query_operation(client, {}, lang="zh-CN", options="keyValues").json()
+    assert from_url[0]["name"] == "越秀公园"
+    bad = query_operation(client, {"lang": 5})
+    assert bad.status_code == 400
+    assert problem_type(bad) == "BadRequestData"
+
+
+def test_query_operation_picks_and_omits_members(client: TestClient) -> None:
+    create(client, park())
+    picked = query_operation(client, {}, pick="id,settings", options="keyValues").json()
+    assert picked == [{"id": ID, "settings": {"json": {"mode": "eco", "levels": [1, 2]}}}]
+    omitted = query_operation(client, {}, omit="type,settings,readings,gates,category").json()
+    assert omitted == [{"id": ID, "name": park()["name"]}]
+    both = query_operation(client, {}, pick="id", omit="type")
+    assert both.status_code == 400
