@@ -394,3 +394,33 @@ def test_query_operation_picks_and_omits_members(client: TestClient) -> None:
     assert omitted == [{"id": ID, "name": park()["name"]}]
     both = query_operation(client, {}, pick="id", omit="type")
     assert both.status_code == 400
+
+
+# --- the new kinds in the temporal representation ------------------------------------------
+
+
+def test_temporal_vocab_values_are_compacted_in_every_representation(client: TestClient) -> None:
+    create(client, park())
+    normalized = get(client, f"/temporal/entities/{ID}").json()
+    assert normalized["category"][0]["vocab"] == ["urban", "green"]
+    simplified = get(client, f"/temporal/entities/{ID}", options="temporalValues").json()
+    assert simplified["category"]["vocabs"][0][0] == ["urban", "green"]
+
+
+def test_temporal_lang_shows_language_properties_in_the_language_asked_for(
+    client: TestClient,
+) -> None:
+    create(client, park())
+    normalized = get(client, f"/temporal/entities/{ID}", lang="en").json()
+    assert normalized["name"][0]["type"] == "Property"
+    assert normalized["name"][0]["value"] == "Yuexiu Park"
+    assert normalized["name"][0]["lang"] == "en"
+    simplified = get(client, "/temporal/entities", type="Park", lang="zh", options="temporalValues")
+    assert simplified.status_code == 200, simplified.text
+    assert simplified.json()[0]["name"]["type"] == "Property"
+    assert simplified.json()[0]["name"]["values"][0][0] == "越秀公园"
+    without = get(client, f"/temporal/entities/{ID}").json()
+    assert without["name"][0]["type"] == "LanguageProperty"
+    bad = get(client, f"/temporal/entities/{ID}", lang="en;q=2")
+    assert bad.status_code == 400
+    assert problem_type(bad) == "BadRequestData"
