@@ -327,3 +327,100 @@ def test_retrieve_missing_attribute_or_entity_is_not_found(client: TestClient) -
         response = get(client, path)
         assert response.status_code == 404
         assert problem_type(response) == "ResourceNotFound"
+
+
+@pytest.mark.parametrize(
+    ("fragment", "kept", "gone"),
+    [
+        ({"type": "Relationship", "object": "urn:ngsi-ld:Gate:9"}, "object", "value"),
+        ({"type": "VocabProperty", "vocab": "open"}, "vocab", "value"),
+        ({"type": "JsonProperty", "json": {"a": 1}}, "json", "value"),
+        ({"type": "ListProperty", "valueList": [1, 2]}, "valueList", "value"),
+        ({"type": "LanguageProperty", "languageMap": {"en": "x"}}, "languageMap", "value"),
+    ],
+)
+def test_patching_an_attribute_to_another_kind_drops_the_old_value_member(
+    client: TestClient, fragment: dict[str, Any], kept: str, gone: str
+) -> None:
+    create(client, park(level={"type": "Property", "value": 3}))
+    patched = client.patch(f"{BASE}/entities/{ID}/attrs/level", json=fragment, headers=JSON)
+    assert patched.status_code == 204, patched.text
+    level = get(client, f"/entities/{ID}").json()["level"]
+    assert level["type"] == fragment["type"]
+    assert kept in level
+    assert gone not in level
+
+
+def test_patching_a_relationship_back_to_a_property_drops_the_object(client: TestClient) -> None:
+    create(
+        client,
+        park(owner={"type": "Relationship", "object": "urn:ngsi-ld:Org:1", "objectType": "Org"}),
+    )
+    patched = client.patch(
+        f"{BASE}/entities/{ID}/attrs/owner",
+        json={"type": "Property", "value": "city"},
+        headers=JSON,
+    )
+    assert patched.status_code == 204, patched.text
+    owner = get(client, f"/entities/{ID}").json()["owner"]
+    assert owner == {"type": "Property", "value": "city"}
+
+
+# --- lang, pick and omit on /entityOperations/query ---------------------------------------
+
+
+def query_operation(client: TestClient, body: dict[str, Any], **params: str) -> Any:
+    document = {"type": "Query", "entities": [{"type": "Park"}], **body}
+    return client.post(f"{BASE}/entityOperations/query", json=document, params=params)
+
+
+def test_query_operation_takes_lang_from_the_body_or_the_url(client: TestClient) -> None:
+    create(client, park())
+    from_body = query_operation(client, {"lang": "en"}, options="keyValues")
+    assert from_body.status_code == 200, from_body.text
+    assert from_body.json()[0]["name"] == "Yuexiu Park"
+    from_url = query_operation(client, {}, lang="zh-CN", options="keyValues").json()
+    assert from_url[0]["name"] == "越秀公园"
+    bad = query_operation(client, {"lang": 5})
+    assert bad.status_code == 400
+    assert problem_type(bad) == "BadRequestData"
+
+
+def test_query_operation_picks_and_omits_members(client: TestClient) -> None:
+    create(client, park())
+    picked = query_operation(client, {}, pick="id,settings", options="keyValues").json()
+    assert picked == [{"id": ID, "settings": {"json": {"mode": "eco", "levels": [1, 2]}}}]
+    omitted = query_operation(client, {}, omit="type,settings,readings,gates,category").json()
+    assert omitted == [{"id": ID, "name": park()["name"]}]
+    both = query_operation(client, {}, pick="id", omit="type")
+    assert both.status_code == 400
+
+
+# --- the new kinds in the temporal representation ------------------------------------------
+
+
+def test_temporal_vocab_values_are_compacted_in_every_representation(client: TestClient) -> None:
+    create(client, park())
+    normalized = get(client, f"/temporal/entities/{ID}").json()
+    assert normalized["category"][0]["vocab"] == ["urban", "green"]
+    simplified = get(client, f"/temporal/entities/{ID}", options="temporalValues").json()
+    assert simplified["category"]["vocabs"][0][0] == ["urban", "green"]
+
+
+def test_temporal_lang_shows_language_properties_in_the_language_asked_for(
+    client: TestClient,
+) -> None:
+    create(client, park())
+    normalized = get(client, f"/temporal/entities/{ID}", lang="en").json()
+    assert normalized["name"][0]["type"] == "Property"
+    assert normalized["name"][0]["value"] == "Yuexiu Park"
+    assert normalized["name"][0]["lang"] == "en"
+    simplified = get(client, "/temporal/entities", type="Park", lang="zh", options="temporalValues")
+    assert simplified.status_code == 200, simplified.text
+    assert simplified.json()[0]["name"]["type"] == "Property"
+    assert simplified.json()[0]["name"]["values"][0][0] == "越秀公园"
+    without = get(client, f"/temporal/entities/{ID}").json()
+    assert without["name"][0]["type"] == "LanguageProperty"
+    bad = get(client, f"/temporal/entities/{ID}", lang="en;q=2")
+    assert bad.status_code == 400
+    assert problem_type(bad) == "BadRequestData"

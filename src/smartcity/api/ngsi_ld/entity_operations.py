@@ -150,8 +150,15 @@ def query_entities(
     count: bool = False,
     options: str | None = None,
     format: str | None = None,
+    pick: str | None = None,
+    omit: str | None = None,
+    lang: str | None = None,
 ) -> Response:
-    """Query entities with a Query body: entities, attrs, q, geoQ."""
+    """Query entities with a Query body: entities, attrs, q, geoQ, lang.
+
+    ``pick``/``omit`` shape each entity as on ``GET /entities``; ``lang`` comes from the
+    Query body (its ``lang`` member) or from the URL, the body winning.
+    """
     body = ngsi.body
     if not isinstance(body, dict) or body.get("type") != "Query":
         raise BadRequestData("the body must be a Query object with type 'Query'")
@@ -195,7 +202,12 @@ def query_entities(
     )
     if not selection.restricted:
         raise BadRequestData("a Query needs at least one of entities, attrs, q or geoQ")
-    renderer = renderer_for(ngsi, options, format, attrs_text)
+    body_lang = body.get("lang")
+    if body_lang is not None and not isinstance(body_lang, str):
+        raise BadRequestData("lang must be a string")
+    renderer = renderer_for(
+        ngsi, options, format, attrs_text, pick=pick, omit=omit, lang=body_lang or lang
+    )
     page = platform.context.query_entities(selection, limit=limit, offset=offset, count=count)
     headers = {"NGSILD-Results-Count": str(page.total)} if page.total is not None else None
     return reply(ngsi, [renderer.entity(e) for e in page.entities], headers=headers)

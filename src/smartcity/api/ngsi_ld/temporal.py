@@ -9,6 +9,7 @@ aggregated one, computed in the database. POST/PATCH/DELETE store, change and de
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -26,6 +27,7 @@ from smartcity.kernel.context.errors import BadRequestData, OperationNotSupporte
 from smartcity.kernel.context.jsonld import LdContext
 from smartcity.kernel.context.query.ast import AnyType, TypeExpression, TypeName
 from smartcity.kernel.context.query.selection import build_selection
+from smartcity.kernel.context.representation import parse_language_ranges
 from smartcity.kernel.context.temporal import TemporalEntity, TemporalHistory
 from smartcity.kernel.context.temporal_params import (
     DEFAULT_LIMIT,
@@ -38,6 +40,7 @@ from smartcity.kernel.context.temporal_params import (
 from smartcity.kernel.context.temporal_representation import (
     aggregated,
     compacted,
+    localized_entity,
     normalized,
     simplified,
 )
@@ -117,13 +120,22 @@ def _aggregation(params: Any, options: frozenset[str]) -> Aggregation | None:
     return parse_aggregation(params.get("aggrMethods"), params.get("aggrPeriodDuration"))
 
 
+def _lang(params: Any) -> tuple[str, ...] | None:
+    """The ``lang`` ranges: LanguageProperties are shown as Properties in that language."""
+    text = params.get("lang")
+    return None if text is None else parse_language_ranges(text)
+
+
 def _render(
     entity: TemporalEntity,
     query: TemporalQuery,
     options: frozenset[str],
     aggregation: Aggregation | None,
     context: LdContext,
+    lang: Sequence[str] | None = None,
 ) -> dict[str, Any]:
+    if lang is not None and aggregation is None:
+        entity = localized_entity(entity, lang)
     if aggregation is not None:
         document = aggregated(entity, aggregation.methods)
     elif "temporalValues" in options:
@@ -144,7 +156,8 @@ def query_temporal_entities(
     aggregation = _aggregation(params, options)
     count = (params.get("count") or "false").lower() == "true"
     page = TemporalHistory(store).query(ngsi.tenant, query, aggregation=aggregation, count=count)
-    body = [_render(e, query, options, aggregation, ngsi.context) for e in page.entities]
+    lang = _lang(params)
+    body = [_render(e, query, options, aggregation, ngsi.context, lang) for e in page.entities]
     headers = {COUNT_HEADER: str(page.count)} if page.count is not None else {}
     return reply(ngsi, body, headers=headers)
 
@@ -161,7 +174,7 @@ def retrieve_temporal_entity(
     entity = TemporalHistory(store).retrieve(
         ngsi.tenant, entity_id_of(entity_id), query, aggregation=aggregation
     )
-    return reply(ngsi, _render(entity, query, options, aggregation, ngsi.context))
+    return reply(ngsi, _render(entity, query, options, aggregation, ngsi.context, _lang(params)))
 
 
 def _writer(platform: Platform) -> TemporalWriter:

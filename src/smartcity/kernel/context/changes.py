@@ -421,6 +421,10 @@ class Changes:
                 row["instance_id"] = INSTANCE_PREFIX + instance_id
             if conn.dialect.name == "sqlite":
                 many(conn, statements.insert_instances, self.instances)
+            elif len(self.instances) <= FEW_ROWS:
+                # COPY costs two round trips (COPY, then data and its end) where an
+                # INSERT costs one: on a single-entity write the trips are the cost.
+                execute_many(conn, statements.insert_instances, self.instances)
             else:
                 copy_rows(conn, context_instance, self.instances)
 

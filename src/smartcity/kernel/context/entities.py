@@ -36,6 +36,7 @@ from smartcity.kernel.context.model import (
     Instance,
     instance_key,
 )
+from smartcity.kernel.context.normalize import ALLOWED_MEMBERS, CORE_MEMBERS
 from smartcity.kernel.context.reads import check_tenant_exists, load_entity
 from smartcity.kernel.storage import Store
 
@@ -259,6 +260,12 @@ def patch_attribute_work(
                 id=entity_id,
             )
         merged = {k: v for k, v in current.items() if k not in ("createdAt", "modifiedAt")}
+        kind = fragment.get("type")
+        if kind is not None and kind != current["type"]:
+            # A new kind keeps the sub-attributes, not the old kind's own members (a
+            # Relationship made a Property must not keep its "object").
+            allowed = ALLOWED_MEMBERS.get(kind, frozenset())
+            merged = {k: v for k, v in merged.items() if k not in CORE_MEMBERS or k in allowed}
         merged.update(fragment)
         member = VALUE_MEMBER[merged["type"]]
         if member not in merged:

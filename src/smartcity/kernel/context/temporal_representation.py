@@ -14,11 +14,13 @@ attributes and sub-attributes with the request's @context.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from smartcity.kernel.context.jsonld import LdContext
+from smartcity.kernel.context.representation import localized
 from smartcity.kernel.context.temporal import AttributeInstance, Period, TemporalEntity
 from smartcity.kernel.context.temporal_params import AggregationMethod, TimeProperty
 
@@ -67,6 +69,20 @@ def normalized(entity: TemporalEntity, *, sys_attrs: bool = False) -> dict[str, 
             attribute["modifiedAt"] = format_time(instance.recorded_at)
         document.setdefault(instance.name, []).append(attribute)
     return document
+
+
+def localized_entity(entity: TemporalEntity, ranges: Sequence[str]) -> TemporalEntity:
+    """``entity`` with each LanguageProperty value as the Property of the language chosen
+    from ``ranges`` (the ``lang`` parameter), as :func:`localized` does on retrieval."""
+    instances = []
+    for instance in entity.instances:
+        attribute = {"type": instance.kind, **instance.attribute}
+        shown = localized(attribute, ranges)
+        if shown is attribute:
+            instances.append(instance)
+            continue
+        instances.append(replace(instance, attribute=dict(shown), kind=str(shown["type"])))
+    return replace(entity, instances=instances)
 
 
 def _instant(instance: AttributeInstance, timeproperty: TimeProperty) -> datetime:
@@ -128,11 +144,18 @@ def aggregated(entity: TemporalEntity, methods: Iterable[AggregationMethod]) -> 
 # Members of attributes and their temporal forms that are NGSI-LD keywords: never
 # compacted, and their values are data, not names.
 CORE_MEMBERS = frozenset(
-    {"id", "type", "datasetId", "instanceId", "observedAt", "unitCode", "@context"}
+    {"id", "type", "datasetId", "instanceId", "observedAt", "unitCode", "lang", "@context"}
     | set(SYSTEM_MEMBERS)
     | {member for pair in (*VALUE_MEMBERS.values(), DEFAULT_VALUE_MEMBER) for member in pair}
     | {"totalCount", "distinctCount", "sum", "avg", "min", "max", "stddev", "sumsq"}
 )
+
+
+def _compact_vocab(value: Any, context: LdContext) -> Any:
+    """A VocabProperty's value (an IRI or a list of them) compacted, as on retrieval."""
+    if isinstance(value, list):
+        return [context.compact_iri(iri) if isinstance(iri, str) else iri for iri in value]
+    return context.compact_iri(value) if isinstance(value, str) else value
 
 
 def _compact_members(item: Any, context: LdContext) -> Any:
@@ -140,9 +163,17 @@ def _compact_members(item: Any, context: LdContext) -> Any:
         return [_compact_members(element, context) for element in item]
     if not isinstance(item, dict):
         return item
+    vocabulary = item.get("type") == "VocabProperty"
     compacted: dict[str, Any] = {}
     for key, value in item.items():
-        if key in CORE_MEMBERS:
+        if vocabulary and key == "vocab":
+            compacted[key] = _compact_vocab(value, context)
+        elif vocabulary and key == "vocabs" and isinstance(value, list):
+            compacted[key] = [
+                [_compact_vocab(pair[0], context), *pair[1:]] if isinstance(pair, list) else pair
+                for pair in value
+            ]
+        elif key in CORE_MEMBERS:
             compacted[key] = value
         else:  # a sub-attribute, itself an attribute
             compacted[context.compact_iri(key)] = _compact_members(value, context)

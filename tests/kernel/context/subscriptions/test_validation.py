@@ -205,3 +205,24 @@ def test_listing_pages_and_counts(actions: SubscriptionActions) -> None:
     assert [s.id for s in page] == ["urn:ngsi-ld:Subscription:1", "urn:ngsi-ld:Subscription:2"]
     with pytest.raises(BadRequestData):
         actions.query("", limit=-1, offset=0)
+
+
+def test_lang_is_kept_and_notifications_render_language_properties_in_it() -> None:
+    from smartcity.kernel.context.subscriptions.rendering import build_notification
+
+    parsed = parse(subscription(URL, lang="en,zh;q=0.5", notification={"format": "keyValues"}))
+    assert subscription_document(parsed, NOW)["lang"] == "en,zh;q=0.5"
+    name = "https://uri.etsi.org/ngsi-ld/default-context/name"
+    entity = {
+        "id": "urn:ngsi-ld:Park:1",
+        "type": ["https://uri.etsi.org/ngsi-ld/default-context/Park"],
+        name: [{"type": "LanguageProperty", "languageMap": {"zh": "公园", "en": "Park"}}],
+    }
+    notification = build_notification(parsed, [entity], NOW)
+    assert notification["data"][0]["name"] == "Park"
+
+
+@pytest.mark.parametrize("lang", ["en;q=2", "no tag", 5])
+def test_a_malformed_lang_is_bad_request(lang: Any) -> None:
+    with pytest.raises(BadRequestData):
+        parse(subscription(URL, lang=lang))

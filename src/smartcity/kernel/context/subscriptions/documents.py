@@ -65,6 +65,8 @@ def subscription_document(
         document["expiresAt"] = format_instant(subscription.expires_at)
     if subscription.jsonld_context is not None:
         document["jsonldContext"] = subscription.jsonld_context
+    if subscription.lang is not None:
+        document["lang"] = subscription.lang
     document["isActive"] = subscription.is_active
     document["status"] = subscription.state(now)
     if system_attributes:

@@ -118,6 +118,8 @@ class Subscription:
     name: str | None = None
     description: str | None = None
     jsonld_context: str | None = None
+    # Language ranges (as a ``lang`` parameter) LanguageProperties are notified in.
+    lang: str | None = None
     status: NotificationStatus = field(default_factory=NotificationStatus)
 
     def state(self, now: datetime) -> Status:
@@ -169,6 +171,7 @@ def to_record(subscription: Subscription) -> dict[str, Any]:
         "timeInterval": subscription.time_interval,
         "isActive": subscription.is_active,
         "jsonldContext": subscription.jsonld_context,
+        "lang": subscription.lang,
     }
 
 
@@ -198,6 +201,7 @@ def from_record(
         modified_at=modified_at,
         name=record.get("subscriptionName"),
         description=record.get("description"),
+        lang=record.get("lang"),
         entities=tuple(
             EntitySelector(type=item["type"], id=item.get("id"), id_pattern=item.get("idPattern"))
             for item in record.get("entities", [])

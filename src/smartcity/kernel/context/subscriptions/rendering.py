@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from smartcity.kernel.context.representation import Renderer
+from smartcity.kernel.context.representation import Renderer, parse_language_ranges
 from smartcity.kernel.context.subscriptions.documents import format_instant
 from smartcity.kernel.context.subscriptions.model import Subscription
 from smartcity.kernel.context.subscriptions.terms import (
@@ -56,6 +56,7 @@ def build_notification(
         format=notification.format,
         sys_attrs=notification.system_attributes,
         attrs=notification.attributes or None,
+        lang=None if subscription.lang is None else parse_language_ranges(subscription.lang),
     )
     body: dict[str, Any] = {
         "id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}",

@@ -18,6 +18,7 @@ import shapely.geometry
 
 from smartcity.kernel.context.errors import BadRequestData
 from smartcity.kernel.context.query import build_geo_query, parse_q
+from smartcity.kernel.context.representation import parse_language_ranges
 from smartcity.kernel.context.subscriptions.model import (
     ACCEPTS,
     DEFAULT_TRIGGERS,
@@ -364,6 +365,12 @@ def parse_subscription(
         # Resolve it now: an unusable context is the creator's error to hear, not a
         # silent failure of every later notification (and it warms the shared cache).
         terms_for(jsonld_context)
+    lang = _string(document, "lang")
+    if lang is not None:
+        try:
+            parse_language_ranges(lang)
+        except BadRequestData as exc:
+            raise BadRequestData(exc.reason, member="lang") from None
     return Subscription(
         id=subscription_id,
         tenant=tenant,
@@ -383,5 +390,6 @@ def parse_subscription(
         expires_at=expires_at,
         is_active=is_active,
         jsonld_context=jsonld_context,
+        lang=lang,
         status=status or NotificationStatus(),
     )
