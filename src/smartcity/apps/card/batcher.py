@@ -38,13 +38,15 @@ class TapBatcher:
     platform: Platform
     _waiting: list[_Waiting] = field(default_factory=list)
     _flushing: bool = False
+    # The running flush, kept so the event loop does not drop it mid-way.
+    _task: asyncio.Task[None] | None = None
 
     async def tap(self, terminal_id: str, request: TapRequest) -> TapView:
         answer: asyncio.Future[TapView] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(terminal_id, request, answer))
         if not self._flushing:
             self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
+            self._task = asyncio.get_running_loop().create_task(self._flush())
         return await answer
 
     async def _flush(self) -> None:

@@ -22,6 +22,7 @@ each purse's balance from the old card to the new one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import IntEnum
@@ -67,10 +68,12 @@ def derived_id(*parts: str) -> int:
     return wallets.derived_id("card", *parts)
 
 
+@functools.lru_cache(maxsize=65_536)
 def purse_account_id(card_number: str, purse: Purse) -> int:
     return derived_id("purse", card_number, purse.value)
 
 
+@functools.cache
 def revenue_account_id(kind: TapKind) -> int:
     return derived_id("revenue", kind.value)
 

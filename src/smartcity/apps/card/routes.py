@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from smartcity.api.dependencies import get_platform
 from smartcity.apps.card import actions, storage, taps
 from smartcity.apps.card.batcher import TapBatcher
+from smartcity.apps.card.fast_path import TapFastPath
 from smartcity.apps.card.models import (
     BatchRequest,
     BatchView,
@@ -32,6 +33,8 @@ from smartcity.kernel.identity.principal import Principal
 from smartcity.kernel.platform import Platform
 
 router = APIRouter(prefix="/api/card", tags=["市民卡 Citizen card"])
+# Installed by the ASGI assembly in front of routing: live taps skip it.
+fast_path = TapFastPath
 
 PlatformDependency = Annotated[Platform, Depends(get_platform)]
 Holder = Annotated[Principal, Depends(HOLD)]

@@ -241,7 +241,7 @@ def decide_many(
     digests = {r.token: token_digest(r.token) for r in requests if r.token is not None}
     tokens = _tokens(conn, sorted(set(digests.values())))
     named = [_resolve(r, tokens, digests) for r in requests]
-    numbers = sorted({n for n, _ in named if n is not None and is_valid_number(n)})
+    numbers = sorted(n for n in {n for n, _ in named if n is not None} if is_valid_number(n))
     cards = _cards(conn, numbers)
     known = sorted(cards)
     disabled = _disabled(conn, known)
@@ -272,12 +272,13 @@ def decide_many(
         if reason is None and card is not None:
             number = str(card.number)
             key = (number, day)
-            charged = capped(fare, spent.get(key, 0)) if request.kind.transit else fare
+            transit = request.kind is not TapKind.SHOP
+            charged = capped(fare, spent.get(key, 0)) if transit else fare
             if charged > balances.get(number, 0):
                 reason, charged = DeclineReason.INSUFFICIENT_BALANCE, 0
             elif charged > 0:
                 balances[number] -= charged
-                if request.kind.transit:
+                if transit:
                     spent[key] = spent.get(key, 0) + charged
                 transfer_id = postings.tap_transfer_id(terminal_id, txn)
                 transfers.append(postings.tap(transfer_id, number, request.kind, charged))
