@@ -4,7 +4,7 @@
     uv run python bench/card_batch.py --database-url postgresql://smartcity@127.0.0.1:55432/sc_card
 
 Seeds citizens with funded cards, runs ``smartcity serve`` (request body limit raised
-to 64 MiB for the upload, ``SMARTCITY_MAX_BODY_BYTES``) and uploads one batch of
+to 32 MiB for this route, ``apps/card/routes.py`` ``body_limits``) and uploads one batch of
 ``--taps`` taps (metro, bus and shop, over the last hours) from one terminal, then the
 same batch again: the second upload must be all duplicates. Checks that no transaction
 was recorded twice and that the ledger balances. The PostgreSQL database given is
@@ -74,7 +74,6 @@ def bench(database_url: str, *, taps: int) -> dict[str, Any]:
             "SMARTCITY_DATA_DIR": str(data_dir),
             "SMARTCITY_TOKEN_KEY": encode_secret(TOKEN_KEY),
             "SMARTCITY_CA_PASSPHRASE": "card benchmark passphrase",
-            "SMARTCITY_MAX_BODY_BYTES": str(64 * 1024 * 1024),
         }
         headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
         with running_server(database_url, env=env) as server:

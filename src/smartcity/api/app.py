@@ -64,8 +64,8 @@ def app_router(app: App) -> APIRouter | None:
 def app_body_limits(platform: Platform) -> dict[str, int]:
     """Paths whose apps allow bodies larger than the platform's limit (uploads).
 
-    An app's routes module may define ``body_limits(platform) -> {path: bytes}``; those
-    routes must count and refuse their own bytes.
+    An app's routes module may define ``body_limits(platform) -> {path: bytes}``; the
+    body-size middleware enforces that limit on those exact paths instead of the platform's.
     """
     limits: dict[str, int] = {}
     for installed in platform.apps:

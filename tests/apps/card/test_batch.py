@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -93,3 +94,21 @@ def test_a_batch_over_the_limit_is_refused(world: CardWorld) -> None:
     taps = [{"kind": "bus", "card_number": "8844000000000000", "transaction_id": "B1"}] * 100_001
     answer = world.client.post("/api/card/taps/batch", json={"taps": taps}, headers=world.auth(BUS))
     assert answer.status_code in (413, 422)
+
+
+def test_a_batch_larger_than_the_platform_body_limit_is_taken(world: CardWorld) -> None:
+    """Offline batches have a 32 MiB body limit of their own, not the platform's 1 MiB."""
+    number = _funded(world, 1_000)
+    at = (world.clock.now() - timedelta(hours=1)).isoformat()
+    taps = [
+        {"kind": "bus", "card_number": number, "transaction_id": f"L{i:06d}", "tapped_at": at}
+        for i in range(12_000)
+    ]
+    body_limit = world.platform.settings.max_body_bytes
+    assert len(json.dumps({"taps": taps})) > body_limit
+    result = _upload(world, taps)
+    assert result["received"] == 12_000
+    assert result["duplicates"] == 0
+    # ¥10 of ¥2 fares: five approved, the rest kept as conflicts for settlement.
+    assert result["approved"] == 5
+    assert result["approved"] + result["declined"] + result["conflicts"] == 12_000

@@ -258,3 +258,13 @@ def deny_list(
 ) -> DenyListView:
     with platform.store.connect() as conn:
         return storage.deny_list(conn, since)
+
+
+# A full offline batch (MAX_BATCH taps, about 160 bytes each in JSON) is ~16 MB: the
+# upload route gets room for it; every other route keeps the platform's body limit.
+BATCH_BODY_BYTES = 32 * 1024 * 1024
+
+
+def body_limits(platform: Platform) -> dict[str, int]:
+    """The offline batch upload may exceed the platform's body limit (up to 32 MiB)."""
+    return {"/api/card/taps/batch": BATCH_BODY_BYTES}
