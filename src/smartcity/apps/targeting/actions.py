@@ -32,6 +32,7 @@ from smartcity.apps.targeting.models import (
     PreviewView,
 )
 from smartcity.apps.targeting.rules import Rule, check_rule, load_rule, rule_json
+from smartcity.apps.targeting.sources import Sources
 from smartcity.apps.targeting.tables import targeting_delivery, targeting_event, targeting_notice
 from smartcity.kernel import audit
 from smartcity.kernel.errors import Conflict, InvalidInput, NotFound
@@ -278,10 +279,13 @@ def my_notices(platform: Platform, national_id: str, locale: str) -> list[MyNoti
         if person is None:
             raise NotFound("this account has no person in the registry")
         delivered = storage.deliveries_of(conn, person)
+        sources = Sources(conn)
         for row in storage.live_notices(conn, now):
             if row.id in delivered:
                 message_id, read = delivered[row.id]
-            elif matches_person(conn, load_rule(row.audience), city_date(row.publish_at), person):
+            elif matches_person(
+                conn, load_rule(row.audience), city_date(row.publish_at), person, sources
+            ):
                 message_id, read = None, False
             else:
                 continue
