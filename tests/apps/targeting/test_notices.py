@@ -281,3 +281,41 @@ def test_each_citizen_gets_the_notice_in_their_language(world: TargetingWorld) -
 
     assert titles("father") == ["Water outage"]
     assert titles("elder") == ["停水通知"]
+
+
+def test_the_running_platform_resumes_a_cut_publication(world: TargetingWorld) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import update
+
+    from smartcity.api import create_app
+    from smartcity.apps import installed_apps
+    from smartcity.apps.targeting.tables import targeting_notice
+    from smartcity.kernel.platform import Platform
+
+    created = create(world, {"kind": "age", "min": 18})
+    with world.platform.store.begin() as conn:  # as a crash mid-publication leaves it
+        conn.execute(
+            update(targeting_notice)
+            .where(targeting_notice.c.id == created["id"])
+            .values(status="publishing")
+        )
+    # A restart: the app's start hook looks for due and cut publications at once.
+    restarted = Platform.open(
+        world.platform.settings,
+        apps=installed_apps(),
+        store=world.platform.store,
+        clock=world.clock,
+        migrate=False,
+    )
+    with TestClient(create_app(restarted)) as client:
+        deadline = time.monotonic() + 30
+        while True:
+            reach = client.get(
+                f"/api/targeting/notices/{created['id']}/reach", headers=world.auth(WATER_STAFF)
+            ).json()
+            if reach["status"] == "published" or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    assert (reach["status"], reach["matched"], reach["delivered"]) == ("published", 5, 4)

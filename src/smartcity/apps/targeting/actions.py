@@ -8,6 +8,7 @@ resumes at the next batch and never notifies anyone twice.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date
 from typing import Any
@@ -198,18 +199,29 @@ def deliver_batch(platform: Platform, notice_id: int, batch_size: int = BATCH_SI
         return not finished
 
 
-def deliver_notice(platform: Platform, notice_id: int, batch_size: int = BATCH_SIZE) -> None:
-    """Deliver every remaining batch of a notice (resumes where a cut publication stopped)."""
+def deliver_notice(
+    platform: Platform,
+    notice_id: int,
+    batch_size: int = BATCH_SIZE,
+    stopping: threading.Event | None = None,
+) -> None:
+    """Deliver every remaining batch of a notice (resumes where a cut publication stopped).
+
+    With ``stopping`` set, it returns after the current batch; the rest stays due.
+    """
     while deliver_batch(platform, notice_id, batch_size):
-        pass
+        if stopping is not None and stopping.is_set():
+            return
 
 
-def deliver_due(platform: Platform) -> int:
+def deliver_due(platform: Platform, stopping: threading.Event | None = None) -> int:
     """Run every publication that is due or was cut short; returns how many ran."""
     with platform.store.connect() as conn:
         due = storage.due_notices(conn, platform.clock.now())
     for notice_id in due:
-        deliver_notice(platform, notice_id)
+        if stopping is not None and stopping.is_set():
+            break
+        deliver_notice(platform, notice_id, stopping=stopping)
     return len(due)
 
 
