@@ -28,7 +28,14 @@ POLL_SECONDS = 30.0
 
 
 def setup(platform: Platform) -> None:
-    """Deliver due publications while the platform runs (and at once on start, to resume)."""
+    """Add the "notices for you" section to the citizen's page; deliver due publications
+    while the platform runs (and at once on start, to resume cut ones)."""
+    from smartcity.apps.portal.api import MyPageSection, register_section
+    from smartcity.apps.targeting.section import notices_section
+
+    register_section(
+        platform, MyPageSection("notices", "为您推送", "Notices for you", notices_section, order=60)
+    )
     task: asyncio.Task[None] | None = None
     # Set on stop: the delivery thread finishes its current batch (one transaction) and
     # leaves the rest to the next start, so no write outlives the platform.
@@ -73,7 +80,7 @@ def _seed_demo(platform: Platform, seed: int) -> None:
 APP = App(
     name="targeting",
     setup=setup,
-    depends_on=("payment",),
+    depends_on=("payment", "portal"),
     table_modules=("smartcity.apps.targeting.tables",),
     routes_module="smartcity.apps.targeting.routes",
     seed_demo=_seed_demo,

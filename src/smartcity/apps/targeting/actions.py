@@ -280,12 +280,12 @@ def _messages_of(conn: Connection, accounts: list[int], link: str) -> dict[int, 
     return {int(account): int(message) for account, message in rows}
 
 
-def my_notices(platform: Platform, national_id: str, locale: str) -> list[MyNoticeView]:
-    """Live notices that concern the citizen: delivered ones, and those that match them now
-    though they were not reached (registered later, or moved into the audience)."""
+def concerning(platform: Platform, national_id: str) -> list[tuple[Row[Any], int | None, bool]]:
+    """Live notices that concern the citizen, newest first, with (inbox message id, read):
+    delivered ones, and those that match them now though they were not reached
+    (registered later, or moved into the audience)."""
     now = platform.clock.now()
-    english = locale.startswith("en")
-    found: list[MyNoticeView] = []
+    found: list[tuple[Row[Any], int | None, bool]] = []
     with platform.store.connect() as conn:
         person = storage.person_of(conn, national_id)
         if person is None:
@@ -295,26 +295,31 @@ def my_notices(platform: Platform, national_id: str, locale: str) -> list[MyNoti
         for row in storage.live_notices(conn, now):
             if row.id in delivered:
                 message_id, read = delivered[row.id]
+                found.append((row, message_id, read))
             elif matches_person(
                 conn, load_rule(row.audience), city_date(row.publish_at), person, sources
             ):
-                message_id, read = None, False
-            else:
-                continue
-            found.append(
-                MyNoticeView(
-                    id=row.id,
-                    title=row.title_en if english else row.title_zh,
-                    body=row.body_en if english else row.body_zh,
-                    category=NoticeCategory(row.category),
-                    department_code=row.department_code,
-                    publish_at=row.publish_at,
-                    expires_at=row.expires_at,
-                    message_id=message_id,
-                    read=read,
-                )
-            )
+                found.append((row, None, False))
     return found
+
+
+def my_notices(platform: Platform, national_id: str, locale: str) -> list[MyNoticeView]:
+    """:func:`concerning` in the citizen's language."""
+    english = locale.startswith("en")
+    return [
+        MyNoticeView(
+            id=row.id,
+            title=row.title_en if english else row.title_zh,
+            body=row.body_en if english else row.body_zh,
+            category=NoticeCategory(row.category),
+            department_code=row.department_code,
+            publish_at=row.publish_at,
+            expires_at=row.expires_at,
+            message_id=message_id,
+            read=read,
+        )
+        for row, message_id, read in concerning(platform, national_id)
+    ]
 
 
 def record_event(platform: Platform, principal: Principal, request: EventRequest) -> EventView:
