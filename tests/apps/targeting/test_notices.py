@@ -319,3 +319,21 @@ def test_the_running_platform_resumes_a_cut_publication(world: TargetingWorld) -
                 break
             time.sleep(0.05)
     assert (reach["status"], reach["matched"], reach["delivered"]) == ("published", 5, 4)
+
+
+def test_a_citizen_who_turned_notices_off_gets_no_message(world: TargetingWorld) -> None:
+    from sqlalchemy import update
+
+    from smartcity.apps.portal.tables import portal_profile
+
+    with world.platform.store.begin() as conn:
+        conn.execute(
+            update(portal_profile)
+            .where(portal_profile.c.person_id == world.ids["parent"])
+            .values(contact='{"channels": ["inbox"], "receive_notices": false}')
+        )
+    created = create(world, {"kind": "occupation", "values": ["teacher"]})
+    published = publish(world, created["id"])
+    assert (published["matched"], published["delivered"]) == (1, 0)
+    # Still on their page, which they open themselves.
+    assert [n["id"] for n in mine(world, "parent")] == [created["id"]]

@@ -33,7 +33,7 @@ from smartcity.apps.targeting.models import (
     PreviewView,
 )
 from smartcity.apps.targeting.rules import Rule, check_rule, load_rule, rule_json
-from smartcity.apps.targeting.sources import Sources
+from smartcity.apps.targeting.sources import Sources, opted_out
 from smartcity.apps.targeting.tables import targeting_delivery, targeting_event, targeting_notice
 from smartcity.kernel import audit
 from smartcity.kernel.errors import Conflict, InvalidInput, NotFound
@@ -164,6 +164,8 @@ def deliver_batch(platform: Platform, notice_id: int, batch_size: int = BATCH_SI
         matching = select_matching(conn, rule, city_date(row.publish_at), row.cursor, batch_size)
         persons = [int(person) for person in conn.execute(matching).scalars()]
         accounts = _accounts_of(conn, persons)
+        for person in opted_out(conn, Sources(conn), list(accounts)):
+            del accounts[person]
         messages: dict[int, int] = {}
         if accounts:
             link = notice_link(notice_id)
