@@ -55,6 +55,14 @@ def test_demo_notices_find_the_demo_citizen_and_not_the_agent(
             "Water outage tomorrow",
         ]
         assert [n["title"] for n in agent.json()] == ["Water outage tomorrow"]
+        # The same notices fill the "notices for you" section of the citizen's page.
+        page = client.get("/api/portal/me", headers=_token(client, DEMO_CITIZEN))
+        assert page.status_code == 200, page.text
+        section = next(s for s in page.json()["sections"] if s["name"] == "notices")
+        assert section["available"], section
+        assert sorted(n["title_en"] for n in section["data"]["notices"]) == sorted(
+            n["title"] for n in citizen.json()
+        )
         admin = _token(client, "GZ-BGT-9001")
         notices = client.get("/api/targeting/notices", headers=admin).json()
         assert len(notices) == 4

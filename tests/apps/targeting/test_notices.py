@@ -281,3 +281,59 @@ def test_each_citizen_gets_the_notice_in_their_language(world: TargetingWorld) -
 
     assert titles("father") == ["Water outage"]
     assert titles("elder") == ["停水通知"]
+
+
+def test_the_running_platform_resumes_a_cut_publication(world: TargetingWorld) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import update
+
+    from smartcity.api import create_app
+    from smartcity.apps import installed_apps
+    from smartcity.apps.targeting.tables import targeting_notice
+    from smartcity.kernel.platform import Platform
+
+    created = create(world, {"kind": "age", "min": 18})
+    with world.platform.store.begin() as conn:  # as a crash mid-publication leaves it
+        conn.execute(
+            update(targeting_notice)
+            .where(targeting_notice.c.id == created["id"])
+            .values(status="publishing")
+        )
+    # A restart: the app's start hook looks for due and cut publications at once.
+    restarted = Platform.open(
+        world.platform.settings,
+        apps=installed_apps(),
+        store=world.platform.store,
+        clock=world.clock,
+        migrate=False,
+    )
+    with TestClient(create_app(restarted)) as client:
+        deadline = time.monotonic() + 30
+        while True:
+            reach = client.get(
+                f"/api/targeting/notices/{created['id']}/reach", headers=world.auth(WATER_STAFF)
+            ).json()
+            if reach["status"] == "published" or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    assert (reach["status"], reach["matched"], reach["delivered"]) == ("published", 5, 4)
+
+
+def test_a_citizen_who_turned_notices_off_gets_no_message(world: TargetingWorld) -> None:
+    from sqlalchemy import update
+
+    from smartcity.apps.portal.tables import portal_profile
+
+    with world.platform.store.begin() as conn:
+        conn.execute(
+            update(portal_profile)
+            .where(portal_profile.c.person_id == world.ids["parent"])
+            .values(contact='{"channels": ["inbox"], "receive_notices": false}')
+        )
+    created = create(world, {"kind": "occupation", "values": ["teacher"]})
+    published = publish(world, created["id"])
+    assert (published["matched"], published["delivered"]) == (1, 0)
+    # Still on their page, which they open themselves.
+    assert [n["id"] for n in mine(world, "parent")] == [created["id"]]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from typing import TYPE_CHECKING
 
 from smartcity.kernel.app import App
@@ -27,28 +28,44 @@ POLL_SECONDS = 30.0
 
 
 def setup(platform: Platform) -> None:
-    """Deliver due publications while the platform runs (and at once on start, to resume)."""
-    task: asyncio.Task[None] | None = None
+    """Add the "notices for you" section to the citizen's page; deliver due publications
+    while the platform runs (and at once on start, to resume cut ones)."""
+    from smartcity.apps.portal.api import MyPageSection, register_section
+    from smartcity.apps.targeting.section import notices_section
 
-    async def run() -> None:
+    register_section(
+        platform, MyPageSection("notices", "为您推送", "Notices for you", notices_section, order=60)
+    )
+    task: asyncio.Task[None] | None = None
+    # Set on stop: the delivery thread finishes its current batch (one transaction) and
+    # leaves the rest to the next start, so no write outlives the platform.
+    stopping = threading.Event()
+    wake: asyncio.Event | None = None  # made in start(): it belongs to the running loop
+
+    async def run(wake: asyncio.Event) -> None:
         from smartcity.apps.targeting.actions import deliver_due
 
-        while True:
+        while not stopping.is_set():
             try:
-                await asyncio.to_thread(deliver_due, platform)
+                await asyncio.to_thread(deliver_due, platform, stopping)
             except Exception:  # a failed round is retried on the next one
                 log.exception("targeted notice delivery failed; retrying later")
-            await asyncio.sleep(POLL_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(POLL_SECONDS):
+                    await wake.wait()
 
     async def start() -> None:
-        nonlocal task
-        task = asyncio.get_running_loop().create_task(run(), name="targeting-delivery")
+        nonlocal task, wake
+        stopping.clear()
+        wake = asyncio.Event()
+        task = asyncio.get_running_loop().create_task(run(wake), name="targeting-delivery")
 
     async def stop() -> None:
+        stopping.set()
+        if wake is not None:
+            wake.set()
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await task
 
     platform.on_start(start)
     platform.on_stop(stop)
@@ -63,7 +80,7 @@ def _seed_demo(platform: Platform, seed: int) -> None:
 APP = App(
     name="targeting",
     setup=setup,
-    depends_on=("payment",),
+    depends_on=("payment", "portal"),
     table_modules=("smartcity.apps.targeting.tables",),
     routes_module="smartcity.apps.targeting.routes",
     seed_demo=_seed_demo,

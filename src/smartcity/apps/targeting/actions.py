@@ -8,6 +8,7 @@ resumes at the next batch and never notifies anyone twice.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date
 from typing import Any
@@ -32,6 +33,7 @@ from smartcity.apps.targeting.models import (
     PreviewView,
 )
 from smartcity.apps.targeting.rules import Rule, check_rule, load_rule, rule_json
+from smartcity.apps.targeting.sources import Sources, opted_out
 from smartcity.apps.targeting.tables import targeting_delivery, targeting_event, targeting_notice
 from smartcity.kernel import audit
 from smartcity.kernel.errors import Conflict, InvalidInput, NotFound
@@ -162,6 +164,8 @@ def deliver_batch(platform: Platform, notice_id: int, batch_size: int = BATCH_SI
         matching = select_matching(conn, rule, city_date(row.publish_at), row.cursor, batch_size)
         persons = [int(person) for person in conn.execute(matching).scalars()]
         accounts = _accounts_of(conn, persons)
+        for person in opted_out(conn, Sources(conn), list(accounts)):
+            del accounts[person]
         messages: dict[int, int] = {}
         if accounts:
             link = notice_link(notice_id)
@@ -197,18 +201,29 @@ def deliver_batch(platform: Platform, notice_id: int, batch_size: int = BATCH_SI
         return not finished
 
 
-def deliver_notice(platform: Platform, notice_id: int, batch_size: int = BATCH_SIZE) -> None:
-    """Deliver every remaining batch of a notice (resumes where a cut publication stopped)."""
+def deliver_notice(
+    platform: Platform,
+    notice_id: int,
+    batch_size: int = BATCH_SIZE,
+    stopping: threading.Event | None = None,
+) -> None:
+    """Deliver every remaining batch of a notice (resumes where a cut publication stopped).
+
+    With ``stopping`` set, it returns after the current batch; the rest stays due.
+    """
     while deliver_batch(platform, notice_id, batch_size):
-        pass
+        if stopping is not None and stopping.is_set():
+            return
 
 
-def deliver_due(platform: Platform) -> int:
+def deliver_due(platform: Platform, stopping: threading.Event | None = None) -> int:
     """Run every publication that is due or was cut short; returns how many ran."""
     with platform.store.connect() as conn:
         due = storage.due_notices(conn, platform.clock.now())
     for notice_id in due:
-        deliver_notice(platform, notice_id)
+        if stopping is not None and stopping.is_set():
+            break
+        deliver_notice(platform, notice_id, stopping=stopping)
     return len(due)
 
 
@@ -267,38 +282,46 @@ def _messages_of(conn: Connection, accounts: list[int], link: str) -> dict[int, 
     return {int(account): int(message) for account, message in rows}
 
 
-def my_notices(platform: Platform, national_id: str, locale: str) -> list[MyNoticeView]:
-    """Live notices that concern the citizen: delivered ones, and those that match them now
-    though they were not reached (registered later, or moved into the audience)."""
+def concerning(platform: Platform, national_id: str) -> list[tuple[Row[Any], int | None, bool]]:
+    """Live notices that concern the citizen, newest first, with (inbox message id, read):
+    delivered ones, and those that match them now though they were not reached
+    (registered later, or moved into the audience)."""
     now = platform.clock.now()
-    english = locale.startswith("en")
-    found: list[MyNoticeView] = []
+    found: list[tuple[Row[Any], int | None, bool]] = []
     with platform.store.connect() as conn:
         person = storage.person_of(conn, national_id)
         if person is None:
             raise NotFound("this account has no person in the registry")
         delivered = storage.deliveries_of(conn, person)
+        sources = Sources(conn)
         for row in storage.live_notices(conn, now):
             if row.id in delivered:
                 message_id, read = delivered[row.id]
-            elif matches_person(conn, load_rule(row.audience), city_date(row.publish_at), person):
-                message_id, read = None, False
-            else:
-                continue
-            found.append(
-                MyNoticeView(
-                    id=row.id,
-                    title=row.title_en if english else row.title_zh,
-                    body=row.body_en if english else row.body_zh,
-                    category=NoticeCategory(row.category),
-                    department_code=row.department_code,
-                    publish_at=row.publish_at,
-                    expires_at=row.expires_at,
-                    message_id=message_id,
-                    read=read,
-                )
-            )
+                found.append((row, message_id, read))
+            elif matches_person(
+                conn, load_rule(row.audience), city_date(row.publish_at), person, sources
+            ):
+                found.append((row, None, False))
     return found
+
+
+def my_notices(platform: Platform, national_id: str, locale: str) -> list[MyNoticeView]:
+    """:func:`concerning` in the citizen's language."""
+    english = locale.startswith("en")
+    return [
+        MyNoticeView(
+            id=row.id,
+            title=row.title_en if english else row.title_zh,
+            body=row.body_en if english else row.body_zh,
+            category=NoticeCategory(row.category),
+            department_code=row.department_code,
+            publish_at=row.publish_at,
+            expires_at=row.expires_at,
+            message_id=message_id,
+            read=read,
+        )
+        for row, message_id, read in concerning(platform, national_id)
+    ]
 
 
 def record_event(platform: Platform, principal: Principal, request: EventRequest) -> EventView:

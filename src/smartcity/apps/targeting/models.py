@@ -82,9 +82,11 @@ class NoticeView(BaseModel):
 class ReachView(BaseModel):
     notice_id: int
     status: NoticeStatus
-    # Persons the rule matched so far; those with an account got an inbox message.
+    # Persons the rule matched so far; those with an account got an inbox message, unless
+    # they turned matched notices off on their citizen page.
     matched: int
     delivered: int
+    # matched - delivered: no account yet, or opted out.
     matched_no_account: int
     read: int
 

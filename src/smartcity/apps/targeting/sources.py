@@ -2,9 +2,10 @@
 
 The citizen page (apps/portal) keeps each person's interests in ``portal_profile``
 (``person_id``, ``interests`` as comma-separated codes); the payment app keeps bills in
-``payment_bill``. Both are read here as plain SQL tables, never through the other app's
-Python modules (apps meet through their ``api.py``), and a table not (yet) migrated simply
-matches nobody, so the engine works before the portal's profile lands.
+``payment_bill``; a citizen who turned off "receive notices" in the profile's ``contact``
+gets no inbox message (the notice still shows on their page). They are read here as plain
+SQL tables, never through the other app's Python modules (apps meet through their
+``api.py``), and a table not migrated simply matches nobody.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -35,6 +37,8 @@ portal_profile = table(
     "portal_profile",
     column("person_id", Integer),
     column("interests", String),
+    # JSON: {"channels": [...], "receive_notices": bool}
+    column("contact", String),
 )
 
 payment_bill = table(
@@ -73,6 +77,26 @@ def interests_of(sources: Sources, codes: Sequence[str]) -> ColumnElement[bool]:
             or_(*(padded.like(f"%,{code},%") for code in codes)),
         )
     )
+
+
+def opted_out(conn: Connection, sources: Sources, persons: Sequence[int]) -> set[int]:
+    """Those of ``persons`` who turned off matched notices on their citizen page."""
+    if not sources.has_profiles or not persons:
+        return set()
+    rows = conn.execute(
+        select(portal_profile.c.person_id, portal_profile.c.contact).where(
+            portal_profile.c.person_id.in_(list(persons))
+        )
+    )
+    found: set[int] = set()
+    for person, contact in rows:
+        try:
+            choice = orjson.loads(contact or "{}")
+        except orjson.JSONDecodeError:
+            continue  # an unreadable choice is no opt-out
+        if isinstance(choice, dict) and choice.get("receive_notices") is False:
+            found.add(int(person))
+    return found
 
 
 def bill_due_of(
