@@ -1,0 +1,282 @@
+"""我的主页 in a real browser: Debian's Chromium driven by Playwright.
+
+A uvicorn subprocess serves a tiny seeded city with every installed app's demo data
+(the demo citizen has last month's bills and money in the wallet). Run these alone with
+``uv run pytest -m browser tests/web/test_portal_browser.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from smartcity.sim.accounts import DEMO_CITIZEN, DEMO_PASSWORD
+from tests.web.test_ops_page_browser import (
+    CITY_SEED,
+    browser,  # noqa: F401 - the shared Chromium fixture
+    free_port,
+    open_page,
+)
+
+pytestmark = pytest.mark.browser
+
+PHONE_WIDTH = 375
+SCREENSHOT_PHONE = Path("/tmp/portal-phone.png")
+
+
+def seed_city_with_apps(data_dir: Path) -> None:
+    from smartcity.cli import seed_apps
+    from smartcity.kernel.config import Settings
+    from smartcity.kernel.storage import open_store
+    from smartcity.sim.city import seed_city
+    from smartcity.sim.profiles import TINY
+    from smartcity.sim.progress import SilentProgress
+
+    url = f"sqlite:///{data_dir / 'smartcity.db'}"
+    store = open_store(url)
+    try:
+        store.migrate()
+        seed_city(store, profile=TINY, seed=CITY_SEED, progress=SilentProgress())
+        settings = dataclasses.replace(Settings.from_env(), data_dir=data_dir, database_url=url)
+        seed_apps(store, settings, CITY_SEED)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a real server over a seeded tiny city with the apps' demo data."""
+    data_dir = tmp_path_factory.mktemp("portal-city")
+    seed_city_with_apps(data_dir)
+    port = free_port()
+    environment = {
+        **os.environ,
+        "SMARTCITY_DATA_DIR": str(data_dir),
+        "SMARTCITY_DATABASE_URL": "",
+        "SMARTCITY_LOG_LEVEL": "WARNING",
+    }
+    log_path = data_dir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "smartcity.api.app:build",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"the server exited early:\n{log_path.read_text()}")
+                try:
+                    if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the server did not get ready:\n{log_path.read_text()}")
+                time.sleep(0.2)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def sign_in(page: Any, server: str, username: str = DEMO_CITIZEN) -> None:
+    page.goto(f"{server}/me/signin")
+    page.get_by_label("身份证号", exact=True).fill(username)
+    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url("**/me")
+    page.evaluate("window.smartcityPortal.ready")
+
+
+def wallet_fen(page: Any) -> int:
+    return int(page.locator("#wallet-balance").get_attribute("data-fen"))
+
+
+def unnamed_inputs(page: Any) -> list[str]:
+    """Inputs and buttons a screen reader would announce without a name."""
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll("input, select, textarea, button")]
+                 .filter((node) => !node.closest("[hidden]"))
+                 .filter((node) => {
+                   const labels = node.labels ? [...node.labels] : [];
+                   const labelled = labels.some((label) => label.textContent.trim())
+                     || node.getAttribute("aria-label") || node.getAttribute("aria-labelledby")
+                     || (node.tagName === "BUTTON" && node.textContent.trim());
+                   return !labelled;
+                 })
+                 .map((node) => node.outerHTML)"""
+        )
+    )
+
+
+def test_sign_in_see_bills_pay_one_and_watch_the_balance(browser: Any, server: str) -> None:  # noqa: F811
+    page, watch = open_page(browser, 1280, 900)
+    try:
+        sign_in(page, server)
+        assert page.locator("#me-greeting").inner_text() == "演示市民，您好"
+        open_bills = page.locator("#bills-open li")
+        assert open_bills.count() >= 1
+        before = wallet_fen(page)
+        first = open_bills.first
+        amount_text = first.locator(".item__amount").inner_text()
+        bill_id = first.get_attribute("data-bill")
+        first.get_by_role("button", name="缴费").click()
+        page.locator("#bills-status").get_by_text("已缴费").wait_for()
+        page.wait_for_function(
+            "(before) => document.querySelector('#wallet-balance').dataset.fen !== before",
+            arg=str(before),
+        )
+        after = wallet_fen(page)
+        assert after < before
+        amount_fen = round(float(amount_text.replace("¥", "").replace(",", "")) * 100)
+        assert before - after == amount_fen
+        # The bill moved to the history, with its receipt.
+        assert page.locator(f'#bills-open li[data-bill="{bill_id}"]').count() == 0
+        page.locator("#bills-history summary").click()
+        paid = page.locator(f'#bills-paid li[data-bill="{bill_id}"]')
+        paid.wait_for()
+        paid.get_by_role("button", name="电子回单").click()
+        paid.locator(".receipt").get_by_text("回单号").wait_for()
+        # A page reload keeps the session (sessionStorage) and the new balance.
+        page.reload()
+        page.evaluate("window.smartcityPortal.ready")
+        assert wallet_fen(page) == after
+    finally:
+        page.context.close()
+    assert watch.outside_requests() == []
+    assert watch.errors == []
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(browser: Any, server: str) -> None:  # noqa: F811
+    page, _watch = open_page(browser, 1280, 900)
+    try:
+        page.goto(f"{server}/me")
+        page.wait_for_url("**/me/signin?next=*")
+        # Wrong password: an alert, focus back on the password field.
+        page.get_by_label("身份证号", exact=True).fill(DEMO_CITIZEN)
+        page.get_by_label("密码", exact=True).fill("not-the-password")
+        page.get_by_role("button", name="登录", exact=True).click()
+        alert = page.locator("#signin-status")
+        alert.get_by_text("身份证号或密码不正确").wait_for()
+        assert alert.get_attribute("role") == "alert"
+        assert page.locator("#signin-password").get_attribute("aria-invalid") == "true"
+        assert page.evaluate("document.activeElement.id") == "signin-password"
+    finally:
+        page.context.close()
+
+
+def test_keyboard_only_sign_in_and_sign_out(browser: Any, server: str) -> None:  # noqa: F811
+    page, watch = open_page(browser, 1280, 900)
+    try:
+        page.goto(f"{server}/me/signin")
+        page.locator("#signin-username").focus()
+        page.keyboard.type(DEMO_CITIZEN)
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "signin-password"
+        page.keyboard.type(DEMO_PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/me")
+        page.evaluate("window.smartcityPortal.ready")
+        assert page.locator("#bills-open li").count() >= 1
+        # Focus is visible: the focused element draws an outline.
+        page.locator("#me-signout").focus()
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline not in ("", "none")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/me/signin")
+        assert page.evaluate("sessionStorage.length") == 0
+    finally:
+        page.context.close()
+    assert watch.errors == []
+
+
+def test_every_input_has_an_accessible_name(browser: Any, server: str) -> None:  # noqa: F811
+    page, _watch = open_page(browser, 1280, 900)
+    try:
+        for path in ("/me/signin", "/me/register"):
+            page.goto(f"{server}{path}")
+            assert unnamed_inputs(page) == [], path
+            assert page.locator("main#main").count() == 1
+            assert page.locator("h1").count() == 1
+        sign_in(page, server)
+        assert unnamed_inputs(page) == []
+    finally:
+        page.context.close()
+
+
+def test_registration_shows_server_errors_beside_their_fields(browser: Any, server: str) -> None:  # noqa: F811
+    page, _watch = open_page(browser, 1280, 900)
+    try:
+        page.goto(f"{server}/me/register")
+        national_id = page.get_by_label("身份证号", exact=True)
+        # The client-side hint: a wrong check character is pointed out while typing.
+        wrong = DEMO_CITIZEN[:17] + ("0" if DEMO_CITIZEN[17] != "0" else "1")
+        national_id.fill(wrong)
+        assert "校验位不对" in page.locator("#register-national-id-hint").inner_text()
+        national_id.fill(DEMO_CITIZEN)
+        assert "校验位正确" in page.locator("#register-national-id-hint").inner_text()
+        page.get_by_label("姓名", exact=True).fill("演示市民")
+        page.get_by_label("密码", exact=True).fill("short")
+        page.get_by_role("button", name="注册", exact=True).click()
+        error = page.locator("#register-password-error")
+        error.wait_for()
+        assert error.inner_text()
+        assert page.locator("#register-password").get_attribute("aria-invalid") == "true"
+        assert "register-password-error" in (
+            page.locator("#register-password").get_attribute("aria-describedby") or ""
+        )
+        # Already registered: the ID field says so.
+        page.get_by_label("密码", exact=True).fill("a-much-longer-password-2026")
+        page.get_by_role("button", name="注册", exact=True).click()
+        page.locator("#register-national-id-error").get_by_text("已经注册").wait_for()
+    finally:
+        page.context.close()
+
+
+def test_my_page_on_a_phone_in_english(browser: Any, server: str) -> None:  # noqa: F811
+    page, watch = open_page(browser, PHONE_WIDTH, 812)
+    try:
+        page.goto(f"{server}/me/signin?lang=en")
+        assert page.locator("html").get_attribute("lang") == "en"
+        page.get_by_label("ID number", exact=True).fill(DEMO_CITIZEN)
+        page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.wait_for_url("**/me?lang=en")
+        page.evaluate("window.smartcityPortal.ready")
+        assert page.locator("h1").inner_text() == "My page"
+        assert page.locator("#bills-heading").inner_text() == "Bills"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+        page.screenshot(path=str(SCREENSHOT_PHONE), full_page=True)
+    finally:
+        page.context.close()
+    assert watch.outside_requests() == []
+    assert watch.errors == []
