@@ -417,7 +417,9 @@ async function start() {
     $("me-content").hidden = false;
     await Promise.all([loadWallet(), loadBills(), loadInbox()]);
     await openStream();
-    await renderExtraSections({ config, text, getJson, apiFetch, element, fill, formatFen, dateTimeFormat, session });
+    await renderExtraSections({
+      config, text, getJson, apiFetch, accessToken, element, fill, formatFen, dateTimeFormat, session,
+    });
   } catch (error) {
     showPageError(error);
   }
@@ -431,7 +433,7 @@ $("me-signout").addEventListener("click", async () => {
   location.assign(pageUrl("/me/signin"));
 });
 $("inbox-read-all").addEventListener("click", () => markAllRead().catch(showPageError));
-for (const id of ["bills-heading", "inbox-heading"]) {
+for (const id of ["bills-heading", "inbox-heading", "documents-heading", "card-heading"]) {
   $(id).tabIndex = -1;
 }
 

@@ -1,10 +1,12 @@
-// The sections of 我的主页 that other apps feed: the citizen card, notices that concern
-// me, documents, journeys, policy drafts, applications and complaints. A section whose
-// app is not installed (or whose API is not there yet) says so plainly: never fake data.
+// The sections of 我的主页 that other apps feed: my profile (editable), the citizen
+// card, notices that concern me, documents, journeys, policy drafts, applications and
+// complaints. A section whose app is not installed (or whose API is not there yet) says
+// so plainly: never fake data.
 
-function notAvailable(context, id, message) {
-  const body = document.getElementById(id);
-  body.replaceChildren(context.element("p", { className: "hint unavailable", text: message }));
+import { announce, problemOf } from "./session.mjs";
+
+function say(context, id, message, className = "hint unavailable") {
+  document.getElementById(id).replaceChildren(context.element("p", { className, text: message }));
 }
 
 function installed(context, name) {
@@ -18,39 +20,343 @@ async function optionalJson(context, path) {
     return null;
   }
   if (!response.ok) {
-    throw new Error(`${path}: HTTP ${response.status}`);
+    const problem = await problemOf(response);
+    throw new Error(problem.detail || `HTTP ${response.status}`);
   }
   return response.json();
 }
 
+function formatBytes(context, bytes) {
+  const format = new Intl.NumberFormat(context.config.languageTag, { maximumFractionDigits: 1 });
+  if (bytes >= 1024 * 1024) {
+    return `${format.format(bytes / 1024 / 1024)} MB`;
+  }
+  if (bytes >= 1024) {
+    return `${format.format(bytes / 1024)} KB`;
+  }
+  return `${format.format(bytes)} B`;
+}
+
+// ---- Profile (portal API): what the registry knows, and what I may correct ----
+
+async function renderProfile(context) {
+  const { element, text } = context;
+  const profile = await optionalJson(context, "/api/portal/profile");
+  if (!profile) {
+    return false;
+  }
+  const english = context.config.locale === "en";
+  const areaName = (area) => (english ? area.name_en : area.name) || area.name || area.code;
+  const details = document.getElementById("profile-details");
+  const household = profile.household.length
+    ? profile.household.map((member) => (english ? `${member.name} (${member.age})` : `${member.name}（${member.age}）`)).join(english ? ", " : "、")
+    : text.none;
+  const rows = [
+    [text.age, String(profile.age)],
+    [text.district, areaName(profile.district)],
+    [text.community, areaName(profile.community)],
+    [text.household, household],
+    [text.occupation, profile.occupation.value || text.none],
+    [
+      text.interests,
+      profile.interests.length
+        ? profile.interests.map((item) => (english ? item.label_en : item.label_zh)).join(english ? ", " : "、")
+        : text.none,
+    ],
+  ];
+  for (const [term, value] of rows) {
+    details.append(element("dt", { text: term }), element("dd", { text: value }));
+  }
+  const vocabulary = (await optionalJson(context, "/api/portal/interests")) || [];
+  const chosen = new Set(profile.interests.map((item) => item.code));
+  const status = element("p", { className: "portal-status", role: "status", hidden: true });
+  const occupation = element("input", {
+    id: "profile-occupation",
+    name: "occupation",
+    type: "text",
+    maxlength: "64",
+    value: profile.occupation.value || "",
+  });
+  const boxes = vocabulary.map((item) =>
+    element("label", { className: "check" }, [
+      element("input", {
+        type: "checkbox",
+        name: "interests",
+        value: item.code,
+        checked: chosen.has(item.code),
+      }),
+      ` ${english ? item.label_en : item.label_zh}`,
+    ]),
+  );
+  const receive = element("input", {
+    id: "profile-receive-notices",
+    type: "checkbox",
+    name: "receive_notices",
+    checked: profile.contact.receive_notices,
+  });
+  const form = element("form", { className: "portal-form", id: "profile-form", novalidate: true }, [
+    element("div", { className: "field" }, [
+      element("label", { for: "profile-occupation", text: text.occupation }),
+      occupation,
+    ]),
+    element("fieldset", { className: "checks" }, [element("legend", { text: text.interests }), ...boxes]),
+    element("label", { className: "check" }, [receive, ` ${text.receiveNotices}`]),
+    status,
+    element("button", { type: "submit", className: "button button--primary", text: text.save }),
+  ]);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    announce(status, text.saving);
+    const interests = [...form.querySelectorAll('input[name="interests"]:checked')].map((box) => box.value);
+    const response = await context.apiFetch("/api/portal/profile", {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        occupation: occupation.value.trim() || null,
+        interests,
+        contact: { channels: profile.contact.channels, receive_notices: receive.checked },
+      }),
+    });
+    if (response.ok) {
+      announce(status, text.saved);
+    } else {
+      const problem = await problemOf(response);
+      announce(status, text.saveFailed + (problem.detail || problem.status));
+    }
+  });
+  const edit = element("details", { id: "profile-edit" }, [element("summary", { text: text.editProfile }), form]);
+  document.getElementById("profile-extra").replaceChildren(edit);
+  return true;
+}
+
+// ---- Notices that concern me (targeting) ----
+
+async function renderNotices(context) {
+  const { element, text } = context;
+  const notices = await optionalJson(context, `/api/targeting/mine?lang=${context.config.locale}`);
+  if (notices === null) {
+    return false;
+  }
+  const body = document.getElementById("notices-body");
+  if (!notices.length) {
+    say(context, "notices-body", text.noNotices, "hint");
+    return true;
+  }
+  body.replaceChildren(
+    element(
+      "ul",
+      { className: "item-list", id: "notices-list" },
+      notices.map((notice) =>
+        element("li", { className: notice.read ? "item" : "item item--unread", "data-notice": String(notice.id) }, [
+          element("div", { className: "item__main" }, [
+            element("p", { className: "item__title", text: notice.title }),
+            element("p", { className: "item__body", text: notice.body }),
+            element("p", {
+              className: "item__meta",
+              text: context.dateTimeFormat.format(new Date(notice.publish_at)),
+            }),
+          ]),
+        ]),
+      ),
+    ),
+  );
+  return true;
+}
+
+// ---- Documents (portal API): list, upload with progress, quota ----
+
+function upload(context, file, onProgress) {
+  // fetch cannot report upload progress; XMLHttpRequest can.
+  return context.accessToken().then(
+    (token) =>
+      new Promise((resolve, reject) => {
+        const request = new XMLHttpRequest();
+        request.open("POST", `/api/portal/documents?name=${encodeURIComponent(file.name)}`);
+        request.setRequestHeader("Authorization", `Bearer ${token}`);
+        request.setRequestHeader("Content-Type", file.type || "application/octet-stream");
+        request.setRequestHeader("Accept", "application/json");
+        request.upload.addEventListener("progress", (event) => {
+          if (event.lengthComputable) {
+            onProgress(event.loaded / event.total);
+          }
+        });
+        request.addEventListener("load", () => {
+          let body = {};
+          try {
+            body = JSON.parse(request.responseText || "{}");
+          } catch {
+            // Not JSON: the status says enough.
+          }
+          resolve({ ok: request.status >= 200 && request.status < 300, status: request.status, body });
+        });
+        request.addEventListener("error", () => reject(new Error("network")));
+        request.send(file);
+      }),
+  );
+}
+
+async function renderDocuments(context) {
+  const { element, text } = context;
+  const listing = await optionalJson(context, "/api/portal/documents");
+  if (listing === null) {
+    return false;
+  }
+  const body = document.getElementById("documents-body");
+  const usedText = text.quotaUsed
+    .replace("{used}", formatBytes(context, listing.used_bytes))
+    .replace("{quota}", formatBytes(context, listing.quota_bytes));
+  const quota = element("div", { className: "quota" }, [
+    element("label", { for: "documents-quota", text: usedText }),
+    element("progress", {
+      id: "documents-quota",
+      max: String(listing.quota_bytes),
+      value: String(listing.used_bytes),
+    }),
+  ]);
+  const items = listing.documents.map((doc) => {
+    const download = element("button", {
+      type: "button",
+      className: "button button--small",
+      "aria-label": `${text.download}：${doc.name}`,
+      text: text.download,
+    });
+    download.addEventListener("click", async () => {
+      const response = await context.apiFetch(`/api/portal/documents/${doc.id}/content`, {
+        headers: { Accept: "*/*" },
+      });
+      if (!response.ok) {
+        return;
+      }
+      const url = URL.createObjectURL(await response.blob());
+      const link = element("a", { href: url, download: doc.name });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    });
+    const remove = element("button", {
+      type: "button",
+      className: "button button--small",
+      "aria-label": `${text.delete}：${doc.name}`,
+      text: text.delete,
+    });
+    remove.addEventListener("click", async () => {
+      if (!window.confirm(text.confirmDelete.replace("{name}", doc.name))) {
+        return;
+      }
+      const response = await context.apiFetch(`/api/portal/documents/${doc.id}`, { method: "DELETE" });
+      if (response.ok) {
+        await renderDocuments(context);
+        document.getElementById("documents-heading").focus();
+      }
+    });
+    return element("li", { className: "item", "data-document": String(doc.id) }, [
+      element("div", { className: "item__main" }, [
+        element("p", { className: "item__title", text: doc.name }),
+        element("p", {
+          className: "item__meta",
+          text: `${formatBytes(context, doc.size_bytes)} · ${context.dateTimeFormat.format(new Date(doc.uploaded_at))}`,
+        }),
+      ]),
+      element("div", { className: "item__side" }, [download, remove]),
+    ]);
+  });
+  const status = element("p", { className: "portal-status", id: "documents-status", role: "status", hidden: true });
+  const progress = element("progress", { id: "documents-progress", max: "100", value: "0", hidden: true, "aria-label": text.uploading });
+  const fileInput = element("input", { id: "documents-file", name: "file", type: "file", accept: ".pdf,.jpg,.jpeg,.png,.ofd,.txt" });
+  const form = element("form", { className: "portal-form", novalidate: true }, [
+    element("div", { className: "field" }, [
+      element("label", { for: "documents-file", text: text.chooseDocument }),
+      fileInput,
+      element("p", {
+        className: "hint",
+        text: text.documentHint.replace("{size}", formatBytes(context, listing.max_file_bytes)),
+      }),
+    ]),
+    progress,
+    status,
+    element("button", { type: "submit", className: "button button--primary", text: text.upload }),
+  ]);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const file = fileInput.files[0];
+    if (!file) {
+      announce(status, text.chooseDocumentFirst);
+      fileInput.focus();
+      return;
+    }
+    if (file.size > listing.max_file_bytes) {
+      announce(status, text.tooLarge);
+      return;
+    }
+    progress.hidden = false;
+    progress.value = 0;
+    announce(status, text.uploading);
+    try {
+      const answer = await upload(context, file, (share) => {
+        progress.value = Math.round(share * 100);
+      });
+      if (answer.ok) {
+        announce(status, text.uploaded.replace("{name}", file.name));
+        await renderDocuments(context);
+        announce(document.getElementById("documents-status"), text.uploaded.replace("{name}", file.name));
+      } else if (answer.status === 413) {
+        announce(status, text.overQuota);
+      } else {
+        announce(status, text.uploadFailed + (answer.body.detail || answer.status));
+      }
+    } catch {
+      announce(status, text.uploadFailed);
+    } finally {
+      progress.hidden = true;
+    }
+  });
+  body.replaceChildren(
+    quota,
+    listing.documents.length
+      ? element("ul", { className: "item-list", id: "documents-list" }, items)
+      : element("p", { className: "hint", text: text.noDocuments }),
+    form,
+  );
+  return true;
+}
+
 const SECTIONS = [
+  { id: "profile-extra", app: "portal", render: renderProfile, quiet: true },
   { id: "card-body", app: "card", render: null },
-  { id: "notices-body", app: "targeting", render: null },
-  { id: "documents-body", app: "portal", render: null },
+  { id: "notices-body", app: "targeting", render: renderNotices },
+  { id: "documents-body", app: "portal", render: renderDocuments },
   { id: "journeys-body", app: "portal", render: null },
   { id: "drafts-body", app: "portal", render: null },
   { id: "applications-body", app: "applications", render: null },
   { id: "complaints-body", app: "complaints", render: null },
 ];
 
-export const RENDERERS = {};
+/** Let another module (the card section) plug in its renderer. */
+export function setRenderer(id, render) {
+  const section = SECTIONS.find((item) => item.id === id);
+  section.render = render;
+}
 
 export async function renderExtraSections(context) {
-  for (const section of SECTIONS) {
-    const render = RENDERERS[section.id];
-    if (!installed(context, section.app)) {
-      notAvailable(context, section.id, context.text.notAvailable);
-    } else if (!render) {
-      notAvailable(context, section.id, context.text.notAvailableYet);
-    } else {
+  await Promise.all(
+    SECTIONS.map(async (section) => {
+      if (!installed(context, section.app)) {
+        say(context, section.id, context.text.notAvailable);
+        return;
+      }
+      if (!section.render) {
+        say(context, section.id, context.text.notAvailableYet);
+        return;
+      }
       try {
-        const shown = await render(context, optionalJson);
-        if (shown === false) {
-          notAvailable(context, section.id, context.text.notAvailableYet);
+        const shown = await section.render(context);
+        if (shown === false && !section.quiet) {
+          say(context, section.id, context.text.notAvailableYet);
         }
       } catch (error) {
-        notAvailable(context, section.id, context.text.loadFailed + error.message);
+        say(context, section.id, context.text.loadFailed + error.message);
       }
-    }
-  }
+    }),
+  );
 }
