@@ -7,8 +7,10 @@ A uvicorn subprocess serves a tiny seeded city with every installed app's demo d
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -55,10 +57,50 @@ def seed_city_with_apps(data_dir: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a real server over a seeded tiny city with the apps' demo data."""
+def city_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data directory of a seeded tiny city with the apps' demo data."""
     data_dir = tmp_path_factory.mktemp("portal-city")
     seed_city_with_apps(data_dir)
+    return data_dir
+
+
+@dataclasses.dataclass(frozen=True)
+class Resident:
+    national_id: str
+    name: str
+
+
+@pytest.fixture(scope="module")
+def residents(city_dir: Path) -> list[Resident]:
+    """Registered residents without an account yet, for tests that open one."""
+    with sqlite3.connect(city_dir / "smartcity.db") as conn:
+        rows = conn.execute(
+            "SELECT national_id, name FROM identity_citizen WHERE national_id NOT IN "
+            "(SELECT username FROM identity_account) ORDER BY national_id LIMIT 5"
+        ).fetchall()
+    return [Resident(national_id, name) for national_id, name in rows]
+
+
+def open_account(server: str, resident: Resident, password: str) -> dict[str, Any]:
+    """Register ``resident`` through the API and sign in; the token answer."""
+    registered = httpx.post(
+        f"{server}/auth/register/citizen",
+        json={"national_id": resident.national_id, "name": resident.name, "password": password},
+    )
+    assert registered.status_code == 201, registered.text
+    signed_in = httpx.post(
+        f"{server}/auth/token",
+        data={"grant_type": "password", "username": resident.national_id, "password": password},
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    answer: dict[str, Any] = signed_in.json()
+    return answer
+
+
+@pytest.fixture(scope="module")
+def server(city_dir: Path) -> Iterator[str]:
+    """Base URL of a real server over the seeded city."""
+    data_dir = city_dir
     port = free_port()
     environment = {
         **os.environ,
@@ -110,22 +152,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 class PortalWatch:
-    """What a page asked for, complained about, and could not find."""
+    """What a page asked for, complained about, and was refused."""
 
     def __init__(self, watch: PageWatch) -> None:
         self.watch = watch
-        self.failed: list[str] = []
-
-    @property
-    def errors(self) -> list[str]:
-        return self.watch.errors
+        self.failed: list[tuple[int, str]] = []
 
     def outside_requests(self) -> list[str]:
         return self.watch.outside_requests()
 
 
-# Sections probe the APIs of apps that may not be there yet: their 404 is expected and
-# Chromium logs it as a console error. Anything else failing is not.
+# Sections probe the APIs of apps that may not be there yet: their 404 is expected.
 OPTIONAL_APIS = ("/api/portal/", "/api/targeting/", "/api/card/")
 
 
@@ -134,20 +171,30 @@ def open_portal_page(chromium: Any, width: int, height: int) -> tuple[Any, Porta
     watch = PortalWatch(page_watch)
     page.on(
         "response",
-        lambda response: watch.failed.append(response.url) if response.status == 404 else None,
+        lambda response: (
+            watch.failed.append((response.status, urlsplit(response.url).path))
+            if response.status >= 400
+            else None
+        ),
     )
     return page, watch
 
 
-def page_errors(watch: PortalWatch) -> list[str]:
-    """Console errors and 404s, leaving out the 404s of optional section APIs."""
-    failed = [url for url in watch.failed if not urlsplit(url).path.startswith(OPTIONAL_APIS)]
-    errors = [
-        error
-        for error in watch.errors
-        if not ("404" in error and error.startswith("Failed to load resource"))
+def page_errors(watch: PortalWatch, expected: tuple[str, ...] = ()) -> list[str]:
+    """Script errors and refused requests, except optional sections' 404s and ``expected``.
+
+    Chromium also logs every refused request as a console error ("Failed to load
+    resource"); those are judged here by their URL instead.
+    """
+    refused = [
+        f"{status} {path}"
+        for status, path in watch.failed
+        if path not in expected and not (status == 404 and path.startswith(OPTIONAL_APIS))
     ]
-    return failed + errors
+    errors = [
+        error for error in watch.watch.errors if not error.startswith("Failed to load resource")
+    ]
+    return refused + errors
 
 
 def sign_in(page: Any, server: str, username: str = DEMO_CITIZEN) -> None:
@@ -322,4 +369,98 @@ def test_my_page_on_a_phone_in_english(browser: Any, server: str) -> None:  # no
     finally:
         page.context.close()
     assert watch.outside_requests() == []
+    assert page_errors(watch) == []
+
+
+def test_sign_in_with_the_totp_step(
+    browser: Any,  # noqa: F811 - the fixture imported above
+    server: str,
+    residents: list[Resident],
+) -> None:
+    from smartcity.kernel.identity.totp import totp
+
+    resident = residents[0]
+    password = "totp-resident-2026"
+    token = open_account(server, resident, password)["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    enrolment = httpx.post(f"{server}/auth/totp/enrol", headers=bearer).json()
+    key = base64.b32decode(enrolment["secret"] + "=" * (-len(enrolment["secret"]) % 8))
+    confirmed = httpx.post(
+        f"{server}/auth/totp/confirm", headers=bearer, json={"code": totp(key, time.time())}
+    )
+    assert confirmed.status_code == 204, confirmed.text
+
+    page, watch = open_portal_page(browser, 1280, 900)
+    try:
+        page.goto(f"{server}/me/signin")
+        assert page.locator("#signin-totp-group").is_hidden()
+        page.get_by_label("身份证号", exact=True).fill(resident.national_id)
+        page.get_by_label("密码", exact=True).fill(password)
+        page.get_by_role("button", name="登录", exact=True).click()
+        # The server asks for the second factor: the field appears and takes the focus.
+        code_field = page.get_by_label("动态验证码（6 位）")
+        code_field.wait_for()
+        assert "动态验证码" in page.locator("#signin-status").inner_text()
+        assert page.evaluate("document.activeElement.id") == "signin-totp"
+        # The code of the next step: the one used to confirm cannot be used again.
+        code_field.fill(totp(key, time.time() + 30))
+        page.get_by_role("button", name="登录", exact=True).click()
+        page.wait_for_url("**/me")
+        page.evaluate("window.smartcityPortal.ready")
+        assert resident.name in page.locator("#me-greeting").inner_text()
+        assert "已开启" in page.locator("#profile-details").inner_text()
+    finally:
+        page.context.close()
+    assert page_errors(watch, expected=("/auth/token",)) == []
+
+
+def test_sign_in_with_a_certificate_signed_in_the_browser(
+    browser: Any,  # noqa: F811 - the fixture imported above
+    server: str,
+    residents: list[Resident],
+    tmp_path: Path,
+) -> None:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509 import CertificateSigningRequestBuilder, Name, NameAttribute
+    from cryptography.x509.oid import NameOID
+
+    resident = residents[1]
+    token = open_account(server, resident, "certificate-resident-2026")["access_token"]
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        CertificateSigningRequestBuilder()
+        .subject_name(Name([NameAttribute(NameOID.COMMON_NAME, "holder")]))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+    )
+    issued = httpx.post(
+        f"{server}/pki/certificates",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"csr": csr.decode()},
+    )
+    assert issued.status_code in (200, 201), issued.text
+    certificate_file = tmp_path / "me.pem"
+    certificate_file.write_text(issued.json()["certificate"])
+    key_file = tmp_path / "me.key"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+    page, watch = open_portal_page(browser, 1280, 900)
+    try:
+        page.goto(f"{server}/me/signin")
+        page.get_by_label("证书文件（PEM）").set_input_files(str(certificate_file))
+        page.get_by_label("私钥文件（PKCS#8 PEM，未加密）").set_input_files(str(key_file))
+        page.get_by_role("button", name="用证书登录").click()
+        page.wait_for_url("**/me")
+        page.evaluate("window.smartcityPortal.ready")
+        assert resident.name in page.locator("#me-greeting").inner_text()
+        assert "数字证书" in page.locator("#profile-details").inner_text()
+    finally:
+        page.context.close()
     assert page_errors(watch) == []
