@@ -464,3 +464,52 @@ def test_sign_in_with_a_certificate_signed_in_the_browser(
     finally:
         page.context.close()
     assert page_errors(watch) == []
+
+
+def staff_token(server: str, employee_number: str = "GZ-GAJ-9002") -> str:
+    answer = httpx.post(
+        f"{server}/auth/token",
+        data={"grant_type": "password", "username": employee_number, "password": DEMO_PASSWORD},
+    )
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["access_token"]
+    return token
+
+
+def test_inbox_updates_live_and_marks_read(browser: Any, server: str) -> None:  # noqa: F811
+    page, watch = open_portal_page(browser, 1280, 900)
+    try:
+        sign_in(page, server)
+        account_id = page.evaluate("window.smartcityPortal.session.account.id")
+        page.wait_for_function("() => window.smartcityPortal.stream?.readyState === 1")
+        unread_before = page.evaluate("window.smartcityPortal.unread")
+        sent = httpx.post(
+            f"{server}/notify/messages",
+            headers={"Authorization": f"Bearer {staff_token(server)}"},
+            json={
+                "account_id": account_id,
+                "template": "message",
+                "params": {"title": "停水通知（测试）", "body": "明天 9:00-12:00 停水。"},
+            },
+        )
+        assert sent.status_code in (200, 201, 202), sent.text
+        # No reload: the message arrives over the stream.
+        item = page.locator("#inbox-list li", has_text="停水通知（测试）")
+        item.wait_for()
+        page.wait_for_function(
+            "(before) => window.smartcityPortal.unread === before + 1", arg=unread_before
+        )
+        assert page.locator("#inbox-badge").inner_text() == str(unread_before + 1)
+        item.get_by_role("button", name="标为已读").click()
+        page.wait_for_function(
+            "(before) => window.smartcityPortal.unread === before", arg=unread_before
+        )
+        assert (
+            page.locator("#inbox-list li", has_text="停水通知（测试）")
+            .get_by_role("button")
+            .count()
+            == 0
+        )
+    finally:
+        page.context.close()
+    assert page_errors(watch) == []
