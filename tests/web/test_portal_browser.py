@@ -363,7 +363,7 @@ def test_my_page_on_a_phone_in_english(browser: Any, server: str) -> None:  # no
         page.wait_for_url("**/me?lang=en")
         page.evaluate("window.smartcityPortal.ready")
         assert page.locator("h1").inner_text() == "My page"
-        assert page.locator("#bills-heading").inner_text() == "Bills"
+        assert page.locator("#bills-heading").inner_text() == "My bills"
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
         page.screenshot(path=str(SCREENSHOT_PHONE), full_page=True)
     finally:

@@ -63,5 +63,13 @@ class PayloadTooLarge(DomainError):
     title = "Payload too large"
 
 
+class TooManyRequests(DomainError):
+    """The caller acts faster than a rate limit allows; ``retry_after_seconds`` says when."""
+
+    status = 429
+    code = "too-many-requests"
+    title = "Too many requests"
+
+
 class ConfigurationError(Exception):
     """The platform is set up wrongly (operator error, not a caller's)."""

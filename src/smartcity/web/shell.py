@@ -86,6 +86,7 @@ class NavigationItem:
 NAVIGATION: tuple[NavigationItem, ...] = (
     NavigationItem(app="operations", path="/ops", label=N_("运营中心")),
     NavigationItem(app="portal", path="/me", label=N_("我的主页")),
+    NavigationItem(app="targeting", path="/targeting", label=N_("信息找人")),
 )
 
 

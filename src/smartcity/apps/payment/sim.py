@@ -111,8 +111,12 @@ def issue_demo_bills(
     seed: int,
     billers: Sequence[str] = BILLER_CODES,
     copies: int = 1,
+    series: str = "",
 ) -> int:
-    """Bills of ``period`` from every biller to every payer (``copies`` each), seeded."""
+    """Bills of ``period`` from every biller to every payer (``copies`` each), seeded.
+
+    ``series`` keeps the bill numbers of separate runs for the same period apart.
+    """
     rng = random.Random(seed)
     due = dt.date.fromisoformat(period + "-01") + dt.timedelta(days=45)
     issued = 0
@@ -120,7 +124,7 @@ def issue_demo_bills(
         low, high = AMOUNTS.get(biller, (1_000, 10_000))
         requests = [
             BillRequest(
-                bill_number=f"{biller[:3].upper()}-{period}-{index:07d}-{copy}",
+                bill_number=f"{biller[:3].upper()}-{period}-{series}{index:07d}-{copy}",
                 payer_kind=payer.kind,
                 payer_identifier=payer.identifier,
                 amount_fen=rng.randint(low, high),
@@ -150,5 +154,5 @@ def seed_demo(platform: Platform, seed: int) -> None:
     period = f"{last_month:%Y-%m}"
     demo = [Payer(PayerKind.CITIZEN, DEMO_CITIZEN), Payer(PayerKind.ENTERPRISE, DEMO_USCC)]
     others = [p for p in citizens_of(platform, DEMO_PAYERS) if p.identifier != DEMO_CITIZEN]
-    issue_demo_bills(platform, [*demo, *others], period=period, seed=seed)
+    issue_demo_bills(platform, [*demo, *others], period=period, seed=seed, series="D")
     fund_wallets(platform, demo, DEMO_WALLET_FEN, tag=f"demo-{period}")

@@ -44,6 +44,9 @@ class Permission(StrEnum):
     PAYMENT_BILL = "payment.bill"
     PAYMENT_RECONCILE = "payment.reconcile"
     CERTIFICATE_REVOKE = "certificate.revoke"
+    CITIZEN_PAGE = "citizen.page"
+    CONSULTATION_MANAGE = "consultation.manage"
+    NOTICE_PUBLISH = "notice.publish"
 
 
 _PEOPLE = frozenset({AccountKind.CITIZEN, AccountKind.ENTERPRISE, AccountKind.STAFF})
@@ -137,6 +140,21 @@ CATALOGUE: dict[Permission, Grant] = {
         "revoke any holder's certificate (lost key, withdrawn privilege)",
         _STAFF,
         frozenset({Role.SUPERVISOR, Role.ADMINISTRATOR}),
+    ),
+    Permission.CITIZEN_PAGE: Grant(
+        "use one's citizen page (profile, documents, journeys, comments, suggestions)",
+        frozenset({AccountKind.CITIZEN}),
+    ),
+    Permission.CONSULTATION_MANAGE: Grant(
+        "publish policy drafts for comment and reply to citizens for one's department",
+        _STAFF,
+        frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR}),
+    ),
+    Permission.NOTICE_PUBLISH: Grant(
+        "author and publish targeted notices for one's department, record area events",
+        _STAFF,
+        frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR}),
+        machines=True,
     ),
 }
 
