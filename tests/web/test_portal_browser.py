@@ -197,10 +197,12 @@ def page_errors(watch: PortalWatch, expected: tuple[str, ...] = ()) -> list[str]
     return refused + errors
 
 
-def sign_in(page: Any, server: str, username: str = DEMO_CITIZEN) -> None:
+def sign_in(
+    page: Any, server: str, username: str = DEMO_CITIZEN, password: str = DEMO_PASSWORD
+) -> None:
     page.goto(f"{server}/me/signin")
     page.get_by_label("身份证号", exact=True).fill(username)
-    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录", exact=True).click()
     page.wait_for_url("**/me")
     page.evaluate("window.smartcityPortal.ready")
@@ -510,6 +512,68 @@ def test_inbox_updates_live_and_marks_read(browser: Any, server: str) -> None:  
             .count()
             == 0
         )
+    finally:
+        page.context.close()
+    assert page_errors(watch) == []
+
+
+def test_a_targeted_notice_finds_the_matching_citizen_only(
+    browser: Any,  # noqa: F811 - the fixture imported above
+    server: str,
+    residents: list[Resident],
+) -> None:
+    matching, other = residents[2], residents[3]
+    password = "targeted-resident-2026"
+    open_account(server, matching, password)
+    open_account(server, other, password)
+    title = "羽毛球场地免费开放（测试）"
+
+    # The matching citizen declares an interest on their page.
+    page, watch = open_portal_page(browser, 1280, 900)
+    try:
+        sign_in(page, server, matching.national_id, password)
+        page.locator("#profile-edit summary").click()
+        page.get_by_label("体育健身").check()
+        page.get_by_role("button", name="保存").click()
+        page.locator("#profile-form").get_by_text("已保存").wait_for()
+
+        # Staff publish a notice to everyone interested in sport.
+        bearer = {"Authorization": f"Bearer {staff_token(server)}"}
+        notice = httpx.post(
+            f"{server}/api/targeting/notices",
+            headers=bearer,
+            json={
+                "title_zh": title,
+                "title_en": "Badminton courts open free (test)",
+                "body_zh": "本周末区体育馆羽毛球场免费开放。",
+                "body_en": "The district gym's badminton courts are free this weekend.",
+                "audience": {"kind": "interests", "any_of": ["sport"]},
+            },
+        )
+        assert notice.status_code == 201, notice.text
+        published = httpx.post(
+            f"{server}/api/targeting/notices/{notice.json()['id']}/publish",
+            headers=bearer,
+            timeout=60,
+        )
+        assert published.status_code == 200, published.text
+
+        # It arrives in the inbox without a reload, and under "notices for me" after one.
+        page.locator("#inbox-list li", has_text=title).wait_for()
+        page.reload()
+        page.evaluate("window.smartcityPortal.ready")
+        page.locator("#notices-list li", has_text=title).wait_for()
+    finally:
+        page.context.close()
+    assert page_errors(watch) == []
+
+    page, watch = open_portal_page(browser, 1280, 900)
+    try:
+        sign_in(page, server, other.national_id, password)
+        notices = page.locator("#notices-body")
+        notices.locator("p, ul").first.wait_for()
+        assert title not in notices.inner_text()
+        assert title not in page.locator("#inbox").inner_text()
     finally:
         page.context.close()
     assert page_errors(watch) == []
