@@ -577,3 +577,34 @@ def test_a_targeted_notice_finds_the_matching_citizen_only(
     finally:
         page.context.close()
     assert page_errors(watch) == []
+
+
+def test_comment_on_a_policy_draft_and_tick_a_journey_step(
+    browser: Any,  # noqa: F811 - the fixture imported above
+    server: str,
+    residents: list[Resident],
+) -> None:
+    resident = residents[4]
+    password = "consulted-resident-2026"
+    open_account(server, resident, password)
+    page, watch = open_portal_page(browser, PHONE_WIDTH, 812)
+    try:
+        sign_in(page, server, resident.national_id, password)
+        draft = page.locator("#drafts-body details").first
+        draft.locator("summary").click()
+        draft.get_by_label("我的意见").fill("建议在社区公告栏同步张贴意见稿。")
+        draft.get_by_role("button", name="提交意见").click()
+        draft.get_by_text("建议在社区公告栏同步张贴意见稿。").wait_for()
+        draft.get_by_text("意见已提交").wait_for()
+
+        journey = page.locator("#journeys-body details").first
+        journey.locator("summary").click()
+        journey.get_by_role("button", name="开始办理").click()
+        first_step = journey.locator("input[type=checkbox]").first
+        first_step.wait_for()
+        first_step.check()
+        journey.get_by_text("已完成 1/").wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    finally:
+        page.context.close()
+    assert page_errors(watch) == []

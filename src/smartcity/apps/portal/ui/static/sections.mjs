@@ -321,13 +321,190 @@ async function renderDocuments(context) {
   return true;
 }
 
+// ---- Journeys (场景式服务): what a life event needs, across departments ----
+
+function localized(context, item, field) {
+  return context.config.locale === "en" ? item[`${field}_en`] || item[`${field}_zh`] : item[`${field}_zh`];
+}
+
+function departmentName(context, department) {
+  return (context.config.locale === "en" ? department.name_en : department.name) || department.name || department.code;
+}
+
+async function renderJourney(context, slug, container) {
+  const { element, text } = context;
+  const journey = await optionalJson(context, `/api/portal/journeys/${encodeURIComponent(slug)}`);
+  if (!journey) {
+    return;
+  }
+  const status = element("p", { className: "hint", role: "status" });
+  const children = [];
+  if (!journey.started) {
+    const start = element("button", { type: "button", className: "button button--small", text: text.startJourney });
+    start.addEventListener("click", async () => {
+      const response = await context.apiFetch(`/api/portal/journeys/${encodeURIComponent(slug)}/start`, { method: "POST" });
+      if (response.ok) {
+        await renderJourney(context, slug, container);
+        container.querySelector("input, button")?.focus();
+      }
+    });
+    children.push(start);
+  } else {
+    status.textContent = context.fill(text.journeyProgress, { done: journey.done_steps, total: journey.steps.length });
+  }
+  const steps = journey.steps.map((step) => {
+    const id = `journey-${slug}-${step.slug}`;
+    const box = element("input", { type: "checkbox", id, checked: Boolean(step.done), disabled: !journey.started });
+    box.addEventListener("change", async () => {
+      const response = await context.apiFetch(
+        `/api/portal/journeys/${encodeURIComponent(slug)}/steps/${encodeURIComponent(step.slug)}`,
+        { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ done: box.checked }) },
+      );
+      if (response.ok) {
+        const updated = await response.json();
+        status.textContent = context.fill(text.journeyProgress, { done: updated.done_steps, total: updated.steps.length });
+      } else {
+        box.checked = !box.checked;
+      }
+    });
+    const documents = step.documents.map((needed) =>
+      element("li", {
+        text: `${localized(context, needed, "label")}${needed.in_storage ? ` · ${text.inStorage}` : ""}`,
+      }),
+    );
+    return element("li", { className: "step" }, [
+      element("label", { className: "check", for: id }, [box, ` ${localized(context, step, "title")}`]),
+      element("p", { className: "item__meta", text: departmentName(context, step.department) }),
+      documents.length ? element("ul", { className: "needed" }, documents) : "",
+    ]);
+  });
+  container.replaceChildren(...children, status, element("ol", { className: "steps" }, steps));
+}
+
+async function renderJourneys(context) {
+  const { element } = context;
+  const journeys = await optionalJson(context, "/api/portal/journeys");
+  if (journeys === null) {
+    return false;
+  }
+  const list = journeys.map((journey) => {
+    const body = element("div", { className: "journey" });
+    const details = element("details", { "data-journey": journey.slug }, [
+      element("summary", { text: localized(context, journey, "title") }),
+      element("p", { className: "hint", text: localized(context, journey, "summary") }),
+      body,
+    ]);
+    details.addEventListener("toggle", () => {
+      if (details.open && !body.childElementCount) {
+        renderJourney(context, journey.slug, body).catch(() => {});
+      }
+    });
+    return details;
+  });
+  document.getElementById("journeys-body").replaceChildren(...list);
+  return true;
+}
+
+// ---- Policy drafts (征求意见) with comments, and suggestions (建言献策) ----
+
+async function renderDraft(context, draft, container) {
+  const { element, text } = context;
+  const detail = await optionalJson(context, `/api/portal/drafts/${draft.id}`);
+  if (!detail) {
+    return;
+  }
+  const comments = detail.comment_list.map((comment) =>
+    element("li", { className: "comment" }, [
+      element("p", { className: "item__meta", text: `${comment.author} · ${context.dateTimeFormat.format(new Date(comment.created_at))}` }),
+      element("p", { className: "item__body", text: comment.body }),
+      comment.reply ? element("p", { className: "reply", text: `${text.reply}${comment.reply}` }) : "",
+    ]),
+  );
+  const children = [
+    element("p", { className: "item__body draft-body", text: detail.body }),
+    element("h4", { text: context.fill(text.commentsCount, { count: detail.comment_list.length }) }),
+    comments.length ? element("ul", { className: "comments" }, comments) : element("p", { className: "hint", text: text.noComments }),
+  ];
+  if (detail.status === "open") {
+    const id = `draft-${draft.id}-comment`;
+    const area = element("textarea", { id, name: "body", rows: "3", maxlength: "1000", "aria-describedby": `${id}-status` });
+    const status = element("p", { id: `${id}-status`, className: "portal-status", role: "status", hidden: true });
+    const form = element("form", { className: "portal-form", novalidate: true }, [
+      element("div", { className: "field" }, [element("label", { for: id, text: text.yourComment }), area]),
+      status,
+      element("button", { type: "submit", className: "button button--primary", text: text.sendComment }),
+    ]);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (area.value.trim().length < 2) {
+        announce(status, text.commentTooShort);
+        area.setAttribute("aria-invalid", "true");
+        area.focus();
+        return;
+      }
+      area.removeAttribute("aria-invalid");
+      const response = await context.apiFetch(`/api/portal/drafts/${draft.id}/comments`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ body: area.value.trim() }),
+      });
+      if (response.ok) {
+        await renderDraft(context, draft, container);
+        announce(container.querySelector(".draft-sent") || container.appendChild(element("p", { className: "portal-status draft-sent", role: "status" })), text.commentSent);
+      } else {
+        const problem = await problemOf(response);
+        announce(status, text.sendFailed + (problem.detail || problem.status));
+      }
+    });
+    children.push(form);
+  } else {
+    children.push(element("p", { className: "hint", text: text.draftClosed }));
+  }
+  container.replaceChildren(...children);
+}
+
+async function renderDrafts(context) {
+  const { element, text } = context;
+  const drafts = await optionalJson(context, "/api/portal/drafts?status=open");
+  if (drafts === null) {
+    return false;
+  }
+  const body = document.getElementById("drafts-body");
+  if (!drafts.length) {
+    body.replaceChildren(element("p", { className: "hint", text: text.noDrafts }));
+    return true;
+  }
+  body.replaceChildren(
+    ...drafts.map((draft) => {
+      const inner = element("div", { className: "draft" });
+      const details = element("details", { "data-draft": String(draft.id) }, [
+        element("summary", { text: draft.title }),
+        element("p", {
+          className: "item__meta",
+          text: `${departmentName(context, draft.department)} · ${context.fill(text.closesOn, {
+            date: context.dateTimeFormat.format(new Date(draft.closes_at)),
+          })} · ${context.fill(text.commentsCount, { count: draft.comments })}`,
+        }),
+        inner,
+      ]);
+      details.addEventListener("toggle", () => {
+        if (details.open && !inner.childElementCount) {
+          renderDraft(context, draft, inner).catch(() => {});
+        }
+      });
+      return details;
+    }),
+  );
+  return true;
+}
+
 const SECTIONS = [
   { id: "profile-extra", app: "portal", render: renderProfile, quiet: true },
   { id: "card-body", app: "card", render: null },
   { id: "notices-body", app: "targeting", render: renderNotices },
   { id: "documents-body", app: "portal", render: renderDocuments },
-  { id: "journeys-body", app: "portal", render: null },
-  { id: "drafts-body", app: "portal", render: null },
+  { id: "journeys-body", app: "portal", render: renderJourneys },
+  { id: "drafts-body", app: "portal", render: renderDrafts },
   { id: "applications-body", app: "applications", render: null },
   { id: "complaints-body", app: "complaints", render: null },
 ];
