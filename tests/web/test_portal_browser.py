@@ -608,3 +608,68 @@ def test_comment_on_a_policy_draft_and_tick_a_journey_step(
     finally:
         page.context.close()
     assert page_errors(watch) == []
+
+
+def terminal_token(server: str) -> str:
+    """A gate's token: a machine client with the card.terminal scope, made by an admin."""
+    admin = staff_token(server, "GZ-BGT-9001")
+    created = httpx.post(
+        f"{server}/auth/clients",
+        headers={"Authorization": f"Bearer {admin}"},
+        json={"name": "gate-portal-test", "scopes": ["card.terminal"]},
+    )
+    assert created.status_code == 201, created.text
+    client = created.json()
+    answer = httpx.post(
+        f"{server}/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client["client_id"],
+            "client_secret": client["client_secret"],
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["access_token"]
+    return token
+
+
+def test_report_the_card_lost_and_see_taps_declined(browser: Any, server: str) -> None:  # noqa: F811
+    page, watch = open_portal_page(browser, PHONE_WIDTH, 812)
+    try:
+        sign_in(page, server)
+        state = page.locator("#card-state")
+        state.wait_for()
+        assert state.get_attribute("data-status") == "active"
+        card_number = page.evaluate(
+            "async () => (await (await fetch('/api/card/mine', {headers: {Authorization: "
+            "'Bearer ' + JSON.parse(sessionStorage.getItem('smartcity.portal.session'))"
+            ".accessToken}})).json()).number"
+        )
+        gate = {"Authorization": f"Bearer {terminal_token(server)}"}
+        before = httpx.post(
+            f"{server}/api/card/taps",
+            headers=gate,
+            json={"transaction_id": "portal-T-1", "kind": "bus", "card_number": card_number},
+        )
+        assert before.status_code == 200, before.text
+        assert before.json()["outcome"] == "approved"
+
+        # Report lost: a confirmation first, then the card is frozen at once.
+        page.get_by_role("button", name="挂失").click()
+        confirm = page.get_by_role("group", name="确认挂失这张卡吗")
+        confirm.get_by_role("button", name="确认挂失").click()
+        page.locator("#card-status").get_by_text("已挂失").wait_for()
+        assert page.locator("#card-state").get_attribute("data-status") == "frozen"
+
+        after = httpx.post(
+            f"{server}/api/card/taps",
+            headers=gate,
+            json={"transaction_id": "portal-T-2", "kind": "bus", "card_number": card_number},
+        )
+        assert after.status_code == 200, after.text
+        assert after.json()["outcome"] == "declined"
+        assert after.json()["reason"] == "card_frozen"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    finally:
+        page.context.close()
+    assert page_errors(watch) == []
