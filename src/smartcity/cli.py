@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from smartcity.cli_ca import ca_app
+from smartcity.cli_card import card_app
 from smartcity.cli_ledger import ledger_app
 from smartcity.cli_notify import notify_app
 from smartcity.cli_payment import bank_app, payment_app
@@ -25,6 +26,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(ca_app, name="ca")
 app.add_typer(payment_app, name="payment")
 app.add_typer(bank_app, name="bank")
+app.add_typer(card_app, name="card")
 console = Console()
 
 DatabaseOption = Annotated[

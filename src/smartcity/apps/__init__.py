@@ -14,6 +14,6 @@ def installed_apps() -> list[App]:
     Importing inside the function keeps ``import smartcity.apps`` free of every app's
     dependencies, so the kernel, the CLI and tests load only what they use.
     """
-    from smartcity.apps import operations, payment, portal, targeting
+    from smartcity.apps import card, operations, payment, portal, targeting
 
-    return [operations.APP, payment.APP, portal.APP, targeting.APP]
+    return [card.APP, operations.APP, payment.APP, portal.APP, targeting.APP]

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from smartcity.api import create_app
 from smartcity.apps import installed_apps
 from smartcity.apps.payment.tables import payment_bill
+from smartcity.apps.portal.tables import portal_profile
 from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.config import Settings
 from smartcity.kernel.identity import make_citizen_id, make_uscc, register_citizen
@@ -178,17 +178,8 @@ def register_people(store: Store) -> dict[str, int]:
 
 
 @pytest.fixture
-def profiles(store: Store) -> Iterator[None]:
-    """The citizen page's ``portal_profile`` table, as the portal app will declare it."""
-    with store.begin() as conn:
-        conn.execute(
-            text("CREATE TABLE portal_profile (person_id INTEGER PRIMARY KEY, interests TEXT)")
-        )
-    try:
-        yield
-    finally:
-        with store.begin() as conn:
-            conn.execute(text("DROP TABLE portal_profile"))
+def profiles(store: Store) -> None:
+    """The citizen page's ``portal_profile`` table exists (migrated with the portal app)."""
 
 
 @pytest.fixture
@@ -213,8 +204,12 @@ def world(
         for person in PEOPLE:
             if person.interests is not None:
                 conn.execute(
-                    text("INSERT INTO portal_profile (person_id, interests) VALUES (:p, :i)"),
-                    {"p": ids[person.key], "i": person.interests},
+                    portal_profile.insert().values(
+                        person_id=ids[person.key],
+                        interests=person.interests,
+                        contact="{}",
+                        updated_at=now,
+                    )
                 )
         conn.execute(
             payment_bill.insert(),

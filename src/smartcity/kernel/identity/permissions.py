@@ -47,6 +47,9 @@ class Permission(StrEnum):
     CITIZEN_PAGE = "citizen.page"
     CONSULTATION_MANAGE = "consultation.manage"
     NOTICE_PUBLISH = "notice.publish"
+    CARD_HOLD = "card.hold"
+    CARD_MANAGE = "card.manage"
+    CARD_TERMINAL = "card.terminal"
 
 
 _PEOPLE = frozenset({AccountKind.CITIZEN, AccountKind.ENTERPRISE, AccountKind.STAFF})
@@ -154,6 +157,23 @@ CATALOGUE: dict[Permission, Grant] = {
         "author and publish targeted notices for one's department, record area events",
         _STAFF,
         frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR}),
+        machines=True,
+    ),
+    Permission.CARD_HOLD: Grant(
+        "keep a citizen card: top up, report it lost, see its movements",
+        frozenset({AccountKind.CITIZEN}),
+    ),
+    Permission.CARD_MANAGE: Grant(
+        "issue, freeze and reissue citizen cards (card service centre)",
+        _STAFF,
+        frozenset({Role.OFFICER, Role.ADMINISTRATOR}),
+        machines=True,
+    ),
+    Permission.CARD_TERMINAL: Grant(
+        "authorise card taps and download the deny list (gates, buses, shops; "
+        "administrators test terminals)",
+        _STAFF,
+        frozenset({Role.ADMINISTRATOR}),
         machines=True,
     ),
 }
