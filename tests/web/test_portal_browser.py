@@ -76,7 +76,7 @@ def residents(city_dir: Path) -> list[Resident]:
     with sqlite3.connect(city_dir / "smartcity.db") as conn:
         rows = conn.execute(
             "SELECT national_id, name FROM identity_citizen WHERE national_id NOT IN "
-            "(SELECT username FROM identity_account) ORDER BY national_id LIMIT 5"
+            "(SELECT username FROM identity_account) ORDER BY national_id LIMIT 6"
         ).fetchall()
     return [Resident(national_id, name) for national_id, name in rows]
 
@@ -680,3 +680,36 @@ def test_report_the_card_lost_and_see_taps_declined(browser: Any, server: str) -
     finally:
         page.context.close()
     assert page_errors(watch) == []
+
+
+def test_send_a_suggestion_with_errors_beside_their_fields(
+    browser: Any,  # noqa: F811 - the fixture imported above
+    server: str,
+    residents: list[Resident],
+) -> None:
+    resident = residents[5]
+    password = "suggesting-resident-2026"
+    open_account(server, resident, password)
+    page, watch = open_portal_page(browser, 1280, 900)
+    try:
+        sign_in(page, server, resident.national_id, password)
+        section = page.locator("#suggestions-body")
+        section.get_by_role("button", name="提交建议").click()
+        assert page.locator("#suggestion-department").get_attribute("aria-invalid") == "true"
+        section.get_by_label("建议给哪个部门").select_option("GZ-JTJ")
+        section.get_by_label("标题", exact=True).fill("增开夜间公交")
+        section.get_by_label("建议内容").fill("太短")
+        section.get_by_role("button", name="提交建议").click()
+        # The server judges the length: its answer sits under the text field.
+        page.locator("#suggestion-body-error").wait_for()
+        assert page.locator("#suggestion-body").get_attribute("aria-invalid") == "true"
+        section.get_by_label("建议内容").fill(
+            "建议在地铁末班车后增开夜间公交线路，方便夜班工作者回家。"
+        )
+        section.get_by_role("button", name="提交建议").click()
+        section.get_by_text("建议已提交").wait_for()
+        section.locator("li", has_text="增开夜间公交").get_by_text("等待部门答复").wait_for()
+        assert unnamed_inputs(page) == []
+    finally:
+        page.context.close()
+    assert page_errors(watch, expected=("/api/portal/suggestions",)) == []

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import HTMLResponse
 
 from smartcity.api.dependencies import platform_of
+from smartcity.kernel.identity.departments import DEPARTMENTS
 from smartcity.web.shell import WebShell, get_shell
 
 router = APIRouter(include_in_schema=False)
@@ -25,7 +26,16 @@ Shell = Annotated[WebShell, Depends(get_shell)]
 async def my_page(request: Request, shell: Shell) -> HTMLResponse:
     """我的主页: profile, bills, wallet, inbox and what the installed apps add."""
     installed = {app.name for app in platform_of(request).apps}
-    return shell.render(request, "portal/me.html", {"installed_apps": sorted(installed)})
+    english = shell.locale_choice(request).locale == "en"
+    # Where a suggestion may go: the department catalogue, named in the reader's language.
+    departments = [
+        {"code": item.code, "name": item.name_en if english else item.name} for item in DEPARTMENTS
+    ]
+    return shell.render(
+        request,
+        "portal/me.html",
+        {"installed_apps": sorted(installed), "departments": departments},
+    )
 
 
 @router.get("/me/signin")

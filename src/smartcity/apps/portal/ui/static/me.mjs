@@ -433,7 +433,7 @@ $("me-signout").addEventListener("click", async () => {
   location.assign(pageUrl("/me/signin"));
 });
 $("inbox-read-all").addEventListener("click", () => markAllRead().catch(showPageError));
-for (const id of ["bills-heading", "inbox-heading", "documents-heading", "card-heading"]) {
+for (const id of ["bills-heading", "inbox-heading", "documents-heading", "card-heading", "suggestions-heading"]) {
   $(id).tabIndex = -1;
 }
 

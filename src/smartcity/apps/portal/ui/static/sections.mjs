@@ -623,6 +623,91 @@ async function renderCard(context, announcement = "") {
   return true;
 }
 
+// ---- Suggestions (建言献策): mine with the answers, and a new one ----
+
+async function renderSuggestions(context, announcement = "") {
+  const { element, text } = context;
+  const mine = await optionalJson(context, "/api/portal/suggestions/mine?limit=20");
+  if (mine === null) {
+    return false;
+  }
+  const items = mine.map((item) =>
+    element("li", { className: "comment", "data-suggestion": String(item.id) }, [
+      element("p", { className: "item__title", text: item.title }),
+      element("p", { className: "item__meta", text: `${departmentName(context, item.department)} · ${context.dateTimeFormat.format(new Date(item.created_at))}` }),
+      item.reply
+        ? element("p", { className: "reply", text: `${text.reply}${item.reply}` })
+        : element("p", { className: "hint", text: text.awaitingReply }),
+    ]),
+  );
+  const fields = {};
+  const fieldError = (name) => element("p", { id: `suggestion-${name}-error`, className: "field-error", hidden: true });
+  const select = element("select", { id: "suggestion-department", name: "department_code", "aria-describedby": "suggestion-department_code-error" }, [
+    element("option", { value: "", text: text.chooseDepartment }),
+    ...context.config.departments.map((department) => element("option", { value: department.code, text: department.name })),
+  ]);
+  const title = element("input", { id: "suggestion-title", name: "title", type: "text", maxlength: "200", "aria-describedby": "suggestion-hint suggestion-title-error" });
+  const body = element("textarea", { id: "suggestion-body", name: "body", rows: "4", maxlength: "3000", "aria-describedby": "suggestion-hint suggestion-body-error" });
+  Object.assign(fields, { department_code: select, title, body });
+  const status = element("p", { className: "portal-status", id: "suggestion-status", role: "status", hidden: !announcement, text: announcement });
+  const form = element("form", { className: "portal-form", novalidate: true }, [
+    element("h4", { text: text.newSuggestion }),
+    element("div", { className: "field" }, [element("label", { for: "suggestion-department", text: text.department }), select, fieldError("department_code")]),
+    element("div", { className: "field" }, [element("label", { for: "suggestion-title", text: text.suggestionTitle }), title, fieldError("title")]),
+    element("div", { className: "field" }, [element("label", { for: "suggestion-body", text: text.suggestionBody }), body, fieldError("body")]),
+    element("p", { id: "suggestion-hint", className: "hint", text: text.suggestionHint }),
+    status,
+    element("button", { type: "submit", className: "button button--primary", text: text.sendSuggestion }),
+  ]);
+  const setError = (name, message) => {
+    const error = document.getElementById(`suggestion-${name}-error`);
+    error.textContent = message || "";
+    error.hidden = !message;
+    if (message) {
+      fields[name].setAttribute("aria-invalid", "true");
+    } else {
+      fields[name].removeAttribute("aria-invalid");
+    }
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const values = { department_code: select.value, title: title.value.trim(), body: body.value.trim() };
+    let first = null;
+    for (const [name, value] of Object.entries(values)) {
+      setError(name, value ? "" : text.required);
+      first ??= value ? null : fields[name];
+    }
+    if (first) {
+      first.focus();
+      return;
+    }
+    const response = await context.apiFetch("/api/portal/suggestions", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(values),
+    });
+    if (response.ok) {
+      await renderSuggestions(context, text.suggestionSent);
+      document.getElementById("suggestions-heading").focus();
+      return;
+    }
+    const problem = await problemOf(response);
+    const field = fields[problem.part] ? problem.part : null;
+    if (field) {
+      setError(field, problem.detail);
+      fields[field].focus();
+    } else {
+      announce(status, text.sendFailed + (problem.detail || problem.status));
+    }
+  });
+  document.getElementById("suggestions-body").replaceChildren(
+    element("h4", { text: text.mySuggestions }),
+    items.length ? element("ul", { className: "comments" }, items) : element("p", { className: "hint", text: text.noSuggestions }),
+    form,
+  );
+  return true;
+}
+
 const SECTIONS = [
   { id: "profile-extra", app: "portal", render: renderProfile, quiet: true },
   { id: "card-body", app: "card", render: renderCard },
@@ -630,6 +715,7 @@ const SECTIONS = [
   { id: "documents-body", app: "portal", render: renderDocuments },
   { id: "journeys-body", app: "portal", render: renderJourneys },
   { id: "drafts-body", app: "portal", render: renderDrafts },
+  { id: "suggestions-body", app: "portal", render: renderSuggestions },
   { id: "applications-body", app: "applications", render: null },
   { id: "complaints-body", app: "complaints", render: null },
 ];
