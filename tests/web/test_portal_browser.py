@@ -303,9 +303,18 @@ def test_keyboard_only_sign_in_and_sign_out(browser: Any, server: str) -> None: 
         page.locator("#me-signout").focus()
         outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
         assert outline not in ("", "none")
+        refresh_token = page.evaluate(
+            "JSON.parse(sessionStorage.getItem('smartcity.portal.session')).refreshToken"
+        )
         page.keyboard.press("Enter")
         page.wait_for_url("**/me/signin")
         assert page.evaluate("sessionStorage.length") == 0
+        # Sign-out revoked the refresh token on the server too.
+        refused = httpx.post(
+            f"{server}/auth/token",
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        )
+        assert refused.status_code == 400
     finally:
         page.context.close()
     assert page_errors(watch) == []
@@ -713,3 +722,29 @@ def test_send_a_suggestion_with_errors_beside_their_fields(
     finally:
         page.context.close()
     assert page_errors(watch, expected=("/api/portal/suggestions",)) == []
+
+
+def test_an_expired_access_token_is_refreshed(browser: Any, server: str) -> None:  # noqa: F811
+    page, watch = open_portal_page(browser, 1280, 900)
+    try:
+        sign_in(page, server)
+        before = page.evaluate("JSON.parse(sessionStorage.getItem('smartcity.portal.session'))")
+        # As if the access token had expired while the tab stayed open.
+        page.evaluate(
+            """() => {
+              const session = JSON.parse(sessionStorage.getItem('smartcity.portal.session'));
+              session.expiresAt = 0;
+              sessionStorage.setItem('smartcity.portal.session', JSON.stringify(session));
+            }"""
+        )
+        page.reload()
+        page.evaluate("window.smartcityPortal.ready")
+        assert page.locator("#bills-open li").count() >= 0
+        assert "演示市民" in page.locator("#me-greeting").inner_text()
+        after = page.evaluate("JSON.parse(sessionStorage.getItem('smartcity.portal.session'))")
+        assert after["accessToken"] != before["accessToken"]
+        assert after["refreshToken"] != before["refreshToken"]
+        assert after["expiresAt"] > 0
+    finally:
+        page.context.close()
+    assert page_errors(watch) == []

@@ -20,10 +20,11 @@ export function loadSession() {
   }
 }
 
-export function saveTokens(answer) {
+export function saveTokens(answer, previous = null) {
   const session = {
     accessToken: answer.access_token,
-    refreshToken: answer.refresh_token || null,
+    // A refresh that rotates nothing keeps using the refresh token it was given.
+    refreshToken: answer.refresh_token || (previous && previous.refreshToken) || null,
     expiresAt: Date.now() + (answer.expires_in || 0) * 1000,
   };
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
@@ -68,7 +69,7 @@ async function refresh(session) {
     clearSession();
     return null;
   }
-  return saveTokens(answer.body);
+  return saveTokens(answer.body, session);
 }
 
 /** A fresh access token, refreshing it first if it is about to expire; null if signed out. */
