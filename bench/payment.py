@@ -244,7 +244,7 @@ def bench(
                            seconds=1, connections=connections)  # fmt: skip
             start = warm.requests + 1000
             pay, pay_cpu = measured(PAY % {"tokens": quoted, "payers": PAYERS, "start": start})
-            drained_s = wait_for_receipts(database_url) if receipts == "background" else None
+            drained_s = wait_for_receipts(database_url) if receipts != "on_demand" else None
         if pay.requests + start > bills:
             raise SystemExit(f"ran out of bills: {pay.requests + start} > {bills}")
         results.update(
@@ -279,9 +279,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument(
         "--receipts",
-        choices=("background", "on_demand"),
+        choices=("background", "thread", "on_demand"),
         default="background",
-        help="sign receipts while paying (the default), or leave them to the first request",
+        help="sign receipts while paying in a worker process (the default), in the server "
+        "process (thread), or leave them to the first request (on_demand)",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="smartcity-bench-") as folder:

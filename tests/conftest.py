@@ -24,6 +24,10 @@ from smartcity.kernel.storage.schema import load_tables
 # The API tests serve their remote @context documents from loopback servers; the shared
 # resolver refuses private addresses unless told (SSRF guard, kernel/context/jsonld_fetch).
 os.environ.setdefault("SMARTCITY_CONTEXT_ALLOW_PRIVATE", "1")
+# The payment expiry timer would sweep behind the tests' backs; tests that want it say so.
+os.environ.setdefault("SMARTCITY_PAYMENT_EXPIRE_EVERY", "0")
+# Receipts in the server process: a worker process per test would be slow to start.
+os.environ.setdefault("SMARTCITY_PAYMENT_RECEIPTS", "thread")
 
 BACKEND = os.environ.get("SMARTCITY_TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get("SMARTCITY_TEST_DATABASE_URL", "")

@@ -14,6 +14,7 @@ from smartcity.cli_card import card_app
 from smartcity.cli_ledger import ledger_app
 from smartcity.cli_notify import notify_app
 from smartcity.cli_payment import bank_app, payment_app
+from smartcity.cli_tokens import tokens_app
 from smartcity.kernel.config import Settings
 from smartcity.kernel.errors import DomainError
 from smartcity.kernel.storage import Store, open_store
@@ -27,6 +28,7 @@ app.add_typer(ca_app, name="ca")
 app.add_typer(payment_app, name="payment")
 app.add_typer(bank_app, name="bank")
 app.add_typer(card_app, name="card")
+app.add_typer(tokens_app, name="tokens")
 console = Console()
 
 DatabaseOption = Annotated[

@@ -102,7 +102,7 @@ def settle(date: DateOption, database_url: DatabaseOption = None) -> None:
 
 @payment_app.command("expire")
 def expire(database_url: DatabaseOption = None) -> None:
-    """Close bank orders the bank never answered in time (run it every minute)."""
+    """Close bank orders the bank never answered in time (the server does it every minute)."""
     from smartcity.apps.payment.actions import expire_orders
 
     platform = _platform(database_url)

@@ -13,8 +13,8 @@ from smartcity.kernel.clock import Clock, RealClock
 from smartcity.kernel.config import Settings
 from smartcity.kernel.context.library import ContextLibrary
 from smartcity.kernel.errors import ConfigurationError
+from smartcity.kernel.identity.token_keys import open_token_signer
 from smartcity.kernel.identity.tokens import TokenSigner
-from smartcity.kernel.secrets import secret_bytes
 from smartcity.kernel.storage import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class Platform:
     def tokens(self) -> TokenSigner:
         """Issues and checks access tokens under the platform's token key."""
         if self._tokens is None:
-            self._tokens = TokenSigner(secret_bytes(self.settings.data_dir, "token_key"))
+            self._tokens = open_token_signer(self.settings.data_dir, self.clock.now())
         return self._tokens
 
     def on_start(self, hook: Hook) -> None:

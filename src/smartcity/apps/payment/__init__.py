@@ -46,7 +46,25 @@ def setup(platform: Platform) -> PaymentRuntime:
         await asyncio.to_thread(committer.stop)
 
     platform.on_stop(stop_committer)
-    if settings.background_receipts:
+    if settings.expire_every_seconds:
+        from smartcity.apps.payment.expiry_timer import ExpiryTimer
+
+        timer = runtime.expiry_timer = ExpiryTimer(platform, settings.expire_every_seconds)
+        platform.on_start(timer.start)
+        platform.on_stop(timer.stop)
+    if settings.receipts == "process":
+        from smartcity.apps.payment.receipt_process import ReceiptProcess
+
+        process = ReceiptProcess(platform)
+
+        async def hand_over(event: Event) -> None:
+            if isinstance(event, OrderConfirmed) and event.bill_id is not None:
+                process.submit(event.order_id)
+
+        platform.bus.subscribe(OrderConfirmed.topic, hand_over, name="payment.receipts")
+        platform.on_start(process.start)
+        platform.on_stop(process.stop)
+    elif settings.receipts == "thread":
         worker = ReceiptWorker(platform)
         signer = runtime.signer
 

@@ -869,22 +869,18 @@ def issue_receipts(
     """Receipts of many paid bills in one transaction (the background worker's batch);
     orders that have one already, or pay no bill yet, are skipped. Returns how many were new.
 
-    Reads the orders, bills and billers of the whole batch in three queries and writes
-    the receipts in one statement: per receipt, what remains is rendering and signing.
+    Reads the orders, bills and billers of the whole batch in three queries, renders and
+    signs every receipt outside any transaction, then writes them in one short one (the
+    write lock is held for an INSERT and the notices, never for signing). A receipt
+    issued on demand meanwhile is left as it is.
     """
     runtime = runtime_of(platform)
     if runtime.signer is not None:
         runtime.signer.prepare()
     now = platform.clock.now()
     wanted = sorted(set(order_ids))
-    events: list[Event] = []
-    with platform.store.begin() as conn:
-        done = {
-            r.order_id
-            for r in conn.execute(
-                select(payment_receipt.c.order_id).where(payment_receipt.c.order_id.in_(wanted))
-            )
-        }
+    with platform.store.connect() as conn:
+        done = _receipted(conn, wanted)
         orders = [
             o
             for o in conn.execute(select(payment_order).where(payment_order.c.id.in_(wanted)))
@@ -902,40 +898,53 @@ def issue_receipts(
             )
         }
         billers = {b.code: b for b in storage.list_billers(conn)}
-        rows: list[dict[str, object]] = []
-        notices: list[tuple[Any, BillView, str, str]] = []
-        for order in orders:
-            bill = bills[order.bill_id]
-            biller = billers[bill.biller_code]
-            document = receipt_document(
-                order_id=order.id,
-                method=order.method,
-                paid_at=storage.aware(order.confirmed_at) or now,
-                bill=bill,
-                biller=biller,
-                issued_at=now,
-            )
-            number = receipt_number(order.id)
-            rows.append(
-                {
-                    "order_id": order.id,
-                    "bill_id": bill.id,
-                    "number": number,
-                    "document": document.decode("utf-8"),
-                    "signature": runtime.signer.sign(document, now) if runtime.signer else None,
-                    "issued_at": now,
-                }
-            )
-            notices.append((order, bill, biller.name, number))
-            events.append(ReceiptIssued(order_id=order.id, bill_id=bill.id, number=number))
-        conn.execute(insert(payment_receipt), rows)
-        for order, bill, payee, number in notices:
+    made: list[tuple[dict[str, object], Any, BillView, str]] = []
+    for order in orders:
+        bill = bills[order.bill_id]
+        biller = billers[bill.biller_code]
+        document = receipt_document(
+            order_id=order.id,
+            method=order.method,
+            paid_at=storage.aware(order.confirmed_at) or now,
+            bill=bill,
+            biller=biller,
+            issued_at=now,
+        )
+        row: dict[str, object] = {
+            "order_id": order.id,
+            "bill_id": bill.id,
+            "number": receipt_number(order.id),
+            "document": document.decode("utf-8"),
+            "signature": runtime.signer.sign(document, now) if runtime.signer else None,
+            "issued_at": now,
+        }
+        made.append((row, order, bill, biller.name))
+    events: list[Event] = []
+    with platform.store.begin() as conn:
+        done = _receipted(conn, [order.id for _, order, _, _ in made])
+        fresh = [m for m in made if m[1].id not in done]
+        if not fresh:
+            return 0
+        conn.execute(insert(payment_receipt), [row for row, _, _, _ in fresh])
+        for row, order, bill, payee in fresh:
+            number = str(row["number"])
             _notify_paid(conn, platform, order, bill, payee, number, now)
+            events.append(ReceiptIssued(order_id=order.id, bill_id=bill.id, number=number))
     if publish is not None:
         publish(events)
     else:
         _publish(platform, events)
     return len(events)
+
+
+def _receipted(conn: Connection, order_ids: Sequence[int]) -> set[int]:
+    """Which of ``order_ids`` have their receipt already."""
+    return {
+        r.order_id
+        for r in conn.execute(
+            select(payment_receipt.c.order_id).where(payment_receipt.c.order_id.in_(order_ids))
+        )
+    }
 
 
 def _receipt_in(

@@ -16,25 +16,44 @@ from smartcity.kernel.errors import ConfigurationError
 from smartcity.kernel.secrets import secret_bytes
 
 if TYPE_CHECKING:
+    from smartcity.apps.payment.expiry_timer import ExpiryTimer
     from smartcity.apps.payment.group_commit import GroupCommitter
 
 BANK_URL_VARIABLE = "SMARTCITY_BANK_URL"
 ORDER_TIMEOUT_VARIABLE = "SMARTCITY_PAYMENT_ORDER_TIMEOUT"
 RECEIPTS_VARIABLE = "SMARTCITY_PAYMENT_RECEIPTS"
+EXPIRE_EVERY_VARIABLE = "SMARTCITY_PAYMENT_EXPIRE_EVERY"
 DEFAULT_ORDER_TIMEOUT_SECONDS = 900
+# SMARTCITY_PAYMENT_RECEIPTS -> how receipts are issued. "background" is the default:
+# a worker process of its own; "thread" signs in the server process (tests, where a
+# process per test would be slow); "on_demand" only when a receipt is first asked for.
+RECEIPT_MODES = {
+    "background": "process",
+    "process": "process",
+    "thread": "thread",
+    "on_demand": "on_demand",
+}
+DEFAULT_EXPIRE_EVERY_SECONDS = 60
 
 
 @dataclass(frozen=True)
 class PaymentSettings:
     """``SMARTCITY_BANK_URL`` (no bank payments without it), the order timeout in
-    seconds (``SMARTCITY_PAYMENT_ORDER_TIMEOUT``, default 15 minutes) and whether
-    receipts are signed in the background as payments arrive
-    (``SMARTCITY_PAYMENT_RECEIPTS=background``, the default) or only when first asked
-    for (``on_demand``)."""
+    seconds (``SMARTCITY_PAYMENT_ORDER_TIMEOUT``, default 15 minutes), how receipts are
+    issued (``SMARTCITY_PAYMENT_RECEIPTS``: ``background``, the default, signs them in a
+    worker process as bills are paid; ``thread`` in the server process; ``on_demand``
+    when first asked for), and how often the server closes bank orders past their
+    deadline (``SMARTCITY_PAYMENT_EXPIRE_EVERY`` seconds, default 60; ``0``: never, leave
+    it to ``smartcity payment expire``)."""
 
     bank_url: str | None = None
     order_timeout_seconds: int = DEFAULT_ORDER_TIMEOUT_SECONDS
-    background_receipts: bool = True
+    receipts: str = "process"
+    expire_every_seconds: int = DEFAULT_EXPIRE_EVERY_SECONDS
+
+    @property
+    def background_receipts(self) -> bool:
+        return self.receipts != "on_demand"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PaymentSettings:
@@ -43,12 +62,18 @@ class PaymentSettings:
         if not timeout_text.isdigit() or not 1 <= int(timeout_text) <= 86_400:
             raise ConfigurationError(f"{ORDER_TIMEOUT_VARIABLE} must be 1..86400 seconds")
         receipts = source.get(RECEIPTS_VARIABLE, "background")
-        if receipts not in ("background", "on_demand"):
-            raise ConfigurationError(f"{RECEIPTS_VARIABLE} must be background or on_demand")
+        if receipts not in RECEIPT_MODES:
+            raise ConfigurationError(
+                f"{RECEIPTS_VARIABLE} must be one of {', '.join(RECEIPT_MODES)}"
+            )
+        every_text = source.get(EXPIRE_EVERY_VARIABLE, str(DEFAULT_EXPIRE_EVERY_SECONDS))
+        if not every_text.isdigit() or int(every_text) > 86_400:
+            raise ConfigurationError(f"{EXPIRE_EVERY_VARIABLE} must be 0..86400 seconds")
         return cls(
             bank_url=source.get(BANK_URL_VARIABLE) or None,
             order_timeout_seconds=int(timeout_text),
-            background_receipts=receipts == "background",
+            receipts=RECEIPT_MODES[receipts],
+            expire_every_seconds=int(every_text),
         )
 
 
@@ -60,6 +85,8 @@ class PaymentRuntime:
     signer: ReceiptSigner | None = None
     # The writer of grouped wallet payments (the hot path), made by setup.
     committer: GroupCommitter | None = None
+    # Closes bank orders past their deadline while the server runs (None: switched off).
+    expiry_timer: ExpiryTimer | None = None
     # Held by the app's background writers (payment groups, receipt batches) around each
     # transaction, so they queue here and not in SQLite's busy handler, whose sleeps of
     # up to 100 ms would show as the slowest payments.

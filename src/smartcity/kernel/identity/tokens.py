@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,18 +57,38 @@ class IssuedToken:
     expires_in: int  # seconds from issue
 
 
-class TokenSigner:
-    """Issues and checks access tokens under one HMAC key."""
+def key_id_of(key: bytes) -> str:
+    """The ``kid`` naming a token key (a digest prefix: it reveals nothing of the key)."""
+    return hashlib.sha256(key).hexdigest()[:12]
 
-    def __init__(self, key: bytes, *, lifetime_seconds: int = ACCESS_TOKEN_SECONDS) -> None:
-        if len(key) < 16:
+
+def _header_of(key: bytes) -> bytes:
+    return _b64encode(orjson.dumps({"alg": "HS256", "typ": "at+jwt", "kid": key_id_of(key)}))
+
+
+class TokenSigner:
+    """Issues access tokens under the current HMAC key and checks them under it or under
+    a previous key (after a rotation, tokens already out stay good until they expire).
+
+    The header names the key (``kid``); a token is checked only under the key its exact
+    header names, one dictionary lookup, so a rotation adds nothing to the check.
+    """
+
+    def __init__(
+        self,
+        key: bytes,
+        *,
+        lifetime_seconds: int = ACCESS_TOKEN_SECONDS,
+        previous_keys: Sequence[bytes] = (),
+    ) -> None:
+        if len(key) < 16 or any(len(k) < 16 for k in previous_keys):
             raise ValueError("the token key needs at least 16 bytes")
         self._key = key
         self.lifetime_seconds = lifetime_seconds
-        # The key id lets a later key rotation tell tokens of the old key from the new.
-        self.key_id = hashlib.sha256(key).hexdigest()[:12]
-        header = {"alg": "HS256", "typ": "at+jwt", "kid": self.key_id}
-        self._header = _b64encode(orjson.dumps(header))
+        self.key_id = key_id_of(key)
+        self._header = _header_of(key)
+        self._keys = {_header_of(k): k for k in previous_keys}
+        self._keys[self._header] = key
 
     def issue(self, principal: Principal, now: datetime, *, audience: str = ISSUER) -> IssuedToken:
         """A new access token for ``principal``, valid from ``now`` for the lifetime."""
@@ -102,9 +123,10 @@ class TokenSigner:
         payload, _, signature = rest.partition(b".")
         if not payload or not signature:
             raise InvalidToken("the access token is not a signed JWT (header.payload.signature)")
-        if not hmac.compare_digest(header, self._header):
+        key = self._keys.get(header)
+        if key is None:
             raise InvalidToken("the access token was not issued by this platform")
-        expected = hmac.digest(self._key, raw[: len(header) + 1 + len(payload)], "sha256")
+        expected = hmac.digest(key, raw[: len(header) + 1 + len(payload)], "sha256")
         try:
             given = _b64decode(signature)
             claims = orjson.loads(_b64decode(payload))

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -67,6 +68,9 @@ class CertificateAuthority:
     chain_verified: dict[bytes, KnownCertificate] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # Serial -> its record (DER, revocation) read within the last moment; see
+    # validation._record for how long an entry is trusted and what drops it.
+    status_cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def issuing_subject_der(self) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,7 @@ from enum import StrEnum
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, event, select, update
 
 from smartcity.kernel.errors import Conflict, InvalidInput, NotFound
 from smartcity.kernel.identity.certificates.authority import CertificateAuthority
@@ -58,6 +59,20 @@ def parse_serial(text: str) -> str:
     return f"{int(cleaned, 16):032x}"
 
 
+_generation = itertools.count(1)
+_current_generation = 0
+
+
+def revocation_generation() -> int:
+    """Bumped by every revocation in this process: status caches drop what they hold."""
+    return _current_generation
+
+
+def _bump_generation() -> None:
+    global _current_generation
+    _current_generation = next(_generation)
+
+
 def revoke_certificate(
     conn: Connection, serial: str, reason: RevocationReason, *, now: datetime
 ) -> None:
@@ -80,6 +95,9 @@ def revoke_certificate(
         .where(certificate.c.serial == serial)
         .values(revoked_at=now, revocation_reason=reason.value)
     )
+    # Before the commit and again after it, so no reader caches the state in between.
+    _bump_generation()
+    event.listen(conn, "commit", lambda _: _bump_generation(), once=True)
     # A revoked certificate is no longer the holder's active one (unless superseding,
     # where the caller installs the new serial in the same transaction).
     conn.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,7 +19,10 @@ from smartcity.kernel.identity.certificates.authority import (
 )
 from smartcity.kernel.identity.certificates.errors import PARSE_ERRORS, CertificateRejected, Check
 from smartcity.kernel.identity.certificates.holders import Holder, holder_of
-from smartcity.kernel.identity.certificates.revocation import RevocationReason
+from smartcity.kernel.identity.certificates.revocation import (
+    RevocationReason,
+    revocation_generation,
+)
 from smartcity.kernel.identity.certificates.tables import certificate
 
 # Revoked for these reasons, a certificate still vouches for what was signed before the
@@ -56,11 +60,51 @@ def _utc(moment: datetime) -> datetime:
 
 
 CHAIN_CACHE_LIMIT = 100_000
+STATUS_CACHE_SECONDS = 1.0
 _RECORD = select(
     certificate.c.certificate_der,
     certificate.c.revoked_at,
     certificate.c.revocation_reason,
 ).where(certificate.c.serial == bindparam("serial"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    certificate_der: bytes
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    read_at: float  # time.monotonic()
+    generation: int
+
+
+def _record(conn: Connection, authority: CertificateAuthority, serial: str) -> _Record | None:
+    """The certificate's record, from the status cache while it is fresh.
+
+    Reading it costs a database round trip per verification, which on PostgreSQL was
+    most of a verification's time. A cached record is used for ``STATUS_CACHE_SECONDS``
+    and dropped at once when this process revokes any certificate (the revocation
+    generation); a revocation by another process takes effect here within that time,
+    much as an OCSP answer is cached.
+    """
+    now = time.monotonic()
+    generation = revocation_generation()
+    cached: _Record | None = authority.status_cache.get(serial)
+    if (
+        cached is not None
+        and cached.generation == generation
+        and now - cached.read_at < STATUS_CACHE_SECONDS
+    ):
+        return cached
+    row = conn.execute(_RECORD, {"serial": serial}).first()
+    if row is None:
+        return None
+    record = _Record(
+        bytes(row.certificate_der), row.revoked_at, row.revocation_reason, now, generation
+    )
+    if len(authority.status_cache) >= CHAIN_CACHE_LIMIT:
+        authority.status_cache.clear()
+    authority.status_cache[serial] = record
+    return record
 
 
 def _check_issuer(
@@ -106,7 +150,7 @@ def check_certificate(
             public_key = key if isinstance(key, ec.EllipticCurvePublicKey) else None
     except PARSE_ERRORS as exc:  # parts of a certificate are decoded lazily
         raise CertificateRejected("the certificate does not parse", Check.MALFORMED) from exc
-    row = conn.execute(_RECORD, {"serial": serial}).first()
+    row = _record(conn, authority, serial)
     if row is None:
         raise CertificateRejected(
             "the platform has no record of this certificate", Check.UNKNOWN, serial=serial
