@@ -85,6 +85,7 @@ class NavigationItem:
 # In the order shown; the first installed one is also the home page.
 NAVIGATION: tuple[NavigationItem, ...] = (
     NavigationItem(app="operations", path="/ops", label=N_("运营中心")),
+    NavigationItem(app="portal", path="/me", label=N_("我的主页")),
     NavigationItem(app="targeting", path="/targeting", label=N_("信息找人")),
 )
 
