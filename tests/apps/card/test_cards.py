@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from smartcity.apps.card.numbers import is_valid_number
 from tests.apps.card.conftest import (
     CARD_OFFICER,
@@ -98,3 +100,18 @@ def test_movements_are_paged_newest_first(world: CardWorld) -> None:
     assert [m["amount_fen"] for m in page] == [102, 101]
     rest = world.client.get("/api/card/mine/movements?limit=2&offset=2", headers=headers).json()
     assert [m["kind"] for m in rest] == ["top_up"]
+
+
+def test_the_card_is_a_section_of_the_citizen_page(world: CardWorld) -> None:
+    def section() -> dict[str, Any]:
+        me = world.client.get("/api/portal/me", headers=world.auth(CITIZEN))
+        assert me.status_code == 200, me.text
+        found: dict[str, Any] = {s["name"]: s for s in me.json()["sections"]}["card"]
+        return found
+
+    assert section()["available"] is False  # no card yet: said, not faked
+    number = world.issue()["number"]
+    card = section()
+    assert card["available"] is True
+    assert card["data"]["number"] == number
+    assert card["data"] == world.mine()

@@ -22,7 +22,7 @@ from typing import Any
 import httpx2
 from sqlalchemy import func, select
 
-from smartcity.apps import card
+from smartcity.apps import card, payment, portal
 from smartcity.apps.card.actions import issue_cards
 from smartcity.apps.card.models import Purse
 from smartcity.apps.card.postings import purse_account_id
@@ -69,7 +69,7 @@ def test_sigkill_mid_tap_storm_loses_and_duplicates_nothing(store: Store, tmp_pa
         holders.append(national_id)
     platform = Platform.open(
         Settings(data_dir=tmp_path, ca_passphrase=CA_PASSPHRASE),
-        apps=[card.APP],
+        apps=[payment.APP, portal.APP, card.APP],  # the card's page section needs the portal
         store=store,
         migrate=False,
     )

@@ -84,25 +84,26 @@ def test_my_page_gathers_profile_bills_wallet_inbox_documents(world: PortalWorld
 
 def test_sections_no_app_provides_are_reported_not_invented(world: PortalWorld) -> None:
     sections = _sections(world)
-    # "notices" is provided by the installed targeting app (tests/apps/targeting).
-    for name in ("card", "applications", "complaints"):
+    # "notices" and "card" are provided by the installed targeting and card apps.
+    for name in ("applications", "complaints"):
         assert sections[name]["available"] is False
         assert sections[name]["reason"] == "not installed"
         assert sections[name]["data"] is None
 
 
 def test_an_app_registers_a_section(world: PortalWorld) -> None:
-    def card(platform: Platform, principal: Principal) -> Mapping[str, Any]:
-        return {"number": "GZ-0001", "holder": principal.subject[-4:]}
+    def applications(platform: Platform, principal: Principal) -> Mapping[str, Any]:
+        return {"open": 1, "applicant": principal.subject[-4:]}
 
     register_section(
-        world.platform, MyPageSection("card", "我的市民卡", "My citizen card", card, 50)
+        world.platform,
+        MyPageSection("applications", "我的办件", "My applications", applications, 70),
     )
     sections = _sections(world)
-    assert sections["card"]["available"] is True
-    assert sections["card"]["data"] == {"number": "GZ-0001", "holder": CITIZEN_ID[-4:]}
+    assert sections["applications"]["available"] is True
+    assert sections["applications"]["data"] == {"open": 1, "applicant": CITIZEN_ID[-4:]}
     with pytest.raises(ConfigurationError):
-        register_section(world.platform, MyPageSection("card", "卡", "Card", card))
+        register_section(world.platform, MyPageSection("applications", "办件", "x", applications))
 
 
 def test_a_failing_section_does_not_break_the_page(world: PortalWorld) -> None:
@@ -110,10 +111,10 @@ def test_a_failing_section_does_not_break_the_page(world: PortalWorld) -> None:
         raise RuntimeError("database on fire")
 
     def missing(platform: Platform, principal: Principal) -> Mapping[str, Any]:
-        raise NotFound("you have no citizen card yet")
+        raise NotFound("you have no applications yet")
 
     register_section(world.platform, MyPageSection("complaints", "诉求", "Complaints", broken))
-    register_section(world.platform, MyPageSection("card", "卡", "Card", missing))
+    register_section(world.platform, MyPageSection("applications", "办件", "Apps", missing))
     answer = world.get("/api/portal/me")
     assert answer.status_code == 200
     assert "database on fire" not in answer.text
@@ -126,7 +127,8 @@ def test_a_failing_section_does_not_break_the_page(world: PortalWorld) -> None:
         "reason": "temporarily unavailable",
         "data": None,
     }
-    assert sections["card"]["reason"] == "you have no citizen card yet"
+    assert sections["applications"]["reason"] == "you have no applications yet"
+    assert sections["card"]["reason"] == "this citizen holds no citizen card"
     assert sections["bills"]["available"] is True
 
 

@@ -22,9 +22,11 @@ def setup(platform: Platform) -> TapBatcher:
     """Open the fare revenue accounts (idempotent); live taps are grouped by a batcher."""
     from smartcity.apps.card import postings
     from smartcity.apps.card.batcher import TapBatcher
+    from smartcity.apps.card.sections import register_my_page_section
 
     with platform.store.begin() as conn:
         postings.open_card_accounts(conn, [], platform.clock.now())
+    register_my_page_section(platform)
     return TapBatcher(platform)
 
 
@@ -37,6 +39,7 @@ def _seed_demo(platform: Platform, seed: int) -> None:
 APP = App(
     name="card",
     setup=setup,
+    depends_on=("portal",),
     table_modules=("smartcity.apps.card.tables",),
     routes_module="smartcity.apps.card.routes",
     seed_demo=_seed_demo,
