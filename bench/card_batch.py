@@ -27,7 +27,7 @@ import orjson
 
 from card_taps import TOKEN_KEY, check, reset, seed_cards
 from harness import RESULTS, running_server
-from smartcity.apps import card
+from smartcity.apps import installed_apps
 from smartcity.apps.card.sim import random_taps
 from smartcity.kernel.config import Settings
 from smartcity.kernel.identity.principal import AccountKind, Principal
@@ -46,7 +46,9 @@ def bench(database_url: str, *, taps: int) -> dict[str, Any]:
         reset(database_url)
         store = open_store(database_url)
         platform = Platform.open(
-            Settings(data_dir=data_dir, database_url=database_url), apps=[card.APP], store=store
+            Settings(data_dir=data_dir, database_url=database_url),
+            apps=installed_apps(),
+            store=store,
         )
         numbers = seed_cards(platform, HOLDERS)
         store.close()

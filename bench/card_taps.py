@@ -26,7 +26,7 @@ import orjson
 from sqlalchemy import func, select, text
 
 from harness import RESULTS, run_wrk, running_server
-from smartcity.apps import card
+from smartcity.apps import installed_apps
 from smartcity.apps.card.actions import issue_cards
 from smartcity.apps.card.sim import card_numbers, fund_purses
 from smartcity.apps.card.tables import card_movement, card_tap
@@ -142,7 +142,9 @@ def bench(database_url: str, *, seconds: int, connections: int, workers: int) ->
         started = time.perf_counter()
         store = open_store(database_url)
         platform = Platform.open(
-            Settings(data_dir=data_dir, database_url=database_url), apps=[card.APP], store=store
+            Settings(data_dir=data_dir, database_url=database_url),
+            apps=installed_apps(),
+            store=store,
         )
         numbers = seed_cards(platform, HOLDERS)
         store.close()

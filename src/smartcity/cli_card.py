@@ -24,13 +24,13 @@ DatabaseOption = Annotated[
 
 
 def _platform(database_url: str | None) -> Platform:
-    from smartcity.apps import card
+    from smartcity.apps import installed_apps
     from smartcity.kernel.platform import Platform
 
     settings = Settings.from_env()
     if database_url:
         settings = dataclasses.replace(settings, database_url=database_url)
-    return Platform.open(settings, apps=[card.APP])
+    return Platform.open(settings, apps=installed_apps())
 
 
 @card_app.command("seed")
