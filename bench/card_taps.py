@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select, text
 
-from harness import RESULTS, run_wrk, running_server
+from harness import RESULTS, bench_citizen_rows, run_wrk, running_server
 from smartcity.apps import installed_apps
 from smartcity.apps.card.actions import issue_cards
 from smartcity.apps.card.sim import card_numbers, fund_purses
@@ -85,21 +85,7 @@ def seed_cards(platform: Platform, holders: int) -> list[str]:
     with platform.store.begin() as conn:
         conn.execute(
             identity_citizen.insert(),
-            [
-                {
-                    "national_id": national_id,
-                    "name": "压测",
-                    "gender": "M",
-                    "birth_date": date(1970, 1, 1),
-                    "phone": None,
-                    "community_code": "440106001002",
-                    "grid_code": "440106001002003",
-                    "district_code": "440106",
-                    "occupation": None,
-                    "household_id": None,
-                }
-                for national_id in identifiers
-            ],
+            bench_citizen_rows(identifiers),
         )
     issue_cards(platform, identifiers)
     fund_purses(platform, 100_000, tag="bench")

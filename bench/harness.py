@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import httpx2
@@ -160,3 +161,22 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     rank = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))
     return ordered[rank]
+
+
+def bench_citizen_rows(national_ids: Sequence[str]) -> list[dict[str, object]]:
+    """``identity_citizen`` rows for benchmark payers and card holders (one community)."""
+    return [
+        {
+            "national_id": national_id,
+            "name": "压测",
+            "gender": "M",
+            "birth_date": date(1970, 1, 1),
+            "phone": None,
+            "community_code": "440106001002",
+            "grid_code": "440106001002003",
+            "district_code": "440106",
+            "occupation": None,
+            "household_id": None,
+        }
+        for national_id in national_ids
+    ]

@@ -28,7 +28,7 @@ import orjson
 import psutil
 from sqlalchemy import func, select, text
 
-from harness import RESULTS, WrkResult, run_wrk, running_server
+from harness import RESULTS, WrkResult, bench_citizen_rows, run_wrk, running_server
 from smartcity.apps import payment
 from smartcity.apps.payment import actions
 from smartcity.apps.payment.models import BillRequest, Payer, PayerKind
@@ -99,21 +99,7 @@ def seed(database_url: str, data_dir: Path, bills: int) -> list[str]:
         with store.begin() as conn:
             conn.execute(
                 identity_citizen.insert(),
-                [
-                    {
-                        "national_id": national_id,
-                        "name": "压测",
-                        "gender": "M",
-                        "birth_date": date(1970, 1, 1),
-                        "phone": None,
-                        "community_code": "440106001002",
-                        "grid_code": "440106001002003",
-                        "district_code": "440106",
-                        "occupation": None,
-                        "household_id": None,
-                    }
-                    for national_id in identifiers
-                ],
+                bench_citizen_rows(identifiers),
             )
         payers = [Payer(PayerKind.CITIZEN, i) for i in identifiers]
         fund_wallets(platform, payers, 10**12, tag="bench")

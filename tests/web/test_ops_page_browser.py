@@ -8,6 +8,7 @@ GPU. Run these alone with ``uv run pytest -m browser``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -89,11 +90,9 @@ def seed_tiny_city(data_dir: Path) -> None:
         store.close()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a real server over a seeded tiny city."""
-    data_dir = tmp_path_factory.mktemp("ops-city")
-    seed_tiny_city(data_dir)
+@contextlib.contextmanager
+def serve_city(data_dir: Path) -> Iterator[str]:
+    """A real server (uvicorn, own process) over the city in ``data_dir``; its base URL."""
     port = free_port()
     environment = {
         **os.environ,
@@ -142,6 +141,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a real server over a seeded tiny city."""
+    data_dir = tmp_path_factory.mktemp("ops-city")
+    seed_tiny_city(data_dir)
+    with serve_city(data_dir) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="module")

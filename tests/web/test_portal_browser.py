@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,8 +24,8 @@ from tests.web.test_ops_page_browser import (
     CITY_SEED,
     PageWatch,
     browser,  # noqa: F401 - the shared Chromium fixture
-    free_port,
     open_page,
+    serve_city,
 )
 
 pytestmark = pytest.mark.browser
@@ -100,55 +97,8 @@ def open_account(server: str, resident: Resident, password: str) -> dict[str, An
 @pytest.fixture(scope="module")
 def server(city_dir: Path) -> Iterator[str]:
     """Base URL of a real server over the seeded city."""
-    data_dir = city_dir
-    port = free_port()
-    environment = {
-        **os.environ,
-        "SMARTCITY_DATA_DIR": str(data_dir),
-        "SMARTCITY_DATABASE_URL": "",
-        "SMARTCITY_LOG_LEVEL": "WARNING",
-    }
-    log_path = data_dir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "smartcity.api.app:build",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"the server exited early:\n{log_path.read_text()}")
-                try:
-                    if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the server did not get ready:\n{log_path.read_text()}")
-                time.sleep(0.2)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with serve_city(city_dir) as base_url:
+        yield base_url
 
 
 class PortalWatch:
