@@ -60,6 +60,9 @@ def test_staff_publish_citizens_comment_staff_reply_everyone_reads(world: Portal
     # The citizen hears about the reply in the inbox.
     me = {s["name"]: s for s in world.get("/api/portal/me").json()["sections"]}
     assert me["inbox"]["data"]["unread"] == 1
+    # Its link opens the draft on my page, not a JSON API.
+    [message] = world.get("/notify/inbox").json()["messages"]
+    assert message["link"] == f"/me#draft-{draft['id']}"
 
 
 def test_comments_are_paced_one_a_minute(world: PortalWorld) -> None:
@@ -158,6 +161,8 @@ def test_suggestions_reach_the_department_and_replies_are_public(world: PortalWo
     assert answer.json()["reply"] == "已纳入明年学位规划。"
     public = world.get("/api/portal/suggestions", None).json()
     assert [(s["id"], s["reply"]) for s in public] == [(suggestion["id"], "已纳入明年学位规划。")]
+    links = [m["link"] for m in world.get("/notify/inbox").json()["messages"]]
+    assert links == [f"/me#suggestion-{suggestion['id']}"]
 
 
 def test_bad_suggestions(world: PortalWorld) -> None:

@@ -44,7 +44,7 @@ def test_bill_issued_renders_in_chinese_and_english() -> None:
     assert "请于 2026-12-01 前缴纳" in zh.body
     assert en.title == "电力 bill issued: ¥123.45"
     assert "Please pay by 2026-12-01" in en.body
-    assert zh.link == en.link == "/bills/B-7"
+    assert zh.link == en.link == "/me#bill-B-7"
     assert zh.category is Category.BILL
 
 

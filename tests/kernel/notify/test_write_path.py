@@ -41,7 +41,7 @@ def test_notify_stores_the_message_in_the_account_locale(store: Store, clock: Fi
         page = list_inbox(conn, CITIZEN)
     assert [m.id for m in page.messages] == [english.id]
     assert page.unread == {"bill": 1}
-    assert page.messages[0].link == "/bills/B-7"
+    assert page.messages[0].link == "/me#bill-B-7"
 
 
 def test_sms_and_email_follow_preferences_and_contacts(store: Store, clock: FixedClock) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from smartcity.apps.portal import storage
 from smartcity.apps.portal.interests import BY_CODE, MAX_INTERESTS, format_interests
 from smartcity.apps.portal.journeys import Journey
+from smartcity.apps.portal.links import draft_link, suggestion_link
 from smartcity.apps.portal.media import sniff_media_type
 from smartcity.apps.portal.models import (
     COMMENT_LENGTH,
@@ -418,7 +419,7 @@ def reply_to_comment(
             {"title": f"您对《{draft.title}》的意见已获答复", "body": reply},
             None,
             now,
-            link=f"/api/portal/drafts/{draft.id}",
+            link=draft_link(int(draft.id)),
             bus=platform.bus,
         )
         return int(draft.id)
@@ -445,6 +446,6 @@ def reply_to_suggestion(
             {"title": f"您的建议《{suggestion.title}》已获答复", "body": reply},
             None,
             now,
-            link="/api/portal/suggestions/mine",
+            link=suggestion_link(int(suggestion.id)),
             bus=platform.bus,
         )

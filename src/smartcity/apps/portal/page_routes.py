@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from starlette.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.responses import HTMLResponse, RedirectResponse
 
 from smartcity.api.dependencies import platform_of
+from smartcity.apps.portal.links import MY_PAGE, item_link
 from smartcity.kernel.identity.departments import DEPARTMENTS
 from smartcity.web.shell import WebShell, get_shell
 
@@ -48,3 +49,29 @@ async def sign_in_page(request: Request, shell: Shell) -> HTMLResponse:
 async def register_page(request: Request, shell: Shell) -> HTMLResponse:
     """注册: a citizen account after the real-name check."""
     return shell.render(request, "portal/register.html")
+
+
+# Links that inbox messages carried before they pointed into /me (apps/portal/links.py):
+# messages already delivered keep them, so they lead to the same places.
+Key = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+@router.get("/bills/{bill_number}")
+async def old_bill_link(bill_number: Key) -> RedirectResponse:
+    """An old ``/bills/<number>`` link: the bill on 我的主页."""
+    return RedirectResponse(item_link("bill", bill_number), status_code=308)
+
+
+@router.get("/receipts/{receipt_number}")
+async def old_receipt_link(receipt_number: Key) -> RedirectResponse:
+    """An old ``/receipts/<number>`` link: the paid bill and its receipt on 我的主页."""
+    return RedirectResponse(item_link("receipt", receipt_number), status_code=308)
+
+
+@router.get("/my")
+async def old_notice_link(
+    notice: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> RedirectResponse:
+    """An old ``/my?notice=<id>`` link: the notice under "notices for me"."""
+    target = MY_PAGE if notice is None else item_link("notice", notice)
+    return RedirectResponse(target, status_code=308)

@@ -52,7 +52,7 @@ TEMPLATE = "message"
 
 def notice_link(notice_id: int) -> str:
     """Where the inbox message of a notice points: the notice on the citizen's page."""
-    return f"/my?notice={notice_id}"
+    return f"/me#notice-{notice_id}"
 
 
 def _department_of(principal: Principal, requested: str | None) -> str:

@@ -12,6 +12,7 @@ import {
   readConfig,
   signOut,
 } from "./session.mjs";
+import { followPlaces, keepPlace, linkTarget, reveal } from "./anchors.mjs";
 import { renderExtraSections } from "./sections.mjs";
 
 const config = readConfig("portal-config");
@@ -147,7 +148,7 @@ function openBillItem(bill) {
     text: text.pay,
   });
   button.addEventListener("click", () => payBill(bill, button));
-  return element("li", { className: "item", "data-bill": String(bill.id) }, [
+  return element("li", { className: "item", "data-bill": String(bill.id), "data-bill-number": bill.bill_number }, [
     element("div", { className: "item__main" }, [
       element("p", { className: "item__title", text: `${biller} · ${bill.period}` }),
       element("p", {
@@ -172,7 +173,11 @@ function paidBillItem(bill) {
     text: text.receipt,
   });
   show.addEventListener("click", () => showReceipt(bill, receipt, show));
-  return element("li", { className: "item", "data-bill": String(bill.id) }, [
+  const attributes = { className: "item", "data-bill": String(bill.id), "data-bill-number": bill.bill_number };
+  if (bill.order_id) {
+    attributes["data-order"] = String(bill.order_id);  // receipt links name the order
+  }
+  return element("li", attributes, [
     element("div", { className: "item__main" }, [
       element("p", { className: "item__title", text: `${billerName(bill.biller_code)} · ${bill.period}` }),
       element("p", {
@@ -227,10 +232,13 @@ async function loadBills() {
     getJson("/payment/bills?status=open&limit=100"),
     getJson("/payment/bills?status=paid&limit=50"),
   ]);
-  $("bills-open").replaceChildren(...open.map(openBillItem));
-  $("bills-open-empty").hidden = open.length > 0;
-  $("bills-paid").replaceChildren(...paid.map(paidBillItem));
-  $("bills-paid-empty").hidden = paid.length > 0;
+  // A bill an inbox link led to stays marked when a live message redraws the lists.
+  await keepPlace($("bills"), () => {
+    $("bills-open").replaceChildren(...open.map(openBillItem));
+    $("bills-open-empty").hidden = open.length > 0;
+    $("bills-paid").replaceChildren(...paid.map(paidBillItem));
+    $("bills-paid-empty").hidden = paid.length > 0;
+  });
   page.openBills = open.length;
 }
 
@@ -291,12 +299,35 @@ function renderUnread(count) {
   $("inbox-read-all").disabled = !count;
 }
 
+function messageTitle(message) {
+  if (!message.link) {
+    return message.title;
+  }
+  // Where the message leads: a real link, reached with Tab like any other.
+  const target = linkTarget(message.link);
+  const link = element("a", { href: target.href, className: "item__link", text: message.title });
+  if (target.external) {
+    link.rel = "noopener noreferrer";
+  }
+  link.addEventListener("click", (event) => {
+    if (!message.read) {
+      markRead(message.id, false).catch(() => {});
+    }
+    // The same place again fires no hashchange: go there by hand.
+    if (target.here && link.hash === location.hash) {
+      event.preventDefault();
+      reveal(link.hash, () => announce($("me-place"), text.placeMissing));
+    }
+  });
+  return link;
+}
+
 function messageItem(message) {
   const children = [
     element("p", { className: "item__title" }, [
       message.read ? "" : element("span", { className: "badge badge--new", text: text.new }),
       message.read ? "" : " ",
-      message.title,
+      messageTitle(message),
     ]),
     element("p", { className: "item__body", text: message.body }),
     element("p", { className: "item__meta", text: dateTimeFormat.format(new Date(message.created_at)) }),
@@ -332,7 +363,7 @@ async function loadInbox() {
   renderUnread(inbox.unread_total);
 }
 
-async function markRead(id) {
+async function markRead(id, moveFocus = true) {
   const response = await apiFetch(`/notify/inbox/${id}/read`, { method: "POST" });
   if (response.ok) {
     const message = await response.json();
@@ -342,7 +373,9 @@ async function markRead(id) {
     if (wasUnread) {
       renderUnread(Math.max(0, page.unread - 1));
     }
-    $("inbox-heading").focus();
+    if (moveFocus) {
+      $("inbox-heading").focus();
+    }
   }
 }
 
@@ -419,7 +452,11 @@ async function start() {
     await openStream();
     await renderExtraSections({
       config, text, getJson, apiFetch, accessToken, element, fill, formatFen, dateTimeFormat, session,
+      reloadWallet: loadWallet,
+      walletText: () => (page.walletFen === null ? "—" : formatFen(page.walletFen)),
     });
+    // An inbox link (/me#bill-…) opened the page, or is followed on it.
+    followPlaces(() => announce($("me-place"), text.placeMissing));
   } catch (error) {
     showPageError(error);
   }

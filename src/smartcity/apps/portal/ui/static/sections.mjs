@@ -3,6 +3,7 @@
 // complaints. A section whose app is not installed (or whose API is not there yet) says
 // so plainly: never fake data.
 
+import { renderCard } from "./card.mjs";
 import { announce, problemOf } from "./session.mjs";
 
 function say(context, id, message, className = "hint unavailable") {
@@ -495,131 +496,6 @@ async function renderDrafts(context) {
       return details;
     }),
   );
-  return true;
-}
-
-// ---- Citizen card (apps/card): purses, movements, report lost ----
-
-function named(names, code) {
-  return (names && names[code]) || code;
-}
-
-function maskCard(number) {
-  return number.length > 8 ? `${number.slice(0, 4)} **** **** ${number.slice(-4)}` : number;
-}
-
-async function renderCard(context, announcement = "") {
-  const { element, text } = context;
-  const response = await context.apiFetch("/api/card/mine");
-  const body = document.getElementById("card-body");
-  if (response.status === 404) {
-    const problem = await problemOf(response);
-    // 404 from the card app means "no card"; from the router, "no such API".
-    if ((problem.detail || "").startsWith("nothing is served")) {
-      return false;
-    }
-    body.replaceChildren(element("p", { className: "hint", text: text.noCard }));
-    return true;
-  }
-  if (!response.ok) {
-    const problem = await problemOf(response);
-    throw new Error(problem.detail || `HTTP ${response.status}`);
-  }
-  const card = await response.json();
-  const status = element("p", { className: "portal-status", id: "card-status", role: "status", hidden: !announcement, text: announcement });
-  const purses = card.purses.map((purse) =>
-    element("li", { className: "purse", "data-purse": purse.purse }, [
-      element("span", { text: named(text.purses, purse.purse) }),
-      element("strong", { className: "purse__balance", "data-fen": String(purse.balance_fen), text: context.formatFen(purse.balance_fen) }),
-    ]),
-  );
-  const functions = card.functions.map((item) =>
-    element("li", { className: item.enabled ? "" : "disabled", text: `${named(text.cardFunctions, item.function)}${item.enabled ? "" : ` (${text.off})`}` }),
-  );
-  const children = [
-    element("p", { className: "card-number" }, [
-      element("span", { text: maskCard(card.number) }),
-      " ",
-      element("span", { className: `badge badge--${card.status}`, id: "card-state", "data-status": card.status, text: named(text.cardStates, card.status) }),
-    ]),
-    status,
-    element("ul", { className: "purses" }, purses),
-    element("p", {
-      className: "hint",
-      text: context.fill(text.spentToday, { spent: context.formatFen(card.spent_today_fen), cap: context.formatFen(card.daily_cap_fen) }),
-    }),
-  ];
-  if (card.status === "active") {
-    const report = element("button", { type: "button", className: "button", id: "card-report-loss", text: text.reportLost });
-    const confirmBox = element("div", { className: "confirm", role: "group", "aria-labelledby": "card-confirm-text", hidden: true }, [
-      element("p", { id: "card-confirm-text", text: text.reportLostConfirm }),
-    ]);
-    const yes = element("button", { type: "button", className: "button button--danger", text: text.reportLostYes });
-    const no = element("button", { type: "button", className: "button", text: text.cancel });
-    confirmBox.append(yes, " ", no);
-    report.addEventListener("click", () => {
-      confirmBox.hidden = false;
-      report.hidden = true;
-      no.focus();
-    });
-    no.addEventListener("click", () => {
-      confirmBox.hidden = true;
-      report.hidden = false;
-      report.focus();
-    });
-    yes.addEventListener("click", async () => {
-      yes.disabled = true;
-      const answer = await context.apiFetch("/api/card/mine/report-loss", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ reason: "lost" }),
-      });
-      if (answer.ok) {
-        await renderCard(context, text.reportedLost);
-        document.getElementById("card-heading").focus();
-      } else {
-        const problem = await problemOf(answer);
-        yes.disabled = false;
-        announce(status, text.actionFailed + (problem.detail || problem.status));
-      }
-    });
-    children.push(report, confirmBox);
-  } else if (card.status === "frozen") {
-    const reissue = element("button", { type: "button", className: "button button--primary", text: text.reissue });
-    reissue.addEventListener("click", async () => {
-      reissue.disabled = true;
-      const answer = await context.apiFetch("/api/card/mine/reissue", { method: "POST" });
-      if (answer.ok) {
-        await renderCard(context, text.reissued);
-        document.getElementById("card-heading").focus();
-      } else {
-        const problem = await problemOf(answer);
-        reissue.disabled = false;
-        announce(status, text.actionFailed + (problem.detail || problem.status));
-      }
-    });
-    children.push(element("p", { className: "hint", text: text.frozenHint }), reissue);
-  }
-  children.push(element("details", {}, [element("summary", { text: text.cardFunctionsTitle }), element("ul", {}, functions)]));
-  const movements = await optionalJson(context, "/api/card/mine/movements?limit=20");
-  if (movements) {
-    const rows = movements.map((movement) =>
-      element("li", { className: "item", "data-movement": String(movement.id) }, [
-        element("div", { className: "item__main" }, [
-          element("p", { className: "item__title", text: `${named(text.movementKinds, movement.kind)} · ${named(text.purses, movement.purse)}` }),
-          element("p", { className: "item__meta", text: `${context.dateTimeFormat.format(new Date(movement.at))} · ${movement.reference}` }),
-        ]),
-        element("p", { className: "item__amount", text: `${movement.amount_fen > 0 ? "+" : ""}${context.formatFen(movement.amount_fen)}` }),
-      ]),
-    );
-    children.push(
-      element("details", { id: "card-movements" }, [
-        element("summary", { text: text.movements }),
-        rows.length ? element("ul", { className: "item-list" }, rows) : element("p", { className: "hint", text: text.noMovements }),
-      ]),
-    );
-  }
-  body.replaceChildren(...children);
   return true;
 }
 

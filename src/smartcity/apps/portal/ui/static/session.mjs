@@ -136,7 +136,13 @@ export async function signOut() {
 /** Keep ?lang= when moving between the portal's pages. */
 export function pageUrl(path) {
   const lang = new URLSearchParams(location.search).get("lang");
-  return lang ? `${path}?lang=${encodeURIComponent(lang)}` : path;
+  if (!lang) {
+    return path;
+  }
+  // The query goes before a fragment (/me#bill-… from an inbox link).
+  const hash = path.indexOf("#");
+  const [base, fragment] = hash < 0 ? [path, ""] : [path.slice(0, hash), path.slice(hash)];
+  return `${base}${base.includes("?") ? "&" : "?"}lang=${encodeURIComponent(lang)}${fragment}`;
 }
 
 /** Show ``message`` in a live region (role=status or role=alert already on the element). */
