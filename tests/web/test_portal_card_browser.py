@@ -314,3 +314,38 @@ def sign_in_here(page: Any) -> None:
     page.get_by_label("身份证号", exact=True).fill(DEMO_CITIZEN)
     page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录", exact=True).click()
+
+
+YUAN_CASES = [
+    ("50", 5000),
+    ("12.5", 1250),
+    ("12.50", 1250),
+    ("0.01", 1),
+    (" 7 ", 700),
+    ("7.", 700),
+    ("00.10", 10),
+    ("100000", 10_000_000),
+    ("12.345", None),
+    ("-1", None),
+    ("1e3", None),
+    ("1,000", None),
+    ("", None),
+    ("0.1.2", None),
+]
+
+
+def test_yuan_as_typed_becomes_exact_fen(browser: Any, server: str) -> None:  # noqa: F811
+    page, watch = open_portal_page(browser, 1280, 900)
+    try:
+        page.goto(f"{server}/me/signin")
+        answers = page.evaluate(
+            """async (cases) => {
+                 const { fenOfYuan } = await import('/static/apps/portal/card.mjs');
+                 return cases.map(([typed]) => fenOfYuan(typed));
+               }""",
+            YUAN_CASES,
+        )
+        assert answers == [fen for _, fen in YUAN_CASES]
+    finally:
+        page.context.close()
+    assert page_errors(watch) == []
