@@ -316,6 +316,7 @@ function messageTitle(message) {
     // The same place again fires no hashchange: go there by hand.
     if (target.here && link.hash === location.hash) {
       event.preventDefault();
+      announce($("me-place"), "");
       reveal(link.hash, () => announce($("me-place"), text.placeMissing));
     }
   });
@@ -455,7 +456,9 @@ async function start() {
       reloadWallet: loadWallet,
       walletText: () => (page.walletFen === null ? "—" : formatFen(page.walletFen)),
     });
-    // An inbox link (/me#bill-…) opened the page, or is followed on it.
+    // An inbox link (/me#bill-…) opened the page, or is followed on it. A new place
+    // clears what was said about the last one (this listener runs first).
+    window.addEventListener("hashchange", () => announce($("me-place"), ""));
     followPlaces(() => announce($("me-place"), text.placeMissing));
   } catch (error) {
     showPageError(error);
