@@ -62,3 +62,24 @@ def test_alg_none_header_is_refused_before_signature_work() -> None:
 def test_any_garbage_is_a_401_never_a_crash(text: str) -> None:
     with pytest.raises(InvalidToken):
         TokenSigner(b"k" * 32).verify(text, NOW)
+
+
+def test_a_token_verified_before_still_expires_on_time() -> None:
+    signer = TokenSigner(b"k" * 32)
+    token = signer.issue(STAFF, NOW).token
+    assert signer.verify(token, NOW) == STAFF  # now remembered
+    assert signer.verify(token, NOW + timedelta(seconds=899)) == STAFF
+    with pytest.raises(InvalidToken, match="expired"):
+        signer.verify(token, NOW + timedelta(seconds=900))
+
+
+def test_a_forged_copy_of_a_remembered_token_is_still_refused() -> None:
+    signer = TokenSigner(b"k" * 32)
+    token = signer.issue(STAFF, NOW).token
+    signer.verify(token, NOW)
+    header, payload, signature = token.split(".")
+    claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["sub"] = "1"
+    forged_payload = base64.urlsafe_b64encode(orjson.dumps(claims)).rstrip(b"=").decode()
+    with pytest.raises(InvalidToken, match="signature"):
+        signer.verify(f"{header}.{forged_payload}.{signature}", NOW)

@@ -18,6 +18,7 @@ are replayed one by one through ``actions.pay_bill``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import queue
 import threading
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Dialect, select
 
 from smartcity.apps.payment import actions, postings, storage
 from smartcity.apps.payment.events import OrderConfirmed
@@ -256,17 +257,24 @@ class GroupCommitter:
                     paid.append(index)
                 else:
                     outcomes[index] = _Outcome(error=_ledger_refusal(result, position))
+            # Only what differs between the group's orders; the rest is one constant.
             rows = [
                 {
                     "payer_kind": group[i].payer.kind.value,
                     "payer_identifier": group[i].payer.identifier,
                     "request_id": group[i].request_id,
                     "account_id": group[i].payer.account_id,
-                    "purpose": OrderPurpose.BILL.value,
                     "bill_id": group[i].bill_id,
                     "biller_code": bills[group[i].bill_id].biller_code,
-                    "method": PaymentMethod.WALLET.value,
                     "amount_fen": bills[group[i].bill_id].amount_fen,
+                }
+                for i in paid
+            ]
+            order_ids: list[int] = []
+            if rows:
+                constants = {
+                    "purpose": OrderPurpose.BILL.value,
+                    "method": PaymentMethod.WALLET.value,
                     "status": OrderStatus.CONFIRMED.value,
                     "created_at": now,
                     "expires_at": None,
@@ -276,11 +284,7 @@ class GroupCommitter:
                     "bank_reference": None,
                     "failure_reason": None,
                 }
-                for i in paid
-            ]
-            order_ids: list[int] = []
-            if rows:
-                order_ids = _insert_orders(conn, rows)
+                order_ids = _insert_orders(conn, constants, rows)
                 changed = _mark_bills_paid(
                     conn, [(group[i].bill_id, o) for i, o in zip(paid, order_ids, strict=True)], now
                 )
@@ -371,14 +375,43 @@ def _bills(conn: Connection, bill_ids: Sequence[int]) -> dict[int, Any]:
     return {r.id: r for r in rows}
 
 
-def _insert_orders(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert the orders in one statement; their ids, in the order of ``rows``."""
-    processors = bind_processors(payment_order, _ORDER_COLUMNS, conn.dialect)
+@functools.lru_cache(maxsize=8)
+def _order_processors(dialect: Dialect) -> dict[str, Any]:
+    """Each order column's value converter (or None) for ``dialect``; looked up once."""
+    processors = bind_processors(payment_order, _ORDER_COLUMNS, dialect)
+    return dict(zip(_ORDER_COLUMNS, processors, strict=True))
+
+
+def _insert_orders(
+    conn: Connection, constants: dict[str, Any], rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """Insert the orders in one statement; their ids, in the order of ``rows``.
+
+    ``constants`` holds the columns every order of the group shares (converted once),
+    ``rows`` the columns of each order.
+    """
+    processors = _order_processors(conn.dialect)
+
+    def converted(column: str, value: Any) -> Any:
+        process = processors[column]
+        return process(value) if process is not None and value is not None else value
+
+    template = [
+        converted(column, constants[column]) if column in constants else None
+        for column in _ORDER_COLUMNS
+    ]
+    varying = [
+        (position, column, processors[column])
+        for position, column in enumerate(_ORDER_COLUMNS)
+        if column not in constants
+    ]
     values: list[Any] = []
     for row in rows:
-        for column, process in zip(_ORDER_COLUMNS, processors, strict=True):
+        own = template.copy()
+        for position, column, process in varying:
             value = row[column]
-            values.append(process(value) if process is not None and value is not None else value)
+            own[position] = process(value) if process is not None and value is not None else value
+        values.extend(own)
     mark = _marker(conn)
     one = "(" + ", ".join([mark] * len(_ORDER_COLUMNS)) + ")"
     sql = (

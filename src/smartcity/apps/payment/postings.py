@@ -24,6 +24,7 @@ credit account. Daily settlement moves one day's confirmed sum receivable -> set
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from enum import IntEnum
@@ -65,10 +66,13 @@ def derived_id(*parts: str) -> int:
     return wallets.derived_id("payment", *parts)
 
 
+# Remembered: a payer's wallet and a biller's accounts are looked up on every payment.
+@functools.lru_cache(maxsize=65_536)
 def wallet_account_id(payer_kind: str, payer_identifier: str) -> int:
     return wallets.wallet_account_id(payer_kind, payer_identifier)
 
 
+@functools.lru_cache(maxsize=256)
 def receivable_account_id(biller_code: str) -> int:
     return derived_id("receivable", biller_code)
 

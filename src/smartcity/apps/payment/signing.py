@@ -5,7 +5,8 @@ Bureau, 政数局) holds one certificate from the platform CA, like any enterpri
 with its unified social credit code in the subject. Its key is made on first use and
 kept in ``payment_signer``, encrypted (PKCS#8) under the CA passphrase, so every worker
 and every restart signs with the same certificate. Receipts are detached CMS
-signatures (``sign_document``), verifiable with OpenSSL against the platform root.
+signatures (:class:`DetachedSigner`, the same CMS as ``sign_document`` with its fixed
+parts encoded once), verifiable with OpenSSL against the platform root.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from smartcity.apps.payment.tables import payment_signer
 from smartcity.kernel.errors import ConfigurationError
 from smartcity.kernel.identity.certificates import (
     CertificateAuthority,
+    DetachedSigner,
     Holder,
     HolderKind,
     SigningIdentity,
@@ -30,7 +32,6 @@ from smartcity.kernel.identity.certificates import (
     load_certificate,
     open_authority,
     resolve_ca_passphrase,
-    sign_document,
 )
 from smartcity.kernel.identity.uscc import make_uscc
 
@@ -51,6 +52,7 @@ class PlatformReceiptSigner:
     def __init__(self, platform: Platform) -> None:
         self._platform = platform
         self._identity: SigningIdentity | None = None
+        self._signer: DetachedSigner | None = None
         self._authority: CertificateAuthority | None = None
         self._lock = threading.Lock()
 
@@ -60,13 +62,16 @@ class PlatformReceiptSigner:
             return
         with self._lock:
             if self._identity is None:
-                self._identity = self._load_or_make()
+                identity = self._load_or_make()
+                self._signer = DetachedSigner(identity.key, identity.certificate, identity.chain)
+                self._identity = identity
 
     def sign(self, document: bytes, now: datetime) -> bytes:
         """A detached CMS signature (DER) over the receipt's exact bytes."""
-        if self._identity is None:
+        if self._signer is None:
             raise ConfigurationError("the receipt signer was not prepared")
-        return sign_document(document, self._identity)
+        # The SignedData's fixed parts are encoded once; the clock's time is signingTime.
+        return self._signer.sign(document, now)
 
     @property
     def authority(self) -> CertificateAuthority:

@@ -30,6 +30,9 @@ from smartcity.kernel.identity.principal import AccountKind, Principal
 
 ACCESS_TOKEN_SECONDS = 900
 ISSUER = "smartcity"
+# Tokens checked before, remembered with their principal: a client sends the same token
+# with every request for minutes, and a look-up costs a fraction of a signature check.
+VERIFIED_CACHE_LIMIT = 10_000
 _KINDS = {kind.value: kind for kind in AccountKind}
 
 
@@ -89,6 +92,9 @@ class TokenSigner:
         self._header = _header_of(key)
         self._keys = {_header_of(k): k for k in previous_keys}
         self._keys[self._header] = key
+        # token -> (principal, expiry in epoch seconds); only tokens that passed every
+        # check, so a hit means the very same bytes verified before under these keys.
+        self._verified: dict[str, tuple[Principal, int | float]] = {}
 
     def issue(self, principal: Principal, now: datetime, *, audience: str = ISSUER) -> IssuedToken:
         """A new access token for ``principal``, valid from ``now`` for the lifetime."""
@@ -117,7 +123,25 @@ class TokenSigner:
         return IssuedToken(token=token, expires_at=expires_at, expires_in=self.lifetime_seconds)
 
     def verify(self, token: str, now: datetime) -> Principal:
-        """The principal ``token`` names; InvalidToken (401) with the reason otherwise."""
+        """The principal ``token`` names; InvalidToken (401) with the reason otherwise.
+
+        A token that verified before is answered from memory until it expires (the
+        expiry is still checked against ``now`` every time).
+        """
+        known = self._verified.get(token)
+        if known is not None:
+            principal, expires_at = known
+            if expires_at > now.timestamp():
+                return principal
+            self._verified.pop(token, None)
+            raise InvalidToken("the access token has expired; renew it with the refresh token")
+        principal, expires_at = self._verify(token, now)
+        if len(self._verified) >= VERIFIED_CACHE_LIMIT:
+            self._verified.clear()
+        self._verified[token] = (principal, expires_at)
+        return principal
+
+    def _verify(self, token: str, now: datetime) -> tuple[Principal, int | float]:
         raw = token.encode("ascii", "replace")
         header, _, rest = raw.partition(b".")
         payload, _, signature = rest.partition(b".")
@@ -136,10 +160,11 @@ class TokenSigner:
             raise InvalidToken("the access token's signature does not match")
         if not isinstance(claims, dict):
             raise InvalidToken("the access token is malformed")
-        if claims.get("exp", 0) <= now.timestamp():
+        expires_at = claims.get("exp", 0)
+        if not isinstance(expires_at, int | float) or expires_at <= now.timestamp():
             raise InvalidToken("the access token has expired; renew it with the refresh token")
         try:
-            return Principal(
+            principal = Principal(
                 account_id=int(claims["sub"]),
                 kind=_KINDS[claims["kind"]],
                 subject=claims["subject"],
@@ -150,3 +175,4 @@ class TokenSigner:
             )
         except (KeyError, ValueError, TypeError, IndexError):
             raise InvalidToken("the access token lacks required claims") from None
+        return principal, expires_at

@@ -20,6 +20,7 @@ from smartcity.kernel.identity.certificates import (
     CertificateAuthority,
     CertificateRejected,
     Check,
+    DetachedSigner,
     Holder,
     RevocationReason,
     SigningIdentity,
@@ -282,6 +283,73 @@ def test_openssl_verifies_the_detached_signature(
     command = [
         "openssl", "cms", "-verify", "-binary", "-inform", "DER",
         "-in", "declaration.txt.p7s", "-content", "declaration.txt",
+        "-CAfile", "root.pem", "-purpose", "any", "-attime", at, "-out", "/dev/null",
+    ]  # fmt: skip
+    good = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert good.returncode == 0, good.stderr
+    assert "Verification successful" in good.stderr
+    document.write_bytes(DOCUMENT + b"tampered")
+    bad = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert bad.returncode != 0
+
+
+def _prepared(identity: SigningIdentity) -> DetachedSigner:
+    return DetachedSigner(identity.key, identity.certificate, identity.chain)
+
+
+def test_prepared_signer_makes_signatures_the_platform_verifies(
+    store: Store,
+    authority: CertificateAuthority,
+    identity: SigningIdentity,
+    enterprise: Holder,
+    clock: FixedClock,
+) -> None:
+    signer = _prepared(identity)
+    signature = signer.sign(DOCUMENT, clock.now())
+    with store.connect() as conn:
+        verified = verify_document_signature(conn, authority, DOCUMENT, signature, now=clock.now())
+    assert verified.holder.identifier == enterprise.identifier
+    assert verified.claimed_signing_time == clock.now().replace(microsecond=0)
+    parsed = parse_signed_data(signature)
+    assert authority.issuing_der in parsed.certificates
+    # The same layout as the general builder's: one signer, SHA-256, DER throughout.
+    general = parse_signed_data(sign_document(DOCUMENT, identity))
+    assert parsed.digest_algorithm == general.digest_algorithm
+    assert (parsed.signer_serial, parsed.signer_issuer) == (
+        general.signer_serial,
+        general.signer_issuer,
+    )
+    assert set(parsed.certificates) == set(general.certificates)
+    assert _rejected(store, authority, DOCUMENT + b" ", signature, clock.now()) is Check.FORGED
+
+
+@given(content=st.binary(max_size=3000))
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_prepared_signer_signs_any_content(
+    store: Store, authority: CertificateAuthority, identity: SigningIdentity, content: bytes
+) -> None:
+    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    signature = _prepared(identity).sign(content, now)
+    with store.connect() as conn:
+        verify_document_signature(conn, authority, content, signature, now=now)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_openssl_verifies_the_prepared_signers_signature(
+    tmp_path: Path,
+    authority: CertificateAuthority,
+    identity: SigningIdentity,
+    clock: FixedClock,
+) -> None:
+    document = tmp_path / "receipt.json"
+    document.write_bytes(DOCUMENT)
+    signature = _prepared(identity).sign(DOCUMENT, clock.now())
+    (tmp_path / "receipt.p7s").write_bytes(signature)
+    (tmp_path / "root.pem").write_bytes(authority.root_pem())
+    at = str(int((clock.now() + timedelta(hours=1)).astimezone(UTC).timestamp()))
+    command = [
+        "openssl", "cms", "-verify", "-binary", "-inform", "DER",
+        "-in", "receipt.p7s", "-content", "receipt.json",
         "-CAfile", "root.pem", "-purpose", "any", "-attime", at, "-out", "/dev/null",
     ]  # fmt: skip
     good = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)

@@ -12,6 +12,7 @@ from smartcity.kernel.identity.certificates.authority import (
     open_authority,
     serial_text,
 )
+from smartcity.kernel.identity.certificates.cms import DetachedSigner
 from smartcity.kernel.identity.certificates.errors import CertificateRejected, Check
 from smartcity.kernel.identity.certificates.holders import (
     Holder,
@@ -58,6 +59,7 @@ __all__ = [
     "CertificateRejected",
     "CertificateStatus",
     "Check",
+    "DetachedSigner",
     "Holder",
     "HolderKind",
     "IssuedCertificate",

@@ -1,4 +1,5 @@
-"""Just enough DER to read a detached CMS SignedData (RFC 5652) with one signer.
+"""Just enough DER to read, and to write, a detached CMS SignedData (RFC 5652) with one
+signer.
 
 ``cryptography`` builds CMS signatures but cannot verify them, so the platform reads the
 parts it needs here: the certificates, the signer's issuer and serial, the digest
@@ -8,9 +9,15 @@ Indefinite (BER) lengths are refused: the platform's signatures are DER.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from smartcity.kernel.identity.certificates.errors import CertificateRejected, Check
 
@@ -225,3 +232,108 @@ def _signer(data: bytes, signer: Element, certificates: tuple[bytes, ...]) -> Si
         signing_time=signing_time,
         signature=data[signature.content : signature.end],
     )
+
+
+# Writing: the platform's own signatures, built from parts prepared once per signer.
+_DATA_OCTETS = bytes.fromhex("2a864886f70d010701")
+_SIGNED_DATA_OCTETS = bytes.fromhex("2a864886f70d010702")
+_CONTENT_TYPE_OCTETS = bytes.fromhex("2a864886f70d010903")
+_SHA256_OCTETS = bytes.fromhex("608648016503040201")
+_ECDSA_SHA256_OCTETS = bytes.fromhex("2a8648ce3d040302")
+
+
+def encode(tag: int, content: bytes) -> bytes:
+    """One DER element (definite length)."""
+    length = len(content)
+    if length < 0x80:
+        return bytes((tag, length)) + content
+    size = (length.bit_length() + 7) // 8
+    return bytes((tag, 0x80 | size)) + length.to_bytes(size, "big") + content
+
+
+def _integer(value: int) -> bytes:
+    size = value.bit_length() // 8 + 1  # room for the sign bit
+    return encode(INTEGER, value.to_bytes(size, "big", signed=True))
+
+
+def _der_set(elements: list[bytes]) -> bytes:
+    # DER orders the members of a SET OF by their encodings.
+    return encode(SET, b"".join(sorted(elements)))
+
+
+class DetachedSigner:
+    """Detached CMS SignedData (RFC 5652) with one ECDSA P-256 signer, built by hand.
+
+    Everything but the signed attributes and the signature is the same for every
+    document, so it is encoded once here; a signature then costs the digest, three
+    small attributes and one ECDSA signature. The result is what
+    :func:`~smartcity.kernel.identity.certificates.signatures.sign_document` makes
+    (SHA-256, signingTime, the certificates carried), verifiable with
+    ``openssl cms -verify -binary``.
+    """
+
+    def __init__(
+        self,
+        key: ec.EllipticCurvePrivateKey,
+        certificate: x509.Certificate,
+        chain: Sequence[x509.Certificate] = (),
+    ) -> None:
+        self._key = key
+        self._algorithm = ec.ECDSA(hashes.SHA256())
+        der = serialization.Encoding.DER
+        sha256 = encode(SEQUENCE, encode(OID, _SHA256_OCTETS))
+        self._signer_head = (
+            _integer(1)
+            + encode(
+                SEQUENCE, certificate.issuer.public_bytes() + _integer(certificate.serial_number)
+            )
+            + sha256
+        )
+        self._signature_algorithm = encode(SEQUENCE, encode(OID, _ECDSA_SHA256_OCTETS))
+        certificates = [certificate.public_bytes(der)] + [c.public_bytes(der) for c in chain]
+        self._data_head = (
+            _integer(1)
+            + encode(SET, sha256)
+            + encode(SEQUENCE, encode(OID, _DATA_OCTETS))
+            + encode(CONTEXT_0, b"".join(sorted(set(certificates))))
+        )
+        self._content_type = encode(
+            SEQUENCE,
+            encode(OID, _CONTENT_TYPE_OCTETS) + encode(SET, encode(OID, _DATA_OCTETS)),
+        )
+
+    def sign(self, content: bytes, signing_time: datetime) -> bytes:
+        """A detached signature (DER) over ``content``, stating ``signing_time``."""
+        moment = signing_time.astimezone(UTC)
+        if not 1950 <= moment.year < 2050:
+            raise ValueError("signingTime is a UTCTime: years 1950 to 2049")
+        digest = hashlib.sha256(content).digest()
+        attributes = _der_set(
+            [
+                self._content_type,
+                encode(
+                    SEQUENCE,
+                    encode(OID, _SIGNING_TIME_OCTETS)
+                    + encode(SET, encode(UTC_TIME, moment.strftime("%y%m%d%H%M%SZ").encode())),
+                ),
+                encode(
+                    SEQUENCE,
+                    encode(OID, _MESSAGE_DIGEST_OCTETS) + encode(SET, encode(OCTET_STRING, digest)),
+                ),
+            ]
+        )
+        # The signature covers the attributes as a SET; they travel tagged [0].
+        signature = self._key.sign(attributes, self._algorithm)
+        signer_info = encode(
+            SEQUENCE,
+            self._signer_head
+            + encode(CONTEXT_0, attributes[_header_length(attributes) :])
+            + self._signature_algorithm
+            + encode(OCTET_STRING, signature),
+        )
+        signed_data = encode(SEQUENCE, self._data_head + encode(SET, signer_info))
+        return encode(SEQUENCE, encode(OID, _SIGNED_DATA_OCTETS) + encode(CONTEXT_0, signed_data))
+
+
+def _header_length(element: bytes) -> int:
+    return 2 if element[1] < 0x80 else 2 + (element[1] & 0x7F)
