@@ -437,12 +437,13 @@ class Changes:
         for row, instance_id in zip(rows, random_uuids(len(rows)), strict=True):
             row["instance_id"] = INSTANCE_PREFIX + instance_id
         sqlite = conn.dialect.name == "sqlite"
-        if len(rows) <= FEW_ROWS:
-            # A single-entity write: each row's INSERT finds its series id itself (one
-            # statement, one round trip), after creating the series of new attributes.
-            # COPY costs two round trips (COPY, then data and its end) where an INSERT
-            # costs one: on a single-entity write the trips are the cost.
-            many = driver_many if sqlite else execute_many
+        if sqlite or len(rows) <= FEW_ROWS:
+            # Each row's INSERT finds its series id itself (one index probe of the small
+            # series table, no Python per row), after the series of attribute instances
+            # new to this write are created. On PostgreSQL only for a single-entity
+            # write: COPY costs two round trips (COPY, then data and its end) where an
+            # INSERT costs one, and on a single-entity write the trips are the cost.
+            many = driver_many if sqlite and len(rows) <= FEW_ROWS else execute_many
             if self.new_series:
                 many(conn, statements.insert_series, self.series_rows(sorted(self.new_series)))
             many(conn, statements.insert_instances_by_key, rows)
@@ -450,10 +451,7 @@ class Changes:
         series = series_ids(conn, self.tenant, map(series_key, rows))
         for row in rows:
             row["series_id"] = series[series_key(row)]
-        if sqlite:
-            execute_many(conn, statements.insert_instances, rows)
-        else:
-            copy_rows(conn, context_instance, rows)
+        copy_rows(conn, context_instance, rows)
 
     def series_rows(self, keys: Sequence[tuple[str, str, str, str]]) -> list[dict[str, Any]]:
         """``context_series`` rows of these keys."""
