@@ -266,28 +266,21 @@ def aggregate_statement(
     )
     owner = bound.add(tenant)
     live = bound.add(False)
-    dataset = (
-        "SELECT min(c.dataset_id) FROM context_series c"
-        f" WHERE c.tenant = {owner} AND c.entity_id = {{series}}.entity_id"
-        f" AND c.name = {{series}}.name"
-    )
+    # One row per series: an attribute instance written under two entity types (a
+    # replaced entity) has two, and :func:`unpack`'s caller falls back to the general
+    # statement when it sees that (see ``TemporalHistory._aggregate_ranges``).
     sql = (
-        f"WITH RECURSIVE pair(entity_id, name) AS (VALUES {pairs}),"
-        " series(entity_id, name, dataset_id) AS ("
-        f" SELECT pair.entity_id, pair.name, ({dataset.format(series='pair')}) FROM pair"
-        " UNION ALL SELECT series.entity_id, series.name,"
-        f" ({dataset.format(series='series')} AND c.dataset_id > series.dataset_id)"
-        " FROM series WHERE series.dataset_id IS NOT NULL),"
+        f"WITH pair(entity_id, name) AS (VALUES {pairs}),"
+        " series(id, entity_id, name, dataset_id) AS ("
+        " SELECT s.id, s.entity_id, s.name, s.dataset_id FROM pair JOIN context_series s"
+        f" ON s.tenant = {owner} AND s.entity_id = pair.entity_id AND s.name = pair.name),"
         f" bucket(period, start_at, end_at) AS (VALUES {buckets})"
         " SELECT series.entity_id, series.name, series.dataset_id, bucket.period,"
         f" (SELECT {_packed(dialect, packed_keys(dialect, aggregation))}"
-        " FROM context_instance c"
-        " WHERE c.series_id IN (SELECT s.id FROM context_series s"
-        f" WHERE s.tenant = {owner} AND s.entity_id = series.entity_id"
-        " AND s.name = series.name AND s.dataset_id = series.dataset_id)"
+        " FROM context_instance c WHERE c.series_id = series.id"
         " AND c.observed_at >= bucket.start_at AND c.observed_at < bucket.end_at"
         f" AND c.deleted = {live}) AS packed"
-        " FROM series CROSS JOIN bucket WHERE series.dataset_id IS NOT NULL"
+        " FROM series CROSS JOIN bucket"
         " ORDER BY 1, 2, 3, 4"
     )
     return text(sql).bindparams(**bound.values)
