@@ -202,15 +202,22 @@ class TemporalHistory:
     ) -> None:
         """``_aggregate`` by the general GROUP BY statement."""
         dialect = self._store.dialect
-        statement = aggregate(dialect, tenant, query, aggregation, entity_ids)
         if dialect == "postgresql":
             # Room to sort or hash the grouped instances in memory, for this transaction.
             conn.exec_driver_sql(AGGREGATE_WORK_MEM)
-        result = conn.execute(statement)
+        result = conn.execute(aggregate(dialect, tenant, query, aggregation, entity_ids))
         keys = list(result.keys())
         # Plain dicts, not rows: a row mapping is slow to build and answers a missing
         # key by raising inside, and there are thousands of periods.
-        for mapping in (dict(zip(keys, values, strict=True)) for values in result):
+        mappings = [dict(zip(keys, values, strict=True)) for values in result]
+        grouped = {(m["entity_id"], m["name"], m["dataset_id"], m["period"]) for m in mappings}
+        if len(grouped) != len(mappings):
+            # An attribute instance with history under two entity types (two series).
+            statement = aggregate(dialect, tenant, query, aggregation, entity_ids, by_series=False)
+            result = conn.execute(statement)
+            keys = list(result.keys())
+            mappings = [dict(zip(keys, values, strict=True)) for values in result]
+        for mapping in mappings:
             entity_id = mapping["entity_id"]
             entity = entities.get(entity_id)
             if entity is None:

@@ -299,6 +299,7 @@ def aggregate(
     entity_ids: list[str] | None = None,
     *,
     binned: bool | None = None,
+    by_series: bool = True,
 ) -> Select[Any]:
     """One row per (entity, attribute, datasetId, period) with the aggregates asked for.
 
@@ -320,19 +321,38 @@ def aggregate(
     else:
         period = period_number(dialect, query.window, aggregation.period).label("period")
     column = time_column(query.window)
-    grouped = (
-        select(
-            cs.c.entity_id,
-            cs.c.name,
-            cs.c.dataset_id,
-            period,
-            *_aggregate_columns(dialect, aggregation, query.window),
+    conditions = (*instance_filters(dialect, tenant, query, entity_ids), column.is_not(None))
+    aggregates = _aggregate_columns(dialect, aggregation, query.window)
+    if by_series:
+        # Grouped by series id (integers, in the history index's order) and named
+        # afterwards: sorting the rows by three strings cost most of the statement. An
+        # attribute instance with history under two types has two series, so two rows
+        # per period: the caller then asks again with ``by_series=False``.
+        per_series = (
+            select(ci.c.series_id, period, *aggregates)
+            .select_from(history)
+            .where(*conditions)
+            .group_by(ci.c.series_id, period)
+            .subquery("per_series")
         )
-        .select_from(history)
-        .where(*instance_filters(dialect, tenant, query, entity_ids), column.is_not(None))
-        .group_by(cs.c.entity_id, cs.c.name, cs.c.dataset_id, period)
-        .subquery("grouped")
-    )
+        grouped = (
+            select(
+                cs.c.entity_id,
+                cs.c.name,
+                cs.c.dataset_id,
+                *(c for c in per_series.c if c.name != "series_id"),
+            )
+            .select_from(per_series.join(cs, cs.c.id == per_series.c.series_id))
+            .subquery("grouped")
+        )
+    else:
+        grouped = (
+            select(cs.c.entity_id, cs.c.name, cs.c.dataset_id, period, *aggregates)
+            .select_from(history)
+            .where(*conditions)
+            .group_by(cs.c.entity_id, cs.c.name, cs.c.dataset_id, period)
+            .subquery("grouped")
+        )
 
     def output(source: Any) -> list[ColumnElement[Any]]:
         columns = [source[c.name] for c in grouped.c]
