@@ -38,7 +38,6 @@ from smartcity.kernel.context.model import (
     parse_instant,
 )
 from smartcity.kernel.context.reads import chunks
-from smartcity.kernel.context.series import key_of as series_key
 from smartcity.kernel.context.series import series_ids
 from smartcity.kernel.context.tables import (
     context_attribute,
@@ -448,9 +447,10 @@ class Changes:
                 many(conn, statements.insert_series, self.series_rows(sorted(self.new_series)))
             many(conn, statements.insert_instances_by_key, rows)
             return
-        series = series_ids(conn, self.tenant, map(series_key, rows))
-        for row in rows:
-            row["series_id"] = series[series_key(row)]
+        keys = [(r["entity_id"], r["name"], r["dataset_id"], r["entity_type"]) for r in rows]
+        series = series_ids(conn, self.tenant, keys)
+        for row, key in zip(rows, keys, strict=True):
+            row["series_id"] = series[key]
         copy_rows(conn, context_instance, rows)
 
     def series_rows(self, keys: Sequence[tuple[str, str, str, str]]) -> list[dict[str, Any]]:
