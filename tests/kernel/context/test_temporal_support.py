@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
+from smartcity.kernel.context.series import fill_series
 from smartcity.kernel.context.tables import context_instance
 from smartcity.kernel.storage import Store
 
@@ -75,4 +76,6 @@ def row(
 def insert(store: Store, rows: Iterable[Mapping[str, Any]]) -> None:
     """Write history rows in one transaction."""
     with store.begin() as conn:
-        store.bulk_insert(conn, context_instance, list(rows))
+        written = [dict(row) for row in rows]
+        fill_series(conn, written)
+        store.bulk_insert(conn, context_instance, written)

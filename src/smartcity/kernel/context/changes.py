@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -38,11 +38,13 @@ from smartcity.kernel.context.model import (
     parse_instant,
 )
 from smartcity.kernel.context.reads import chunks
+from smartcity.kernel.context.series import series_ids
 from smartcity.kernel.context.tables import (
     context_attribute,
     context_entity,
     context_entity_type,
     context_instance,
+    context_series,
 )
 from smartcity.kernel.storage import Store
 
@@ -62,6 +64,11 @@ ATTRIBUTE_UPDATED = (
 # (its entity type cannot: merges keep the primary type). Setting no column of the
 # text index leaves that index alone.
 VALUE_UPDATED = ("kind", "value_number", "value_json", "observed_at", "unit_code", "modified_at")
+SERIES_KEY = ("tenant", "entity_id", "name", "dataset_id", "entity_type")
+# The columns of a history row as the write path builds it (its series id aside).
+INSTANCE_COLUMNS = tuple(
+    column.name for column in context_instance.columns if column.name not in ("seq", "series_id")
+)
 ENTITY_UPDATED = (
     "type",
     "modified_at",
@@ -105,6 +112,10 @@ class Changes:
         # Set by the batch use cases: a single-entity write keeps its one upsert.
         self.narrow_updates = False
         self.instants: dict[str, datetime] = {}
+        # Series keys of history rows whose attribute instance was not stored before:
+        # their series may not exist yet. An existing attribute row always has its
+        # series (written with its first history row, or by migration 0021).
+        self.new_series: set[tuple[str, str, str, str]] = set()
 
     # --- building -------------------------------------------------------------------
 
@@ -144,7 +155,9 @@ class Changes:
             observed_at = None if observed is None else self.instant(observed, "observedAt")
             unit_code = instance.get("unitCode")
             same_copies = False
-            if narrow and old is not None:
+            if old is None:
+                self.new_series.add((entity_id, name, dataset, entity_type))
+            elif narrow:
                 _number, old_text, old_flag = typed_values(old)
                 same_copies = old_text == text and old_flag is flag
             self.narrow.append(same_copies)
@@ -415,18 +428,43 @@ class Changes:
             # deleted it since): the work runs again on fresh data, as for a lost insert.
             raise IntegrityError("UPDATE context_attribute", None, RowsGone())
         if self.instances:
-            for row, instance_id in zip(
-                self.instances, random_uuids(len(self.instances)), strict=True
-            ):
-                row["instance_id"] = INSTANCE_PREFIX + instance_id
-            if conn.dialect.name == "sqlite":
-                many(conn, statements.insert_instances, self.instances)
-            elif len(self.instances) <= FEW_ROWS:
-                # COPY costs two round trips (COPY, then data and its end) where an
-                # INSERT costs one: on a single-entity write the trips are the cost.
-                execute_many(conn, statements.insert_instances, self.instances)
-            else:
-                copy_rows(conn, context_instance, self.instances)
+            self.insert_instances(conn, statements)
+
+    def insert_instances(self, conn: Connection, statements: Statements) -> None:
+        """The history rows, each with the id of its series (decision 0014)."""
+        rows = self.instances
+        for row, instance_id in zip(rows, random_uuids(len(rows)), strict=True):
+            row["instance_id"] = INSTANCE_PREFIX + instance_id
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite or len(rows) <= FEW_ROWS:
+            # Each row's INSERT finds its series id itself (one index probe of the small
+            # series table, no Python per row), after the series of attribute instances
+            # new to this write are created. On PostgreSQL only for a single-entity
+            # write: COPY costs two round trips (COPY, then data and its end) where an
+            # INSERT costs one, and on a single-entity write the trips are the cost.
+            many = driver_many if sqlite and len(rows) <= FEW_ROWS else execute_many
+            if self.new_series:
+                many(conn, statements.insert_series, self.series_rows(sorted(self.new_series)))
+            many(conn, statements.insert_instances_by_key, rows)
+            return
+        keys = [(r["entity_id"], r["name"], r["dataset_id"], r["entity_type"]) for r in rows]
+        series = series_ids(conn, self.tenant, keys)
+        for row, key in zip(rows, keys, strict=True):
+            row["series_id"] = series[key]
+        copy_rows(conn, context_instance, rows)
+
+    def series_rows(self, keys: Sequence[tuple[str, str, str, str]]) -> list[dict[str, Any]]:
+        """``context_series`` rows of these keys."""
+        return [
+            {
+                "tenant": self.tenant,
+                "entity_id": entity_id,
+                "name": name,
+                "dataset_id": dataset_id,
+                "entity_type": entity_type,
+            }
+            for entity_id, name, dataset_id, entity_type in keys
+        ]
 
     def split_narrow(self, allowed: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The attribute rows to upsert, and those a narrower UPDATE can write.
@@ -510,6 +548,8 @@ class Statements:
     insert_types: Any
     upsert_attributes: Any
     insert_instances: Any
+    insert_instances_by_key: Any
+    insert_series: Any
 
 
 _statements: dict[str, Statements] = {}
@@ -555,6 +595,15 @@ def statements_for(conn: Connection) -> Statements:
             set_={c: insert_attributes.excluded[c] for c in ATTRIBUTE_UPDATED},
         ),
         insert_instances=insert(context_instance),
+        insert_instances_by_key=insert(context_instance).values(
+            {
+                "series_id": select(context_series.c.id)
+                .where(*(context_series.c[key] == bindparam(key) for key in SERIES_KEY))
+                .scalar_subquery(),
+                **{column: bindparam(column) for column in INSTANCE_COLUMNS},
+            }
+        ),
+        insert_series=dialect_insert(conn, context_series).on_conflict_do_nothing(),
     )
     _statements[dialect] = built
     return built

@@ -12,6 +12,9 @@ default tenant); a tenant's rows are invisible to every other tenant.
   default instance). ``value_json`` holds the whole normalized attribute (expanded,
   with sub-attributes) and is what retrieval returns; ``value_number``/``value_text``/
   ``value_bool`` are typed copies of the value used by indexed ``q`` filters.
+- ``context_series``: one integer id per attribute instance under the type it was
+  written as (tenant, entity, attribute, datasetId, entity type): the short key the
+  history is indexed by (decision 0014).
 - ``context_instance``: the temporal history: every value an attribute ever had.
 """
 
@@ -127,12 +130,43 @@ context_attribute = Table(
     Index("ix_context_attribute_name", "tenant", "name"),
 )
 
+context_series = Table(
+    "context_series",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("tenant", String(TENANT), nullable=False),
+    Column("entity_id", String(ENTITY_ID), nullable=False),
+    Column("name", String(NAME), nullable=False),
+    Column("dataset_id", String(ENTITY_ID), nullable=False),
+    Column("entity_type", String(NAME), nullable=False),
+    # A series is found by its key (the write path, per-entity reads) and is never
+    # deleted: history rows may name it at any time.
+    Index(
+        "ux_context_series_key",
+        "tenant",
+        "entity_id",
+        "name",
+        "dataset_id",
+        "entity_type",
+        unique=True,
+    ),
+    # The entities of a type, in id order: a type-scoped temporal query finds its page of
+    # entities by skipping from one entity id to the next (a probe per entity).
+    Index("ix_context_series_type", "tenant", "entity_type", "entity_id"),
+)
+
 context_instance = Table(
     "context_instance",
     metadata,
     Column(
         "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
+    # The row's series (context_series.id): the key of the only index on the history
+    # but its primary key. The series' columns stay on the row (what reads return and
+    # filter on); an index on them cost 2-3x the insert of the row (decision 0014).
+    Column("series_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
     Column("tenant", String(TENANT), nullable=False),
     Column("entity_id", String(ENTITY_ID), nullable=False),
     Column("entity_type", String(NAME), nullable=False),
@@ -144,23 +178,17 @@ context_instance = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
     # True for the record that an attribute (or its entity) was deleted.
     Column("deleted", Boolean, nullable=False),
-    # Two indexes only: every history row costs one entry in each, and on a batch of
-    # live updates those entries land all over the index (one leaf page per entity).
-    # Per attribute instance (datasetId), in time: the range scans of the temporal
-    # queries. The trailing columns make an aggregation over observedAt an index-only
-    # scan; a recordedAt (modifiedAt) window reads the rows of the same ranges.
+    # Per series, in time: the range scans of the temporal queries. The trailing
+    # columns make an aggregation over observedAt an index-only scan; a recordedAt
+    # (modifiedAt) window reads the rows of the same ranges. Every history row costs one
+    # entry here, and on a batch of live updates those entries land all over the index
+    # (one leaf page per series): an 8-byte key instead of ~140 bytes.
     Index(
         "ix_context_instance_series",
-        "tenant",
-        "entity_id",
-        "name",
-        "dataset_id",
+        "series_id",
         "observed_at",
         "deleted",
         "kind",
         "value_number",
     ),
-    # The entities of a type, in id order: a type-scoped query finds its page of
-    # entities by skipping from one entity id to the next (a probe per entity).
-    Index("ix_context_instance_type", "tenant", "entity_type", "entity_id"),
 )

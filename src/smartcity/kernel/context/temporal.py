@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from smartcity.kernel.context import temporal_ranges
+from smartcity.kernel.context.entities import gc_paused
 from smartcity.kernel.context.errors import ResourceNotFound
 from smartcity.kernel.context.temporal_params import (
     AGGREGATION_METHODS,
@@ -117,7 +118,10 @@ class TemporalHistory:
                 return TemporalPage([], total)
             entities: dict[str, TemporalEntity] = {}
             if aggregation is not None:
-                self._aggregate(conn, tenant, query, aggregation, entities, None)
+                # Thousands of periods, each a few objects freed by reference counting:
+                # collections meanwhile would walk the whole heap (the p95 tail).
+                with gc_paused():
+                    self._aggregate(conn, tenant, query, aggregation, entities, None)
                 return TemporalPage(list(entities.values()), total)
             page = conn.execute(entity_page(self._store.dialect, tenant, query)).all()
             for row in page:
@@ -185,15 +189,35 @@ class TemporalHistory:
         ):
             self._aggregate_ranges(conn, tenant, query, aggregation, entities, entity_ids)
             return
-        statement = aggregate(dialect, tenant, query, aggregation, entity_ids)
+        self._aggregate_grouped(conn, tenant, query, aggregation, entities, entity_ids)
+
+    def _aggregate_grouped(
+        self,
+        conn: Connection,
+        tenant: str,
+        query: TemporalQuery,
+        aggregation: Aggregation,
+        entities: dict[str, TemporalEntity],
+        entity_ids: list[str] | None,
+    ) -> None:
+        """``_aggregate`` by the general GROUP BY statement."""
+        dialect = self._store.dialect
         if dialect == "postgresql":
             # Room to sort or hash the grouped instances in memory, for this transaction.
             conn.exec_driver_sql(AGGREGATE_WORK_MEM)
-        result = conn.execute(statement)
+        result = conn.execute(aggregate(dialect, tenant, query, aggregation, entity_ids))
         keys = list(result.keys())
         # Plain dicts, not rows: a row mapping is slow to build and answers a missing
         # key by raising inside, and there are thousands of periods.
-        for mapping in (dict(zip(keys, values, strict=True)) for values in result):
+        mappings = [dict(zip(keys, values, strict=True)) for values in result]
+        grouped = {(m["entity_id"], m["name"], m["dataset_id"], m["period"]) for m in mappings}
+        if len(grouped) != len(mappings):
+            # An attribute instance with history under two entity types (two series).
+            statement = aggregate(dialect, tenant, query, aggregation, entity_ids, by_series=False)
+            result = conn.execute(statement)
+            keys = list(result.keys())
+            mappings = [dict(zip(keys, values, strict=True)) for values in result]
+        for mapping in mappings:
             entity_id = mapping["entity_id"]
             entity = entities.get(entity_id)
             if entity is None:
@@ -237,7 +261,13 @@ class TemporalHistory:
             )
             # Each period's bounds once, not once per attribute instance.
             bounds = temporal_ranges.periods_of(query, aggregation)
-            for entity_id, name, dataset_id, number, packed in conn.execute(statement).all():
+            rows = conn.execute(statement).all()
+            if len({tuple(row[:4]) for row in rows}) != len(rows):
+                # An attribute instance with history under two entity types (two
+                # series): the range scans would split its periods.
+                self._aggregate_grouped(conn, tenant, query, aggregation, entities, entity_ids)
+                return
+            for entity_id, name, dataset_id, number, packed in rows:
                 mapping = temporal_ranges.unpack(keys, packed)
                 if mapping is None:
                     continue

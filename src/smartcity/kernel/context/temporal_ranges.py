@@ -5,10 +5,10 @@ every matching instance by (entity, attribute, datasetId, period number): the da
 sorts all of them, and sorting 100,000 instances is most of a day's hourly average.
 When the periods are known in advance (``timerel=between`` on observedAt) and the
 attributes are named, the same answer comes from one range scan of
-``ix_context_instance_series`` per (attribute instance, period), and each scan reads
+``ix_context_instance_series`` per (series, period), and each scan reads
 only its own index entries, already in order:
 
-1. the page of entities: skip through ``ix_context_instance_type`` from one entity id
+1. the page of entities: skip through ``ix_context_series_type`` from one entity id
    to the next (one probe per entity of the type, not one per instance), keeping the
    entities with an instance in the window (:func:`page_statement`);
 2. the attribute instances (datasetIds) of each entity and attribute, by the same kind
@@ -110,25 +110,26 @@ class _Parameters:
 
 
 def _in_window(bound: _Parameters, query: TemporalQuery, alias: str) -> str:
-    """Conditions on an instance row ``alias``: named attribute, live, in the window."""
+    """Conditions on an instance row ``alias``: live, in the window."""
     start, end = query.window.start, query.window.end
     if start is None or end is None:  # pragma: no cover - ``applies`` checked it
         raise ValueError("range scans need a window bounded on both sides")
     return (
-        f"{alias}.name IN ({bound.listing(query.attrs)})"
-        f" AND {alias}.observed_at >= {bound.instant(start)}"
+        f"{alias}.observed_at >= {bound.instant(start)}"
         f" AND {alias}.observed_at < {bound.instant(end)}"
         f" AND {alias}.deleted = {bound.add(False)}"
     )
 
 
 def _matches(bound: _Parameters, tenant: str, query: TemporalQuery, entity: str) -> str:
-    """EXISTS: the entity has an instance the query asks for (one index probe)."""
-    types = f" AND m.entity_type IN ({bound.listing(query.types)})" if query.types else ""
+    """EXISTS: the entity has an instance the query asks for (an index probe per series
+    of the named attributes)."""
+    types = f" AND s.entity_type IN ({bound.listing(query.types)})" if query.types else ""
     return (
-        "EXISTS (SELECT 1 FROM context_instance m"
-        f" WHERE m.tenant = {bound.add(tenant)} AND m.entity_id = {entity}"
-        f" AND {_in_window(bound, query, 'm')}{types})"
+        "EXISTS (SELECT 1 FROM context_series s JOIN context_instance m ON m.series_id = s.id"
+        f" WHERE s.tenant = {bound.add(tenant)} AND s.entity_id = {entity}"
+        f" AND s.name IN ({bound.listing(query.attrs)}){types}"
+        f" AND {_in_window(bound, query, 'm')})"
     )
 
 
@@ -136,7 +137,7 @@ def _next_entity(bound: _Parameters, tenant: str, types: Sequence[str], after: s
     """The first entity id of ``types`` after ``after`` (each type one index probe)."""
     later = "" if after is None else f" AND t.entity_id > {after}"
     probes = [
-        "SELECT (SELECT min(t.entity_id) FROM context_instance t"
+        "SELECT (SELECT min(t.entity_id) FROM context_series t"
         f" WHERE t.tenant = {bound.add(tenant)} AND t.entity_type = {bound.add(entity_type)}"
         f"{later}) AS id"
         for entity_type in types
@@ -265,27 +266,21 @@ def aggregate_statement(
     )
     owner = bound.add(tenant)
     live = bound.add(False)
-    dataset = (
-        "SELECT min(c.dataset_id) FROM context_instance c"
-        f" WHERE c.tenant = {owner} AND c.entity_id = {{series}}.entity_id"
-        f" AND c.name = {{series}}.name"
-    )
+    # One row per series: an attribute instance written under two entity types (a
+    # replaced entity) has two, and :func:`unpack`'s caller falls back to the general
+    # statement when it sees that (see ``TemporalHistory._aggregate_ranges``).
     sql = (
-        f"WITH RECURSIVE pair(entity_id, name) AS (VALUES {pairs}),"
-        " series(entity_id, name, dataset_id) AS ("
-        f" SELECT pair.entity_id, pair.name, ({dataset.format(series='pair')}) FROM pair"
-        " UNION ALL SELECT series.entity_id, series.name,"
-        f" ({dataset.format(series='series')} AND c.dataset_id > series.dataset_id)"
-        " FROM series WHERE series.dataset_id IS NOT NULL),"
+        f"WITH pair(entity_id, name) AS (VALUES {pairs}),"
+        " series(id, entity_id, name, dataset_id) AS ("
+        " SELECT s.id, s.entity_id, s.name, s.dataset_id FROM pair JOIN context_series s"
+        f" ON s.tenant = {owner} AND s.entity_id = pair.entity_id AND s.name = pair.name),"
         f" bucket(period, start_at, end_at) AS (VALUES {buckets})"
         " SELECT series.entity_id, series.name, series.dataset_id, bucket.period,"
         f" (SELECT {_packed(dialect, packed_keys(dialect, aggregation))}"
-        " FROM context_instance c"
-        f" WHERE c.tenant = {owner} AND c.entity_id = series.entity_id"
-        " AND c.name = series.name AND c.dataset_id = series.dataset_id"
+        " FROM context_instance c WHERE c.series_id = series.id"
         " AND c.observed_at >= bucket.start_at AND c.observed_at < bucket.end_at"
         f" AND c.deleted = {live}) AS packed"
-        " FROM series CROSS JOIN bucket WHERE series.dataset_id IS NOT NULL"
+        " FROM series CROSS JOIN bucket"
         " ORDER BY 1, 2, 3, 4"
     )
     return text(sql).bindparams(**bound.values)

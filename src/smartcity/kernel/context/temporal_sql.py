@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from smartcity.kernel.context.tables import context_instance
+from smartcity.kernel.context.tables import context_instance, context_series
 from smartcity.kernel.context.temporal_params import (
     Aggregation,
     TemporalQuery,
@@ -53,6 +53,11 @@ ORIGIN = datetime(1, 1, 1, tzinfo=UTC)
 MS_PER_DAY = 86_400_000
 
 ci = context_instance
+cs = context_series
+# History rows with their series: conditions on the entity, attribute, datasetId and
+# type are put on the series (the same values the row carries), so each series is
+# one range of the history's index and an aggregation reads only that index.
+history = ci.join(cs, ci.c.series_id == cs.c.id)
 
 
 def time_column(window: TimeWindow) -> ColumnElement[Any]:
@@ -86,17 +91,17 @@ def instance_filters(
     dialect: str, tenant: str, query: TemporalQuery, entity_ids: list[str] | None = None
 ) -> list[ColumnElement[bool]]:
     """WHERE conditions selecting the live instances a query asks for."""
-    conditions: list[ColumnElement[bool]] = [ci.c.tenant == tenant, ci.c.deleted == false()]
+    conditions: list[ColumnElement[bool]] = [cs.c.tenant == tenant, ci.c.deleted == false()]
     if entity_ids is not None:
-        conditions.append(ci.c.entity_id.in_(entity_ids))
+        conditions.append(cs.c.entity_id.in_(entity_ids))
     if query.ids:
-        conditions.append(ci.c.entity_id.in_(query.ids))
+        conditions.append(cs.c.entity_id.in_(query.ids))
     if query.types:
-        conditions.append(ci.c.entity_type.in_(query.types))
+        conditions.append(cs.c.entity_type.in_(query.types))
     if query.id_pattern is not None:
-        conditions.append(ci.c.entity_id.regexp_match(query.id_pattern))
+        conditions.append(cs.c.entity_id.regexp_match(query.id_pattern))
     if query.attrs:
-        conditions.append(ci.c.name.in_(query.attrs))
+        conditions.append(cs.c.name.in_(query.attrs))
     column = time_column(query.window)
     if query.window.start is not None:
         conditions.append(column >= instant(dialect, query.window.start))
@@ -108,20 +113,27 @@ def instance_filters(
 def entity_page(dialect: str, tenant: str, query: TemporalQuery) -> Select[Any]:
     """The entities (id, type) with matching instances, one page of them, by id."""
     return (
-        select(ci.c.entity_id, func.max(ci.c.entity_type).label("entity_type"))
+        select(cs.c.entity_id, func.max(cs.c.entity_type).label("entity_type"))
+        .select_from(history)
         .where(*instance_filters(dialect, tenant, query))
-        .group_by(ci.c.entity_id)
-        .order_by(ci.c.entity_id)
+        .group_by(cs.c.entity_id)
+        .order_by(cs.c.entity_id)
         .limit(query.limit)
         .offset(query.offset)
     )
 
 
 def entity_type(tenant: str, entity_id: str) -> Select[Any]:
-    """The type an entity's history is recorded under (one index probe: any row will do,
-    as the history keeps the entity's first type on every row)."""
+    """The type an entity's history is recorded under (a few index probes: any series
+    with a row will do, as the history keeps the entity's first type on every row)."""
     return (
-        select(ci.c.entity_type).where(ci.c.tenant == tenant, ci.c.entity_id == entity_id).limit(1)
+        select(cs.c.entity_type)
+        .where(
+            cs.c.tenant == tenant,
+            cs.c.entity_id == entity_id,
+            select(ci.c.seq).where(ci.c.series_id == cs.c.id).exists(),
+        )
+        .limit(1)
     )
 
 
@@ -133,16 +145,19 @@ def entity_types(tenant: str, entity_ids: list[str]) -> TextClause:
     rows = ", ".join(f"(:{name})" for name in values)
     return text(
         f"WITH wanted(id) AS (VALUES {rows})"
-        " SELECT wanted.id AS entity_id, (SELECT c.entity_type FROM context_instance c"
-        " WHERE c.tenant = :tenant AND c.entity_id = wanted.id LIMIT 1) AS entity_type"
+        " SELECT wanted.id AS entity_id, (SELECT s.entity_type FROM context_series s"
+        " WHERE s.tenant = :tenant AND s.entity_id = wanted.id AND EXISTS"
+        " (SELECT 1 FROM context_instance c WHERE c.series_id = s.id) LIMIT 1) AS entity_type"
         " FROM wanted"
     ).bindparams(tenant=tenant, **values)
 
 
 def entity_count(dialect: str, tenant: str, query: TemporalQuery) -> Select[Any]:
     """How many entities have matching instances."""
-    return select(func.count(func.distinct(ci.c.entity_id))).where(
-        *instance_filters(dialect, tenant, query)
+    return (
+        select(func.count(func.distinct(cs.c.entity_id)))
+        .select_from(history)
+        .where(*instance_filters(dialect, tenant, query))
     )
 
 
@@ -169,6 +184,7 @@ def instances(
     if query.last_n is None:
         return (
             select(*INSTANCE_COLUMNS)
+            .select_from(history)
             .where(*conditions)
             .order_by(ci.c.entity_id, ci.c.name, ci.c.dataset_id, when, ci.c.seq)
         )
@@ -180,7 +196,12 @@ def instances(
         )
         .label("rank")
     )
-    ranked = select(*INSTANCE_COLUMNS, when.label("at"), rank).where(*conditions).subquery()
+    ranked = (
+        select(*INSTANCE_COLUMNS, when.label("at"), rank)
+        .select_from(history)
+        .where(*conditions)
+        .subquery()
+    )
     return (
         select(*(ranked.c[column.name] for column in INSTANCE_COLUMNS))
         .where(ranked.c.rank <= query.last_n)
@@ -278,6 +299,7 @@ def aggregate(
     entity_ids: list[str] | None = None,
     *,
     binned: bool | None = None,
+    by_series: bool = True,
 ) -> Select[Any]:
     """One row per (entity, attribute, datasetId, period) with the aggregates asked for.
 
@@ -299,18 +321,38 @@ def aggregate(
     else:
         period = period_number(dialect, query.window, aggregation.period).label("period")
     column = time_column(query.window)
-    grouped = (
-        select(
-            ci.c.entity_id,
-            ci.c.name,
-            ci.c.dataset_id,
-            period,
-            *_aggregate_columns(dialect, aggregation, query.window),
+    conditions = (*instance_filters(dialect, tenant, query, entity_ids), column.is_not(None))
+    aggregates = _aggregate_columns(dialect, aggregation, query.window)
+    if by_series:
+        # Grouped by series id (integers, in the history index's order) and named
+        # afterwards: sorting the rows by three strings cost most of the statement. An
+        # attribute instance with history under two types has two series, so two rows
+        # per period: the caller then asks again with ``by_series=False``.
+        per_series = (
+            select(ci.c.series_id, period, *aggregates)
+            .select_from(history)
+            .where(*conditions)
+            .group_by(ci.c.series_id, period)
+            .subquery("per_series")
         )
-        .where(*instance_filters(dialect, tenant, query, entity_ids), column.is_not(None))
-        .group_by(ci.c.entity_id, ci.c.name, ci.c.dataset_id, period)
-        .subquery("grouped")
-    )
+        grouped = (
+            select(
+                cs.c.entity_id,
+                cs.c.name,
+                cs.c.dataset_id,
+                *(c for c in per_series.c if c.name != "series_id"),
+            )
+            .select_from(per_series.join(cs, cs.c.id == per_series.c.series_id))
+            .subquery("grouped")
+        )
+    else:
+        grouped = (
+            select(cs.c.entity_id, cs.c.name, cs.c.dataset_id, period, *aggregates)
+            .select_from(history)
+            .where(*conditions)
+            .group_by(cs.c.entity_id, cs.c.name, cs.c.dataset_id, period)
+            .subquery("grouped")
+        )
 
     def output(source: Any) -> list[ColumnElement[Any]]:
         columns = [source[c.name] for c in grouped.c]

@@ -28,6 +28,7 @@ from smartcity.kernel.context.errors import BadRequestData, ResourceNotFound
 from smartcity.kernel.context.jsonld import LdContext
 from smartcity.kernel.context.model import ENTITY_MEMBERS, Instance, check_entity_id
 from smartcity.kernel.context.normalize import Normalizer, normalize_fragment
+from smartcity.kernel.context.series import fill_series, in_series
 from smartcity.kernel.context.tables import context_instance
 from smartcity.kernel.storage import Store
 
@@ -65,7 +66,9 @@ class TemporalWriter:
 
     def _has_history(self, conn: Connection, tenant: str, entity_id: str) -> bool:
         found = conn.execute(
-            select(ci.c.seq).where(ci.c.tenant == tenant, ci.c.entity_id == entity_id).limit(1)
+            select(ci.c.seq)
+            .where(in_series(tenant, entity_id=entity_id), ci.c.entity_id == entity_id)
+            .limit(1)
         ).first()
         return found is not None
 
@@ -87,6 +90,7 @@ class TemporalWriter:
                 row["instance_id"] = INSTANCE_PREFIX + str(uuid.uuid4())
                 rows.append(row)
         if rows:
+            fill_series(conn, rows)
             conn.execute(insert(ci), rows)
 
     def create_or_add(self, tenant: str, document: object, context: LdContext) -> bool:
@@ -112,7 +116,7 @@ class TemporalWriter:
         with self._store.begin() as conn:
             known = conn.execute(
                 select(ci.c.entity_type)
-                .where(ci.c.tenant == tenant, ci.c.entity_id == entity_id)
+                .where(in_series(tenant, entity_id=entity_id), ci.c.entity_id == entity_id)
                 .limit(1)
             ).first()
             if known is None:
@@ -123,7 +127,11 @@ class TemporalWriter:
         """Delete an entity's whole history."""
         with self._store.begin() as conn:
             result = conn.execute(
-                delete(ci).where(ci.c.tenant == tenant, ci.c.entity_id == entity_id)
+                delete(ci).where(
+                    in_series(tenant, entity_id=entity_id),
+                    ci.c.tenant == tenant,
+                    ci.c.entity_id == entity_id,
+                )
             )
         if not result.rowcount:
             raise ResourceNotFound(f"entity {entity_id} has no temporal history")
@@ -138,9 +146,15 @@ class TemporalWriter:
         delete_all: bool = False,
     ) -> None:
         """Delete an attribute's history: the default instance, one datasetId, or all."""
-        conditions = [ci.c.tenant == tenant, ci.c.entity_id == entity_id, ci.c.name == name]
-        if not delete_all:
-            conditions.append(ci.c.dataset_id == (dataset_id or ""))
+        dataset = None if delete_all else dataset_id or ""
+        conditions = [
+            in_series(tenant, entity_id=entity_id, name=name, dataset_id=dataset),
+            ci.c.tenant == tenant,
+            ci.c.entity_id == entity_id,
+            ci.c.name == name,
+        ]
+        if dataset is not None:
+            conditions.append(ci.c.dataset_id == dataset)
         with self._store.begin() as conn:
             result = conn.execute(delete(ci).where(*conditions))
         if not result.rowcount:
@@ -158,6 +172,7 @@ class TemporalWriter:
         """Change one stored instance (its value, observedAt, sub-attributes)."""
         changes = normalize_fragment(fragment, context, label=name)
         where = (
+            in_series(tenant, entity_id=entity_id, name=name),
             ci.c.tenant == tenant,
             ci.c.entity_id == entity_id,
             ci.c.name == name,
