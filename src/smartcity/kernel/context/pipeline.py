@@ -10,7 +10,7 @@ the statements one after another and waits once, at the end.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Connection, Insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -33,7 +33,11 @@ def compiled_for(
     found = _compiled.get(cache_key)
     if found is None:
         target = statement.inline() if isinstance(statement, Insert) else statement
-        compiled: Any = target.compile(dialect=conn.dialect, column_keys=list(keys))
+        compiled: Any = target.compile(
+            dialect=conn.dialect,
+            column_keys=list(keys),
+            compile_kwargs={"render_postcompile": True},
+        )
         escaped = compiled.escaped_bind_names or {}
         processors = compiled._bind_processors
         binds: list[Any] = []
@@ -73,9 +77,8 @@ class Pipeline:
     def send(self) -> None:
         """Every statement in one round trip; a failed one raises as SQLAlchemy would.
 
-        A unique or foreign-key violation raises :class:`~sqlalchemy.exc.IntegrityError`
-        (the write path retries on it), anything else :class:`~sqlalchemy.exc.DBAPIError`.
-        The transaction is then aborted and rolled back by its owner.
+        Errors are raised as SQLAlchemy's (:func:`raise_translated`); the transaction is
+        then aborted and rolled back by its owner.
         """
         batches, self._batches = self._batches, []
         if not batches:
@@ -88,7 +91,23 @@ class Pipeline:
             with driver.pipeline(), driver.cursor() as cursor:
                 for sql, params in batches:
                     cursor.executemany(sql, params)
-        except psycopg.IntegrityError as error:
-            raise IntegrityError(sql, None, error) from error
         except psycopg.Error as error:
-            raise DBAPIError(sql, None, error) from error
+            raise_translated(self._conn, sql, error)
+
+
+def raise_translated(conn: Connection, sql: str, error: Exception) -> NoReturn:
+    """Raise a psycopg error as SQLAlchemy would have.
+
+    A unique or foreign-key violation is :class:`~sqlalchemy.exc.IntegrityError` (the
+    write path retries on it), anything else :class:`~sqlalchemy.exc.DBAPIError`. A
+    lost connection also drops the pool's other connections, as SQLAlchemy does when it
+    sees one: they most likely went with the same server.
+    """
+    import psycopg
+
+    if isinstance(error, psycopg.IntegrityError):
+        raise IntegrityError(sql, None, error) from error
+    lost = bool(getattr(conn.connection.driver_connection, "closed", False))
+    if lost:
+        conn.engine.dispose(close=False)
+    raise DBAPIError(sql, None, error, connection_invalidated=lost) from error
