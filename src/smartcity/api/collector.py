@@ -24,18 +24,36 @@ MIDDLE_THRESHOLD = 20
 OLD_THRESHOLD = 20
 
 
+# The thresholds in force before ``tune_collector``, for ``restore_collector``.
+_saved: list[tuple[int, int, int]] = []
+
+
 def tune_collector() -> None:
     """Freeze what exists now (the started server) and collect less often from now on.
 
     Call once, after startup, in a process that serves: a frozen object is never freed
     if it later becomes part of a garbage cycle, which is right for the application's
-    own long-lived objects and wrong for a test session's.
+    own long-lived objects. :func:`restore_collector` undoes it when serving stops.
     """
+    if not _saved:
+        _saved.append(gc.get_threshold())
     gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLD_THRESHOLD)
 
 
+def restore_collector() -> None:
+    """Unfreeze and put the earlier thresholds back (a server stopping, or a test's)."""
+    gc.unfreeze()
+    if _saved:
+        gc.set_threshold(*_saved.pop())
+
+
 async def tune_collector_on_start() -> None:
     """:func:`tune_collector` as a platform start hook (runs on the event loop)."""
     tune_collector()
+
+
+async def restore_collector_on_stop() -> None:
+    """:func:`restore_collector` as a platform stop hook."""
+    restore_collector()
