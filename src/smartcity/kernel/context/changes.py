@@ -428,6 +428,10 @@ class Changes:
             self.number_instances()
             if conn.dialect.name == "sqlite":
                 many(conn, statements.insert_instances, self.instances)
+            elif len(self.instances) <= FEW_ROWS:
+                # COPY costs two round trips (COPY, then data and its end) where an
+                # INSERT costs one (single-entity writes whose statements are traced).
+                execute_many(conn, statements.insert_instances, self.instances)
             else:
                 copy_rows(conn, context_instance, self.instances)
 
