@@ -18,6 +18,7 @@ from importlib.metadata import version as package_version
 from fastapi import APIRouter, FastAPI
 
 from smartcity.api import docs, health, identity, ngsi_ld, notify, pki
+from smartcity.api.collector import restore_collector_on_stop, tune_collector_on_start
 from smartcity.api.limits import BodySizeLimit
 from smartcity.api.ngsi_ld.fast_patch import PatchFastPath
 from smartcity.api.problems import install_problem_handlers
@@ -150,5 +151,9 @@ def build() -> FastAPI:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     platform = Platform.open(settings, apps=installed_apps())
+    # Last start hook: the started server's objects leave the collector's sight (and
+    # come back when it stops: the first stop hook to run).
+    platform.on_start(tune_collector_on_start)
+    platform.on_stop(restore_collector_on_stop)
     log.info("serving %s with apps: %s", platform.store.url, [a.name for a in platform.apps])
     return create_app(platform)

@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Engine, Table, event
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DisconnectionError
 
 from smartcity.kernel.storage.base import SqlStore, _create_engine, bind_processors
+
+# A pooled connection unused for longer than this is pinged before it is handed out.
+IDLE_PING_S = 10.0
+
+
+def ping_after_idle(engine: Engine, idle_s: float = IDLE_PING_S) -> None:
+    """Ping a pooled connection at checkout only if it sat idle for ``idle_s`` seconds.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one more round trip per
+    write, a quarter of a PATCH's. A connection in steady use is known to be alive; one
+    idle for a while may have been closed by the server, a proxy or a restart, and a
+    failed ping replaces it before anyone uses it. Should the server go away while
+    connections are in steady use, the first statement on a dead one fails (one request
+    answers an error) and SQLAlchemy then invalidates every connection of the pool
+    opened before the failure, so the next checkouts connect afresh.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool drops this connection and checks out another (a fresh one).
+            raise DisconnectionError(f"connection idle for {idle_s:g}s did not answer") from error
 
 
 class PostgresStore(SqlStore):
@@ -22,8 +55,10 @@ class PostgresStore(SqlStore):
             url = url.set(drivername="postgresql+psycopg")
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 20)
-        options.setdefault("pool_pre_ping", True)
-        return cls(_create_engine(url, **options))
+        engine = _create_engine(url, **options)
+        if not options.get("pool_pre_ping"):
+            ping_after_idle(engine)
+        return cls(engine)
 
     def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         if not rows:

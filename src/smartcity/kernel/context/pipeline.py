@@ -1,0 +1,113 @@
+"""The few write statements of a single-entity write, sent to PostgreSQL in one round trip.
+
+A PATCH writes three rows or so (the entity's modifiedAt, the attribute, its history
+row). Each statement through SQLAlchemy is a round trip to the server, and on a busy
+machine every round trip is a hand-over between two processes: the trips, not the
+statements, are what a single-entity write costs there. psycopg's pipeline mode sends
+the statements one after another and waits once, at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+from sqlalchemy import Connection, Insert
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.sql import ClauseElement
+
+_compiled: dict[tuple[int, tuple[str, ...]], tuple[str, list[Any], dict[str, Any]]] = {}
+
+
+def compiled_for(
+    conn: Connection, statement: ClauseElement, keys: tuple[str, ...]
+) -> tuple[str, list[Any], dict[str, Any]]:
+    """The driver SQL of ``statement`` for rows with ``keys``, its binds and constants.
+
+    Compiled once per statement and key set. The binds are (key, name, converter) with
+    the converters an ordinary execution applies, so rows written here read back the
+    same; constants are the statement's own values (an SRID, say). An INSERT asks
+    nothing back.
+    """
+    cache_key = (id(statement), keys)
+    found = _compiled.get(cache_key)
+    if found is None:
+        target = statement.inline() if isinstance(statement, Insert) else statement
+        compiled: Any = target.compile(
+            dialect=conn.dialect,
+            column_keys=list(keys),
+            compile_kwargs={"render_postcompile": True},
+        )
+        escaped = compiled.escaped_bind_names or {}
+        processors = compiled._bind_processors
+        binds: list[Any] = []
+        constants: dict[str, Any] = {}
+        for bind, name in compiled.bind_names.items():
+            convert = processors.get(name)
+            if name in keys:
+                binds.append((name, escaped.get(name, name), convert))
+            else:
+                value = bind.effective_value
+                constants[escaped.get(name, name)] = convert(value) if convert else value
+        found = _compiled[cache_key] = (compiled.string, binds, constants)
+    return found
+
+
+class Pipeline:
+    """Statements collected in order and sent together by :meth:`send`."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._batches: list[tuple[str, list[dict[str, Any]]]] = []
+
+    def add(self, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        """``statement`` once per row (the rows share their keys), sent later."""
+        if not rows:
+            return
+        sql, binds, constants = compiled_for(self._conn, statement, tuple(rows[0]))
+        params = []
+        for row in rows:
+            values = dict(constants)
+            for key, bound, convert in binds:
+                value = row[key]
+                values[bound] = convert(value) if convert else value
+            params.append(values)
+        self._batches.append((sql, params))
+
+    def send(self) -> None:
+        """Every statement in one round trip; a failed one raises as SQLAlchemy would.
+
+        Errors are raised as SQLAlchemy's (:func:`raise_translated`); the transaction is
+        then aborted and rolled back by its owner.
+        """
+        batches, self._batches = self._batches, []
+        if not batches:
+            return
+        import psycopg
+
+        driver: Any = self._conn.connection.driver_connection
+        sql = batches[0][0]
+        try:
+            with driver.pipeline(), driver.cursor() as cursor:
+                for sql, params in batches:
+                    cursor.executemany(sql, params)
+        except psycopg.Error as error:
+            raise_translated(self._conn, sql, error)
+
+
+def raise_translated(conn: Connection, sql: str, error: Exception) -> NoReturn:
+    """Raise a psycopg error as SQLAlchemy would have.
+
+    A unique or foreign-key violation is :class:`~sqlalchemy.exc.IntegrityError` (the
+    write path retries on it), anything else :class:`~sqlalchemy.exc.DBAPIError`. A
+    lost connection also drops the pool's other connections, as SQLAlchemy does when it
+    sees one: they most likely went with the same server.
+    """
+    import psycopg
+
+    if isinstance(error, psycopg.IntegrityError):
+        raise IntegrityError(sql, None, error) from error
+    lost = bool(getattr(conn.connection.driver_connection, "closed", False))
+    if lost:
+        conn.engine.dispose(close=False)
+    raise DBAPIError(sql, None, error, connection_invalidated=lost) from error
