@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy.exc import OperationalError
 
 from smartcity.api.auth import CurrentPrincipal
 from smartcity.kernel.errors import Conflict
@@ -20,6 +21,13 @@ async def conflict() -> dict[str, str]:
 @router.get("/crash")
 async def crash() -> dict[str, str]:
     raise RuntimeError("database password is hunter2")
+
+
+@router.get("/lost-connection")
+async def lost_connection() -> dict[str, str]:
+    raise OperationalError(
+        "SELECT 1", None, Exception("server closed the connection"), connection_invalidated=True
+    )
 
 
 @router.get("/count")

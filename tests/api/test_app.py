@@ -104,6 +104,13 @@ def test_unexpected_exception_is_a_500_problem_without_internals(
     assert any("hunter2" in (record.exc_text or "") or record.exc_info for record in caplog.records)
 
 
+def test_a_lost_database_connection_is_a_503_to_send_again(client: TestClient) -> None:
+    response = client.get("/probe/lost-connection")
+    body = assert_problem(response, 503, "database-unavailable", "/probe/lost-connection")
+    assert response.headers["retry-after"] == "1"
+    assert "server closed" not in str(body)
+
+
 def test_body_within_the_limit_is_accepted(client: TestClient) -> None:
     response = client.post("/probe/echo", json={"name": "x" * 500})
     assert response.status_code == 200

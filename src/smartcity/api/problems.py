@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -205,7 +206,22 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
-    """Anything else is our fault: log it whole, tell the caller only that it happened."""
+    """Anything else is our fault: log it whole, tell the caller only that it happened.
+
+    A database connection lost under the request (the server restarted, a network
+    blip) is the one expected exception: the pool has already dropped it, so the same
+    request sent again succeeds. It is answered 503 with ``Retry-After``.
+    """
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        log.warning("database connection lost on %s %s", request.method, request.url.path)
+        return problem_response(
+            request,
+            status=503,
+            code="database-unavailable",
+            title="Service Unavailable",
+            detail="the connection to the database was lost; send the request again",
+            headers={"Retry-After": "1"},
+        )
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
         request,
