@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import os
 import tempfile
 import time
@@ -34,6 +35,9 @@ from smartcity.kernel.platform import Platform
 from smartcity.kernel.secrets import encode_secret
 from smartcity.kernel.storage import group_commit
 
+# Seconds each tap of the last drive took, and the garbage collector's pauses.
+LATENCIES: list[float] = []
+GC_PAUSES: list[float] = []
 KINDS = (b'"kind":"bus"', b'"kind":"metro","distance_m":9000', b'"kind":"shop","amount_fen":350')
 
 
@@ -55,6 +59,7 @@ async def drive(
     """
     counter = start
     answered = 0
+    LATENCIES.clear()
 
     async def client() -> None:
         nonlocal counter, answered
@@ -91,12 +96,34 @@ async def drive(
                 if message["type"] == "http.response.start":
                     status = message["status"]
 
+            began = time.perf_counter()
             await app(scope, receive, send)
+            LATENCIES.append(time.perf_counter() - began)
             if status == 200:
                 answered += 1
 
     await asyncio.gather(*(client() for _ in range(tasks)))
     return answered
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def watch_gc() -> None:
+    """Record how long each collection of the oldest generation takes."""
+    started: list[float] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            GC_PAUSES.append(time.perf_counter() - started.pop())
+
+    gc.callbacks.append(callback)
 
 
 def profile_writer(prefix: str) -> None:
@@ -143,6 +170,7 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     try:
         await drive(app, tokens, numbers, 0, 2_000, args.concurrency)  # warm up
         profiler = cProfile.Profile() if args.profile else None
+        GC_PAUSES.clear()
         wall, cpu = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
@@ -151,6 +179,7 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             profiler.disable()
             profiler.dump_stats(f"{args.profile}.loop.prof")
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        pauses = sorted(GC_PAUSES)
     finally:
         await platform.stop()
     return {
@@ -158,6 +187,10 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "answered_ok": answered,
         "inprocess_taps_per_s": round(args.taps / wall),
         "inprocess_cpu_us_per_tap": round(cpu / args.taps * 1e6, 1),
+        "inprocess_p50_ms": round(1000 * percentile(LATENCIES, 0.50), 2),
+        "inprocess_p99_ms": round(1000 * percentile(LATENCIES, 0.99), 2),
+        "gc_pauses": len(pauses),
+        "gc_pause_max_ms": round(1000 * pauses[-1], 2) if pauses else 0.0,
         "profiled": bool(args.profile),
     }
 
@@ -169,6 +202,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--profile", default=None, help="write cProfile stats to PREFIX.*.prof")
     args = parser.parse_args()
+    watch_gc()
     if args.profile:
         profile_writer(args.profile)
     with tempfile.TemporaryDirectory(prefix="smartcity-bench-") as folder:
