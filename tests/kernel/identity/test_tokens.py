@@ -34,17 +34,6 @@ def test_expired_token_is_refused_with_a_reason() -> None:
         signer.verify(token, NOW + timedelta(seconds=900))
 
 
-def test_a_token_checked_before_still_expires_and_a_changed_one_is_refused() -> None:
-    signer = TokenSigner(b"k" * 32)
-    token = signer.issue(STAFF, NOW).token
-    assert signer.verify(token, NOW) == STAFF  # remembered from here on
-    assert signer.verify(token, NOW + timedelta(seconds=899)) == STAFF
-    with pytest.raises(InvalidToken, match="expired"):
-        signer.verify(token, NOW + timedelta(seconds=900))
-    with pytest.raises(InvalidToken):
-        signer.verify(token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), NOW)
-
-
 def test_token_of_another_key_is_refused() -> None:
     token = TokenSigner(b"a" * 32).issue(STAFF, NOW).token
     with pytest.raises(InvalidToken):

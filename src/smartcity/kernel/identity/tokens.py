@@ -29,8 +29,6 @@ from smartcity.kernel.errors import Unauthenticated
 from smartcity.kernel.identity.principal import AccountKind, Principal
 
 ACCESS_TOKEN_SECONDS = 900
-# Checked tokens remembered by a signer (a few hundred bytes each).
-VERIFIED_CACHE = 4096
 ISSUER = "smartcity"
 _KINDS = {kind.value: kind for kind in AccountKind}
 
@@ -91,11 +89,6 @@ class TokenSigner:
         self._header = _header_of(key)
         self._keys = {_header_of(k): k for k in previous_keys}
         self._keys[self._header] = key
-        # Tokens already checked, with their expiry: a machine client (a gate, a till)
-        # sends one token thousands of times, and a check always gives the same answer
-        # for the same token under the same keys, but for the expiry. Bounded; cleared
-        # when full.
-        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def issue(self, principal: Principal, now: datetime, *, audience: str = ISSUER) -> IssuedToken:
         """A new access token for ``principal``, valid from ``now`` for the lifetime."""
@@ -125,16 +118,6 @@ class TokenSigner:
 
     def verify(self, token: str, now: datetime) -> Principal:
         """The principal ``token`` names; InvalidToken (401) with the reason otherwise."""
-        known = self._verified.get(token)
-        if known is not None and known[1] > now.timestamp():
-            return known[0]
-        principal, expires_at = self._check(token, now)
-        if len(self._verified) >= VERIFIED_CACHE:
-            self._verified.clear()
-        self._verified[token] = (principal, expires_at)
-        return principal
-
-    def _check(self, token: str, now: datetime) -> tuple[Principal, float]:
         raw = token.encode("ascii", "replace")
         header, _, rest = raw.partition(b".")
         payload, _, signature = rest.partition(b".")
@@ -153,11 +136,10 @@ class TokenSigner:
             raise InvalidToken("the access token's signature does not match")
         if not isinstance(claims, dict):
             raise InvalidToken("the access token is malformed")
-        expires_at = claims.get("exp", 0)
-        if not isinstance(expires_at, int | float) or expires_at <= now.timestamp():
+        if claims.get("exp", 0) <= now.timestamp():
             raise InvalidToken("the access token has expired; renew it with the refresh token")
         try:
-            principal = Principal(
+            return Principal(
                 account_id=int(claims["sub"]),
                 kind=_KINDS[claims["kind"]],
                 subject=claims["subject"],
@@ -168,4 +150,3 @@ class TokenSigner:
             )
         except (KeyError, ValueError, TypeError, IndexError):
             raise InvalidToken("the access token lacks required claims") from None
-        return principal, expires_at
