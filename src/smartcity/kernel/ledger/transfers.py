@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from smartcity.kernel.errors import InvalidInput
 from smartcity.kernel.ledger.chains import Journal, run_events
@@ -46,7 +46,6 @@ from smartcity.kernel.ledger.rows import (
     update_many,
 )
 from smartcity.kernel.ledger.tables import ledger_account, ledger_pending, ledger_transfer
-from smartcity.kernel.storage.driver import fetch_all
 
 PENDING = "pending"
 POSTED = "posted"
@@ -434,8 +433,7 @@ def next_timestamp(conn: Connection, now: datetime) -> int:
     if now.tzinfo is None:
         raise InvalidInput("the ledger needs a timezone-aware time")
     clock = timestamp_of(now)
-    # Straight to the driver: a statement built per batch cost more than the index probe.
-    ((last,),) = fetch_all(conn, 'SELECT MAX("timestamp") FROM ledger_transfer')
+    last = conn.execute(select(func.max(ledger_transfer.c.timestamp))).scalar()
     return clock if last is None or clock > last else last + 1
 
 
