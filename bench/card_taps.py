@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select, text
 
+from context_http import measured_run
 from harness import RESULTS, bench_citizen_rows, run_wrk, running_server
 from smartcity.apps import installed_apps
 from smartcity.apps.card.actions import issue_cards
@@ -161,14 +162,14 @@ def bench(database_url: str, *, seconds: int, connections: int, workers: int) ->
         }
         results: dict[str, Any] = {"seed_s": round(seed_seconds, 1), "cards": len(numbers)}
         with running_server(database_url, workers=workers, env=env) as server:
-            health = run_wrk(
-                server.base_url, 'wrk.method = "GET"\nwrk.path = "/healthz"\n',
+            health, health_cpu_ms = measured_run(
+                server, 'wrk.method = "GET"\nwrk.path = "/healthz"\n',
                 seconds=seconds, connections=connections,
             )  # fmt: skip
             warm = run_wrk(server.base_url, script, seconds=1, connections=connections)
             start = warm.requests + 1000
-            tap = run_wrk(
-                server.base_url,
+            tap, tap_cpu_ms = measured_run(
+                server,
                 TAP % {**{"tokens": ", ".join(f'"{t}"' for t in tokens)},
                        "cards": ", ".join(f'"{n}"' for n in numbers), "start": start},
                 seconds=seconds, connections=connections,
@@ -182,6 +183,9 @@ def bench(database_url: str, *, seconds: int, connections: int, workers: int) ->
                 "tap_errors": tap.errors,
                 "healthz_per_s": round(health.requests_per_s),
                 "healthz_p99_ms": health.p99_ms,
+                # Server CPU per request (user + system): comparable between runs under load.
+                "tap_server_cpu_us": round(1000 * tap_cpu_ms),
+                "healthz_server_cpu_us": round(1000 * health_cpu_ms),
             }
         )
         answered = warm.requests - warm.errors + tap.requests - tap.errors

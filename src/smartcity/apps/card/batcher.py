@@ -23,12 +23,15 @@ if TYPE_CHECKING:
 
 MAX_GROUP = 256
 
+# What a waiting tap is handed: its group's decision and its place in it.
+_Answer = tuple[taps.Decided, int]
+
 
 @dataclass
 class _Waiting:
     terminal_id: str
     request: TapRequest
-    answer: asyncio.Future[TapView]
+    answer: asyncio.Future[_Answer]
 
 
 @dataclass
@@ -42,7 +45,17 @@ class TapBatcher:
     _task: asyncio.Task[None] | None = None
 
     async def tap(self, terminal_id: str, request: TapRequest) -> TapView:
-        answer: asyncio.Future[TapView] = asyncio.get_running_loop().create_future()
+        """Decide one live tap (with the taps arriving meanwhile); its answer."""
+        decided, index = await self._join(terminal_id, request)
+        return decided.view(index)
+
+    async def tap_json(self, terminal_id: str, request: TapRequest) -> bytes:
+        """:meth:`tap`, its answer as the JSON the routed endpoint sends (the fast path)."""
+        decided, index = await self._join(terminal_id, request)
+        return decided.view_json(index)
+
+    async def _join(self, terminal_id: str, request: TapRequest) -> _Answer:
+        answer: asyncio.Future[_Answer] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(terminal_id, request, answer))
         if not self._flushing:
             self._flushing = True
@@ -61,9 +74,10 @@ class TapBatcher:
     async def _decide(self, group: list[_Waiting]) -> None:
         now = self.platform.clock.now()
         items = [(w.terminal_id, w.request) for w in group]
+        store = self.platform.store
         try:
-            decided = await self.platform.store.write_async(
-                lambda conn: taps.decide_many(conn, items, now, offline=False)
+            decided = await store.write_async(
+                lambda conn: taps.decide_many(conn, items, now, offline=False, store=store)
             )
         except Exception as error:
             for w in group:
@@ -72,4 +86,4 @@ class TapBatcher:
             return
         for index, w in enumerate(group):
             if not w.answer.done():
-                w.answer.set_result(decided.view(index))
+                w.answer.set_result((decided, index))

@@ -65,9 +65,9 @@ class TapFastPath:
             return False  # the routed endpoint gives the standard answer
         batcher = self.platform.state("card", TapBatcher)
         try:
-            tap = await batcher.tap(terminal_of(principal), request)
+            answer = await batcher.tap_json(terminal_of(principal), request)
         except DomainError as error:
             await respond(send, error.status, PROBLEM_HEADERS, problem_document(scope, error))
             return True
-        await respond(send, 200, JSON_HEADERS, tap.model_dump_json().encode())
+        await respond(send, 200, JSON_HEADERS, answer)
         return True

@@ -236,7 +236,9 @@ async def tap_batch(
 
     def work() -> taps.Decided:
         with platform.store.begin() as conn:
-            return taps.decide(conn, terminal_id, body.taps, now, offline=True)
+            return taps.decide(
+                conn, terminal_id, body.taps, now, offline=True, store=platform.store
+            )
 
     decided = await run_in_threadpool(work)
     return BatchView(

@@ -158,7 +158,9 @@ def simulate_taps(platform: Platform, count: int, *, seed: int, terminals: int =
         terminal_id = f"sim-terminal-{t:03d}"
         requests = random_taps(rng, numbers, share, prefix=f"{seed}-{now:%Y%m%d%H%M%S}", start=now)
         with platform.store.begin() as conn:
-            decided = taps.decide(conn, terminal_id, requests, now, offline=False)
+            decided = taps.decide(
+                conn, terminal_id, requests, now, offline=False, store=platform.store
+            )
         report.taps += share
         report.approved += decided.count(TapOutcome.APPROVED)
         report.declined += decided.count(TapOutcome.DECLINED)

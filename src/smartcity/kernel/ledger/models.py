@@ -7,6 +7,7 @@ lookups return them with every field filled in. Money is integer fen.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -185,6 +186,10 @@ _TRANSFER_INTEGERS = (
     "timestamp",
 )
 
+# One C-level call per event for all its integer fields.
+_transfer_integers = operator.attrgetter(*_TRANSFER_INTEGERS)
+_account_integers = operator.attrgetter(*_ACCOUNT_INTEGERS)
+
 
 def check_types(events: Sequence[Account] | Sequence[Transfer]) -> None:
     """Refuse a batch holding anything but integers (and a text reference).
@@ -195,14 +200,15 @@ def check_types(events: Sequence[Account] | Sequence[Transfer]) -> None:
     for index, event in enumerate(events):
         names: tuple[str, ...]
         if isinstance(event, Transfer):
-            names = _TRANSFER_INTEGERS
+            names, values = _TRANSFER_INTEGERS, _transfer_integers(event)
         elif isinstance(event, Account):
-            names = _ACCOUNT_INTEGERS
+            names, values = _ACCOUNT_INTEGERS, _account_integers(event)
         else:
             raise InvalidInput(f"event {index}: expected an Account or a Transfer")
-        for name in names:
-            value = getattr(event, name)
-            if not isinstance(value, int) or isinstance(value, bool):
+        # Plain ints (the usual case) pass on one type test; IntEnum codes and flags
+        # take the full one.
+        for name, value in zip(names, values, strict=True):
+            if type(value) is not int and (not isinstance(value, int) or isinstance(value, bool)):
                 raise InvalidInput(
                     f"event {index}: {name} must be an integer (money in fen), "
                     f"not {type(value).__name__}",
