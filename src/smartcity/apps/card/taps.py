@@ -202,11 +202,15 @@ def _spent(
     found: dict[tuple[str, str], int] = {}
     day_list = sorted(set(days))
     kinds = ", ".join(f"'{kind}'" for kind in storage.TRANSIT_KINDS)
+    # Without statistics SQLite picks the outcome index for ``outcome = 'approved'`` and
+    # reads every approved tap ever made (3 ms per group at 20,000 taps, growing with the
+    # table); the card and day are what narrow it.
+    by_card_day = " INDEXED BY ix_card_tap_card_day" if conn.dialect.name == "sqlite" else ""
     for chunk in _chunks(numbers):
         number_in, number_values = any_of(conn, "card_number", chunk)
         day_in, day_values = any_of(conn, "city_day", day_list)
         sql = (
-            "SELECT card_number, city_day, SUM(charged_fen) FROM card_tap "
+            f"SELECT card_number, city_day, SUM(charged_fen) FROM card_tap{by_card_day} "
             f"WHERE {number_in} AND {day_in} AND kind IN ({kinds}) "
             f"AND outcome = '{TapOutcome.APPROVED.value}' "
             "GROUP BY card_number, city_day"
