@@ -166,8 +166,13 @@ class LocalBus:
         # a process that never starts the bus (seeding, offline tools) must not grow
         # without limit; the oldest events are dropped first, counted and logged.
         self._buffer: deque[Event] = deque()
-        # Cross-thread publishes handed to the loop but not yet routed to queues.
+        # Cross-thread publishes handed to the loop but not yet routed to queues: they
+        # wait in the outbox, and one scheduled drain routes them all, so a writer
+        # thread finishing a group of writes wakes the loop once, not once per event
+        # (each wake-up is a socket write and a hand-over of the interpreter lock).
         self._in_transit = 0
+        self._outbox: deque[Event] = deque()
+        self._drain_scheduled = False
         self._dead_letters: deque[DeadLetter] = deque(maxlen=dead_letter_limit)
         self._dead_letter_count = 0
         self._delivered = 0
@@ -248,16 +253,22 @@ class LocalBus:
             on_loop = threading.get_ident() == self._loop_thread
             if not on_loop:
                 self._in_transit += 1
+                self._outbox.append(event)
+                if self._drain_scheduled:
+                    return
+                self._drain_scheduled = True
         if on_loop:
             self._route(event)
             return
         try:
-            loop.call_soon_threadsafe(self._route_from_thread, event)
+            loop.call_soon_threadsafe(self._route_outbox)
         except RuntimeError:
-            # The loop closed under us (shutdown race): keep the event for the next start.
+            # The loop closed under us (shutdown race): keep the events for the next start.
             with self._lock:
-                self._in_transit -= 1
-                self._keep(event)
+                self._drain_scheduled = False
+                while self._outbox:
+                    self._in_transit -= 1
+                    self._keep(self._outbox.popleft())
 
     def subscribe(
         self, pattern: str, handler: Handler, *, name: str | None = None
@@ -340,14 +351,18 @@ class LocalBus:
                 )
         self._buffer.append(event)
 
-    def _route_from_thread(self, event: Event) -> None:
+    def _route_outbox(self) -> None:
         with self._lock:
-            self._in_transit -= 1
+            events, self._outbox = list(self._outbox), deque()
+            self._drain_scheduled = False
+            self._in_transit -= len(events)
             if self._loop is None:
-                # stop() finished while this was in transit: keep it for the next start.
-                self._keep(event)
+                # stop() finished while these were in transit: keep them for the next start.
+                for event in events:
+                    self._keep(event)
                 return
-        self._route(event)
+        for event in events:
+            self._route(event)
 
     def _route(self, event: Event) -> None:
         topic = type(event).topic
