@@ -6,8 +6,8 @@ Figures (written to bench/results/auth.json):
 
 * ``token_check_us``: ``TokenSigner.verify`` (HMAC-SHA256 + claims + ``Principal``) of a
   token not seen before, per call; target <= 50 us. ``token_check_repeated_us``: the same
-  token again (answered from the signer's memory of verified tokens, expiry still checked). ``baseline_hmac_us`` is the raw HMAC of the same bytes in the
-  same run.
+  token again (answered from the signer's memory of verified tokens, expiry still
+  checked). ``baseline_hmac_us`` is the raw HMAC of the same bytes in the same run.
 * ``request_with_permission_us`` / ``request_without_auth_us``: one GET through a minimal
   FastAPI app driven as raw ASGI (no sockets), with the ``requires(...)`` dependency and
   without any; ``permission_dependency_us`` is their difference, and
