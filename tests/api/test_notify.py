@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import queue
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from smartcity.api import create_app
 from smartcity.api import notify as notify_routes
 from smartcity.kernel.identity.principal import AccountKind, Principal
 from smartcity.kernel.platform import Platform
+from tests.network import free_port
 
 CITIZEN = Principal(101, AccountKind.CITIZEN, "440106199001011234")
 NEIGHBOUR = Principal(202, AccountKind.CITIZEN, "440106199202021234")
@@ -162,12 +162,6 @@ def test_staff_send_to_many_accounts(client: TestClient, platform: Platform) -> 
 
 
 # --- the realtime stream, through a real server ---------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ answers. Pending -> confirmed (or failed) is watched from the payer's side.
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -27,14 +26,9 @@ from smartcity.kernel.platform import Platform
 from smartcity.kernel.storage import Store
 from smartcity.sim.bank import Bank, Decide, create_bank_app
 from tests.apps.payment.conftest import CA_PASSPHRASE, CITIZEN, POWER_SYSTEM, register_payers
+from tests.network import free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -68,7 +62,7 @@ def _city_and_bank(
         migrate=False,
     )
     runtime = runtime_of(platform)
-    bank_port = _free_port()
+    bank_port = free_port()
     bank = Bank(
         secret=runtime.bank_secret,
         decide=decide,
@@ -78,7 +72,7 @@ def _city_and_bank(
     runtime.gateway = BankGateway(bank.base_url, runtime.bank_secret)
     with (
         _serving(create_bank_app(bank), bank_port),
-        _serving(create_app(platform), _free_port()) as url,
+        _serving(create_app(platform), free_port()) as url,
     ):
         yield platform, url, bank
 
@@ -184,6 +178,6 @@ def test_declined_bank_payment_fails_and_the_bill_reopens(store: Store, tmp_path
 
 def test_bank_refuses_unsigned_orders(tmp_path: Path) -> None:
     bank = Bank(secret=b"s" * 32)
-    with _serving(create_bank_app(bank), _free_port()) as url:
+    with _serving(create_bank_app(bank), free_port()) as url:
         answer = httpx2.post(f"{url}/orders", content=b'{"order_number": "P1"}')
         assert answer.status_code == 401

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ import pytest
 
 from smartcity.sim.accounts import DEMO_PEOPLE
 from smartcity.sim.profiles import TINY
+from tests.network import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -68,12 +68,6 @@ async () => {
   };
 }
 """
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def seed_tiny_city(data_dir: Path) -> None:

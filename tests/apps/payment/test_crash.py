@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -43,6 +42,7 @@ from smartcity.kernel.secrets import encode_secret
 from smartcity.kernel.storage import Store
 from tests.apps.payment.conftest import CA_PASSPHRASE
 from tests.conftest import BACKEND, PG_URL
+from tests.network import free_port
 
 PAYERS = 8
 COPIES = 2  # bills per biller per payer: 8 x 7 x 2 = 112 bills
@@ -50,12 +50,6 @@ FUNDS_FEN = 10_000_000
 THREADS = 6
 KILL_AFTER = 25  # answered payments before the kill
 TOKEN_KEY = b"crash-test-token-key-0123456789ab"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -66,7 +60,7 @@ class Server:
 
 @contextlib.contextmanager
 def _serve(database_url: str, data_dir: Path) -> Iterator[Server]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "SMARTCITY_DATABASE_URL": database_url,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from smartcity.kernel.context.tables import context_instance
 from smartcity.kernel.errors import ConfigurationError
 from smartcity.kernel.platform import Platform
 from tests.gateways.iot.conftest import DEFAULT, air_station
+from tests.network import free_port
 
 SCRIPT = Path(__file__).parents[3] / "scripts" / "mosquitto"
 PATIENCE_SECONDS = 20.0
@@ -34,17 +34,11 @@ TENANT = {"NGSILD-Tenant": "env"}
 TEMPERATURE = DEFAULT + "temperature"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def broker_url() -> Iterator[str]:
     # The script's own run directory (under /tmp): a broker started as root runs as the
     # mosquitto user, which cannot enter pytest's private temporary tree.
-    environment = {**os.environ, "SMARTCITY_MQTT_PORT": str(_free_port())}
+    environment = {**os.environ, "SMARTCITY_MQTT_PORT": str(free_port())}
     started = subprocess.run(
         [str(SCRIPT), "start"], env=environment, capture_output=True, text=True, check=False
     )

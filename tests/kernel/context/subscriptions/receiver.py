@@ -8,13 +8,14 @@ the test's loop) and sync API tests (where it runs in the TestClient's loop) can
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
+from tests.network import free_port
 
 
 @dataclass(frozen=True)
@@ -23,13 +24,6 @@ class Received:
 
     headers: dict[str, str]
     body: Any
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (right now)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Receiver:

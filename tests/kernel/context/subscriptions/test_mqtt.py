@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from tests.kernel.context.subscriptions.conftest import Running, subscription
-from tests.kernel.context.subscriptions.receiver import free_port
+from tests.network import free_port
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,8 @@ import pytest
 from smartcity.kernel.context.subscriptions import Notifier
 from smartcity.kernel.storage import Store
 from tests.kernel.context.subscriptions.conftest import FAST, Running, subscription
-from tests.kernel.context.subscriptions.receiver import Receiver, free_port
+from tests.kernel.context.subscriptions.receiver import Receiver
+from tests.network import free_port
 
 pytestmark = pytest.mark.anyio
 
