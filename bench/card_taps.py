@@ -74,6 +74,24 @@ def reset(database_url: str) -> None:
         store.close()
 
 
+def terminal_tokens() -> list[str]:
+    """An access token for each of the bench's gate terminals."""
+    signer = TokenSigner(TOKEN_KEY)
+    now = datetime.now(UTC)
+    return [
+        signer.issue(
+            Principal(
+                50_000 + n,
+                AccountKind.MACHINE,
+                f"bench-terminal-{n:02d}",
+                scopes=frozenset({"card.terminal"}),
+            ),
+            now,
+        ).token
+        for n in range(TERMINALS)
+    ]
+
+
 def seed_cards(platform: Platform, holders: int) -> list[str]:
     """``holders`` registered citizens, each with a card and 1,000 yuan in the purse."""
     identifiers = [
@@ -136,20 +154,7 @@ def bench(database_url: str, *, seconds: int, connections: int, workers: int) ->
         numbers = seed_cards(platform, HOLDERS)
         store.close()
         seed_seconds = time.perf_counter() - started
-        signer = TokenSigner(TOKEN_KEY)
-        now = datetime.now(UTC)
-        tokens = [
-            signer.issue(
-                Principal(
-                    50_000 + n,
-                    AccountKind.MACHINE,
-                    f"bench-terminal-{n:02d}",
-                    scopes=frozenset({"card.terminal"}),
-                ),
-                now,
-            ).token
-            for n in range(TERMINALS)
-        ]
+        tokens = terminal_tokens()
         env = {
             "SMARTCITY_DATA_DIR": str(data_dir),
             "SMARTCITY_TOKEN_KEY": encode_secret(TOKEN_KEY),

@@ -19,18 +19,15 @@ import gc
 import os
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from card_taps import HOLDERS, TERMINALS, TOKEN_KEY, seed_cards
+from card_taps import HOLDERS, TOKEN_KEY, seed_cards, terminal_tokens
 from smartcity.api.app import create_app
 from smartcity.apps import installed_apps
 from smartcity.kernel.config import Settings
-from smartcity.kernel.identity.principal import AccountKind, Principal
-from smartcity.kernel.identity.tokens import TokenSigner
 from smartcity.kernel.platform import Platform
 from smartcity.kernel.secrets import encode_secret
 from smartcity.kernel.storage import group_commit
@@ -151,20 +148,7 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         reset(url)
     platform = Platform.open(Settings(data_dir=folder, database_url=url), apps=installed_apps())
     numbers = seed_cards(platform, HOLDERS)
-    signer = TokenSigner(TOKEN_KEY)
-    now = datetime.now(UTC)
-    tokens = [
-        signer.issue(
-            Principal(
-                50_000 + n,
-                AccountKind.MACHINE,
-                f"bench-terminal-{n:02d}",
-                scopes=frozenset({"card.terminal"}),
-            ),
-            now,
-        ).token.encode()
-        for n in range(TERMINALS)
-    ]
+    tokens = [token.encode() for token in terminal_tokens()]
     app = create_app(platform)
     await platform.start()
     try:

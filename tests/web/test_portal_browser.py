@@ -592,13 +592,6 @@ def terminal_token(server: str) -> str:
     return token
 
 
-def card_installed() -> bool:
-    from smartcity.apps import installed_apps
-
-    return any(app.name == "card" for app in installed_apps())
-
-
-@pytest.mark.skipif(not card_installed(), reason="apps/card is not installed on this branch")
 def test_report_the_card_lost_and_see_taps_declined(browser: Any, server: str) -> None:  # noqa: F811
     page, watch = open_portal_page(browser, PHONE_WIDTH, 812)
     try:

@@ -18,7 +18,6 @@ import pytest
 from tests.web.test_ops_page_browser import browser, serve_city  # noqa: F401 - fixture
 from tests.web.test_portal_browser import (
     PHONE_WIDTH,
-    card_installed,
     open_portal_page,
     page_errors,
     seed_city_with_apps,
@@ -29,10 +28,7 @@ from tests.web.test_portal_browser import (
     wallet_fen,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not card_installed(), reason="apps/card is not installed on this branch"),
-]
+pytestmark = pytest.mark.browser
 
 SCREENSHOT_CARD = Path("/tmp/portal-card-phone-en.png")
 ACCESS_TOKEN = "JSON.parse(sessionStorage.getItem('smartcity.portal.session')).accessToken"

@@ -8,12 +8,13 @@ rather than thousands of compiled ones.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Row, Table
 
 from smartcity.kernel.ledger.models import Account, Transfer
 from smartcity.kernel.ledger.tables import ledger_account, ledger_pending, ledger_transfer
+from smartcity.kernel.storage.driver import any_of, fetch_all
 
 # Bound parameters per IN list: far below SQLite's 32,766 and PostgreSQL's 65,535.
 LOOKUP_CHUNK = 4000
@@ -126,37 +127,19 @@ def _select_by_id(
 ) -> list[tuple[Any, ...]]:
     """Rows whose ``key`` is one of ``ids``, in key order, as plain driver tuples.
 
-    Straight to the driver: SQLAlchemy's expanding IN costs more than the query itself
-    for thousands of ids. PostgreSQL gets one array parameter (``= ANY``), SQLite a
-    list of markers per chunk.
+    Straight to the driver (:mod:`smartcity.kernel.storage.driver`): SQLAlchemy's
+    expanding IN costs more than the query itself for thousands of ids.
     """
     ordered = sorted(set(ids))
     found: list[tuple[Any, ...]] = []
-    postgres = conn.dialect.name == "postgresql"
     for chunk in chunks(ordered):
-        parameters: tuple[Any, ...]
-        if postgres:
-            where, parameters = f'"{key}" = ANY(%s)', (list(chunk),)
-        else:
-            where, parameters = f'"{key}" IN ({", ".join("?" * len(chunk))})', tuple(chunk)
+        where, parameters = any_of(conn, f'"{key}"', chunk)
         sql = f'SELECT {columns} FROM "{table.name}" WHERE {where} ORDER BY "{key}"'
-        if lock and postgres:
+        if lock and conn.dialect.name == "postgresql":
             # In id order, so two writers touching the same rows queue, not deadlock.
             sql += " FOR UPDATE"
-        found.extend(_fetch_all(conn, sql, parameters))
+        found.extend(fetch_all(conn, sql, parameters))
     return found
-
-
-def _fetch_all(conn: Connection, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    # The DBAPI cursor of the same connection, so still inside the caller's transaction;
-    # it hands back plain tuples, without a Row object per account.
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql, parameters)
-        # Both drivers' default rows are tuples already.
-        return cast(list[tuple[Any, ...]], cursor.fetchall())
-    finally:
-        cursor.close()
 
 
 def _execute_many(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
