@@ -38,10 +38,14 @@ class Value:
     """A literal: numbers are ``int``/``float``, booleans ``bool``, everything else text.
 
     Dates, times and date-times keep the text as written; comparisons normalise them.
+    ``term`` is a text or URI literal expanded as a vocabulary term with the request's
+    @context (set by ``expand_query``): a VocabProperty stores its terms expanded, so it
+    is compared with this, every other value with ``value`` as written.
     """
 
     kind: ValueKind
     value: int | float | str | bool
+    term: str | None = None
 
     def to_text(self) -> str:
         """The literal in the q grammar."""

@@ -63,6 +63,8 @@ DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 TIME = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?Z?")
 URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")
 TYPE_NAME = re.compile(r"[^;|,()\s]+")
+# Literals that may name a vocabulary term (a VocabProperty compares its terms with them).
+VOCABULARY_KINDS = frozenset({"text", "uri"})
 
 
 def _error(what: str, text: str, position: int, token: str | None = None) -> BadRequestData:
@@ -337,7 +339,9 @@ def expand_query(query: Query, expand: Callable[[str], str]) -> Query:
     """The same query with attribute and sub-attribute names expanded to IRIs.
 
     Instance members (``observedAt``, ``unitCode``, ...) stay as they are; keys inside a
-    JSON value are matched literally, as they are stored.
+    JSON value are matched literally, as they are stored. Text and URI literals keep
+    their text and gain its expansion as a vocabulary term (``Value.term``), which is
+    what a VocabProperty's stored terms are compared with.
     """
     if isinstance(query, AllOf):
         return AllOf(tuple(expand_query(term, expand) for term in query.terms))
@@ -350,10 +354,29 @@ def expand_query(query: Query, expand: Callable[[str], str]) -> Query:
         path.keys,
     )
     if isinstance(query, Comparison):
-        return Comparison(expanded, query.operator, query.operand)
+        return Comparison(expanded, query.operator, _expand_operand(query.operand, expand))
     if isinstance(query, Pattern):
         return Pattern(expanded, query.regex, query.negated)
     return Existence(expanded)
+
+
+def _expand_operand(operand: Operand, expand: Callable[[str], str]) -> Operand:
+    if isinstance(operand, ValueRange):
+        return ValueRange(_expand_value(operand.low, expand), _expand_value(operand.high, expand))
+    if isinstance(operand, ValueList):
+        return ValueList(tuple(_expand_value(value, expand) for value in operand.values))
+    return _expand_value(operand, expand)
+
+
+def _expand_value(value: Value, expand: Callable[[str], str]) -> Value:
+    if value.kind not in VOCABULARY_KINDS or not isinstance(value.value, str):
+        return value
+    try:
+        term = expand(value.value)
+    except BadRequestData:
+        # Not a term at all (the expansion refused it): it can equal no stored term.
+        return value
+    return Value(value.kind, value.value, term)
 
 
 class _TypeParser:

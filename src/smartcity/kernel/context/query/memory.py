@@ -13,7 +13,15 @@ It gives the same answers as the SQL compiler (``sql.py``), term for term:
   are never found.
 - Numbers compare with numbers, text/URIs/dates/times with text (code-point order),
   booleans with booleans, date-times as instants; a value of another type never matches.
-- ``!=`` and ``!~=`` hold when the attribute is there and the positive test fails.
+- A value that is a list (a ListProperty's ``valueList``, a JSON array in a Property's
+  ``value``, a JsonProperty's ``json`` or at a ``[key]``, a Relationship's list of
+  objects) matches when *any* element does; a ListRelationship's ``objectList``
+  compares the objects' ids. A bare path compares these whole values too (beside the
+  typed columns), and a JsonProperty's ``json`` when it is a single JSON value.
+- A VocabProperty's terms (stored expanded) compare with the literal expanded as a
+  term (``Value.term``); only text and URI literals name terms. Patterns see the IRIs.
+- ``!=`` and ``!~=`` hold when the attribute is there and the positive test fails
+  (for a list: no element matches).
 """
 
 from __future__ import annotations
@@ -50,6 +58,13 @@ from smartcity.kernel.context.query.selection import EntitySelection, EntitySele
 MISSING: Any = object()
 # Where an attribute keeps its value, by attribute type; the first present one counts.
 VALUE_MEMBERS = ("value", "object", "languageMap", "vocab", "json", "valueList", "objectList")
+VOCAB = "vocab"
+OBJECT_LIST = "objectList"
+JSON = "json"
+# Literals that may name a vocabulary term (grammar.VOCABULARY_KINDS).
+TERM_KINDS = frozenset({"text", "uri"})
+# (value, is_vocabulary_term): one thing a comparison reads from an instance.
+Target = tuple[Any, bool]
 # The write path keeps an attribute's own timestamps in columns, not in its stored JSON.
 UNSTORED_MEMBERS = frozenset({"createdAt", "modifiedAt"})
 COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -102,47 +117,87 @@ def typed_value(instance: Mapping[str, Any]) -> Any:
     return MISSING
 
 
-def column_value(instance: Mapping[str, Any], kind: str) -> Any:
-    """What ``value_number``/``value_text``/``value_bool`` hold for this literal kind."""
-    value = typed_value(instance)
-    if kind == "number":
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        return value if number else MISSING
-    if kind == "boolean":
-        return value if isinstance(value, bool) else MISSING
-    return value if isinstance(value, str) else MISSING
-
-
 def path_value(instance: Mapping[str, Any], path: AttributePath) -> Any:
     """The value a path names inside one instance (MISSING when absent)."""
+    return _path_member(instance, path)[1]
+
+
+def _path_member(instance: Mapping[str, Any], path: AttributePath) -> tuple[str | None, Any]:
+    """The value a path names, and the value member it is (None: inside one, or none)."""
     node: Any = instance
     if path.sub_attributes and path.sub_attributes[0] in UNSTORED_MEMBERS:
-        return MISSING
+        return None, MISSING
     for name in path.sub_attributes:
         if not isinstance(node, dict) or name not in node:
-            return MISSING
+            return None, MISSING
         node = node[name]
+    member: str | None = None
     if path.sub_attributes and path.sub_attributes[-1] in INSTANCE_MEMBERS:
         value = node
     else:
-        value = _value_member(node)
+        member, value = _value_member(node)
     for key in path.keys:
+        member = None
         if not isinstance(value, dict) or key not in value:
-            return MISSING
+            return None, MISSING
         value = value[key]
-    return value
+    return member, value
 
 
-def _value_member(node: Any) -> Any:
+def _value_member(node: Any) -> tuple[str | None, Any]:
     if not isinstance(node, dict):
-        return MISSING
+        return None, MISSING
     inner = node.get("value")
     if isinstance(inner, dict) and "@value" in inner:
-        return inner["@value"]
+        return "value", inner["@value"]
     for member in VALUE_MEMBERS:
         if member in node:
-            return node[member]
-    return MISSING
+            return member, node[member]
+    return None, MISSING
+
+
+def _spread(member: str | None, value: Any) -> list[Target]:
+    """What comparisons read from a value: itself and, for a list, each element."""
+    if value is MISSING:
+        return []
+    if member == VOCAB:
+        return [(term, True) for term in (value if isinstance(value, list) else [value])]
+    if member == OBJECT_LIST:
+        return [
+            (item.get("object", MISSING) if isinstance(item, dict) else MISSING, False)
+            for item in (value if isinstance(value, list) else [])
+        ]
+    elements = value if isinstance(value, list) else []
+    return [(value, False), *((item, False) for item in elements)]
+
+
+def path_targets(instance: Mapping[str, Any], path: AttributePath) -> list[Target]:
+    """What a term on a path (not answered from the typed columns) compares."""
+    return _spread(*_path_member(instance, path))
+
+
+def column_targets(instance: Mapping[str, Any]) -> list[Target]:
+    """What a term on a bare path compares: the typed value (``value_number``/
+    ``value_text``/``value_bool``), then the whole value member when it is a list, a
+    JsonProperty's ``json`` or a VocabProperty's terms (no ``@value`` unwrapping)."""
+    targets: list[Target] = [(typed_value(instance), False)]
+    for member in VALUE_MEMBERS:
+        if member not in instance:
+            continue
+        value = instance[member]
+        if member in (VOCAB, OBJECT_LIST, JSON):
+            targets.extend(_spread(member, value))
+        elif isinstance(value, list):
+            targets.extend((item, False) for item in value)
+        break
+    return targets
+
+
+def vocabulary_literal(literal: Value) -> Value | None:
+    """The literal a VocabProperty's (expanded) terms compare with, if it names a term."""
+    if literal.kind not in TERM_KINDS or literal.term is None:
+        return None
+    return Value("text", literal.term)
 
 
 def uses_columns(term: Comparison | Existence | Pattern) -> bool:
@@ -180,41 +235,41 @@ def _compare(target: Any, comparator: Callable[[Any, Any], bool], literal: Value
     return isinstance(target, str) and comparator(target, literal.value)
 
 
-def _positive(term: Comparison, pick: Callable[[Value], Any]) -> bool:
+def _compare_target(
+    target: Any, vocabulary: bool, comparator: Callable[[Any, Any], bool], literal: Value
+) -> bool:
+    if vocabulary:
+        term = vocabulary_literal(literal)
+        return term is not None and _compare(target, comparator, term)
+    return _compare(target, comparator, literal)
+
+
+def _holds(term: Comparison, target: Any, vocabulary: bool) -> bool:
+    """Whether one target satisfies the comparison (``!=`` tested as ``==``)."""
     operand = term.operand
     if isinstance(operand, ValueRange):
-        return _compare(pick(operand.low), operator.ge, operand.low) and _compare(
-            pick(operand.high), operator.le, operand.high
+        return _compare_target(target, vocabulary, operator.ge, operand.low) and _compare_target(
+            target, vocabulary, operator.le, operand.high
         )
     if isinstance(operand, ValueList):
-        return any(_compare(pick(value), operator.eq, value) for value in operand.values)
-    return _compare(pick(operand), COMPARATORS[term.operator], operand)
+        return any(
+            _compare_target(target, vocabulary, operator.eq, value) for value in operand.values
+        )
+    return _compare_target(target, vocabulary, COMPARATORS[term.operator], operand)
 
 
 def _instance_matches(instance: Mapping[str, Any], term: Comparison | Existence | Pattern) -> bool:
     columns = uses_columns(term)
     if isinstance(term, Existence):
         return columns or path_value(instance, term.attribute) is not MISSING
+    targets = column_targets(instance) if columns else path_targets(instance, term.attribute)
     if isinstance(term, Pattern):
-        target = column_value(instance, "text") if columns else path_value(instance, term.attribute)
-        found = regex_search(term.regex, target)
-        if not term.negated:
-            return found
-        present = columns or path_value(instance, term.attribute) is not MISSING
-        return present and not found
-    if columns:
-
-        def pick(value: Value) -> Any:
-            return column_value(instance, value.kind)
-
+        positive = any(regex_search(term.regex, target) for target, _ in targets)
+        negated = term.negated
     else:
-        at_path = path_value(instance, term.attribute)
-
-        def pick(value: Value) -> Any:
-            return at_path
-
-    positive = _positive(term, pick)
-    if term.operator != "!=":
+        positive = any(_holds(term, target, vocabulary) for target, vocabulary in targets)
+        negated = term.operator == "!="
+    if not negated:
         return positive
     present = columns or path_value(instance, term.attribute) is not MISSING
     return present and not positive

@@ -4,9 +4,15 @@ Each q term becomes ``id IN (SELECT entity_id FROM context_attribute WHERE name 
 AND <instance test>)``: some instance satisfies it. The instance test uses the typed,
 indexed columns where the answer is the same (see ``memory.py``, the in-memory twin,
 for the exact semantics), and walks ``value_json`` otherwise: SQLite's ``->``/
-``json_type``/``json_extract``, PostgreSQL's ``jsonb``. Regular expressions run in
-Python on SQLite (a ``regexp`` function registered on the connection) and as ``~`` on
-PostgreSQL.
+``json_type``/``json_extract``/``json_each``, PostgreSQL's ``jsonb``. Regular
+expressions run in Python on SQLite (a ``regexp`` function registered on the
+connection) and as ``~`` on PostgreSQL.
+
+Whole values the typed columns do not hold (lists, a JsonProperty's ``json``, a
+VocabProperty's terms) have both ``value_number`` and ``value_text`` NULL. For a bare
+path the test on them is added only when the attribute may have such rows: with the
+entity types known, two index seeks per name tell (``_whole_value_names``), so a
+numeric or text attribute keeps exactly its index-range SQL.
 
 Geo-queries on ``location`` run in PostGIS on PostgreSQL. On SQLite, and for any other
 GeoProperty, SQL narrows the candidates by bounding box and the exact test runs in
@@ -30,6 +36,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     false,
     func,
     literal,
@@ -41,6 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import column
 from sqlalchemy.types import UserDefinedType
 
 from smartcity.kernel.context.errors import BadRequestData
@@ -63,10 +71,14 @@ from smartcity.kernel.context.query.ast import (
 )
 from smartcity.kernel.context.query.geo import LOCATION, GeoQuery, geo_matches, geometry_from_value
 from smartcity.kernel.context.query.memory import (
+    JSON,
+    OBJECT_LIST,
     VALUE_MEMBERS,
+    VOCAB,
     parse_instant,
     regex_search,
     uses_columns,
+    vocabulary_literal,
 )
 from smartcity.kernel.context.query.selection import EntitySelection, EntitySelector
 from smartcity.kernel.context.tables import context_attribute, context_entity, context_entity_type
@@ -81,6 +93,13 @@ PG_DATETIME_AWARE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]
 PG_DATETIME_NAIVE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$"
 SQLITE_INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%f"
 WIDTH_MARGIN = 1e-9
+# Value members compared as plain JSON (value, with its @value first, and the rest but
+# the two that compare otherwise: vocab terms and objectList objects).
+PLAIN_MEMBERS = tuple(member for member in VALUE_MEMBERS if member not in (VOCAB, OBJECT_LIST))
+# Members a bare path compares beyond the typed columns when they hold a list.
+LISTED_MEMBERS = ("value", "object", JSON, "valueList")
+
+Test = Callable[[ColumnElement[Any]], ColumnElement[bool]]
 
 
 class _Geography(UserDefinedType[Any]):
@@ -111,9 +130,17 @@ def _never_null(condition: ColumnElement[bool]) -> ColumnElement[int]:
 class _Compiler:
     """Builds WHERE conditions on ``context_entity`` for one tenant and dialect."""
 
-    def __init__(self, dialect: str, tenant: str, primary_types: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        dialect: str,
+        tenant: str,
+        primary_types: Sequence[str] = (),
+        whole_value_names: frozenset[str] = frozenset(),
+    ) -> None:
         self.postgres = dialect == "postgresql"
         self.tenant = tenant
+        # Attributes whose bare-path terms also test whole values (lists, json, vocab).
+        self.whole_value_names = whole_value_names
         # When every entity of the wanted types has one of them as its first type, the
         # type test is ``context_entity.type`` and each attribute subquery can narrow by
         # ``context_attribute.entity_type`` (the first type), so the indexes
@@ -204,31 +231,113 @@ class _Compiler:
         present: ColumnElement[bool] = true() if target is None else target.is_not(None)
         if isinstance(term, Existence):
             return present
-        if isinstance(term, Pattern):
-            text = attribute.c.value_text if target is None else self.text_of(target)
-            found = self.regex(text, term.regex)
-            if target is not None:
-                found = and_(self.is_string(target), found)
-            return and_(present, _never_null(found) == 0) if term.negated else found
-        positive = self.comparison(term, target)
-        if term.operator != "!=":
+        if target is not None:
+            positive = self.path_positive(term)
+        elif isinstance(term, Pattern):
+            positive = self.regex(attribute.c.value_text, term.regex)
+        else:
+            positive = self.holds(term, self.column_compare)
+        if columns and term.attribute.name in self.whole_value_names:
+            positive = or_(positive, self.whole_value_positive(term))
+        negated = term.negated if isinstance(term, Pattern) else term.operator == "!="
+        if not negated:
             return positive
         return and_(present, _never_null(positive) == 0)
 
-    def comparison(
-        self, term: Comparison, target: ColumnElement[Any] | None
+    def holds(
+        self, term: Comparison, compare: Callable[[Value, str], ColumnElement[bool]]
     ) -> ColumnElement[bool]:
-        def compare(value: Value, operator: str) -> ColumnElement[bool]:
-            if target is None:
-                return self.column_compare(value, operator)
-            return self.json_compare(target, value, operator)
-
+        """The comparison over one target, ``compare(literal, operator)`` (``!=`` as ``==``)."""
         operand = term.operand
         if isinstance(operand, ValueRange):
             return and_(compare(operand.low, ">="), compare(operand.high, "<="))
         if isinstance(operand, ValueList):
             return or_(*(compare(value, "==") for value in operand.values))
         return compare(operand, term.operator)
+
+    # -- whole values: lists, json, vocabulary terms ------------------------------------------
+
+    def tester(self, term: Comparison | Pattern, vocabulary: bool = False) -> Test:
+        """The positive test of a term on one JSON target (a VocabProperty's terms compare
+        with the literal expanded as a term)."""
+        if isinstance(term, Pattern):
+            regex = term.regex
+            return lambda target: and_(
+                self.is_string(target), self.regex(self.text_of(target), regex)
+            )
+
+        def compare_on(target: ColumnElement[Any]) -> ColumnElement[bool]:
+            def compare(value: Value, operator: str) -> ColumnElement[bool]:
+                if vocabulary:
+                    term_value = vocabulary_literal(value)
+                    if term_value is None:
+                        return false()
+                    value = term_value
+                return self.json_compare(target, value, operator)
+
+            return self.holds(term, compare)
+
+        return compare_on
+
+    def elements(self, array: ColumnElement[Any], test: Test) -> ColumnElement[bool]:
+        """Some element of a JSON array passes ``test`` (NULL or not an array: none)."""
+        if self.postgres:
+            guarded = case(
+                (func.jsonb_typeof(array) == "array", array),
+                else_=literal_column("'[]'::jsonb"),
+            )
+            items = (
+                func.jsonb_array_elements(guarded)
+                .table_valued(column("value", JSONB))
+                .render_derived()
+            )
+            return exists(select(literal(1)).select_from(items).where(test(items.c.value)))
+        guarded = case((func.json_type(array) == "array", array), else_=literal("[]", Text))
+        items = func.json_each(guarded).table_valued(column("fullkey", Text))
+        element = guarded.op("->", return_type=Text)(items.c.fullkey)
+        return exists(select(literal(1)).select_from(items).where(test(element)))
+
+    def whole(
+        self, steps: list[str], term: Comparison | Pattern, *, scalars: bool
+    ) -> ColumnElement[bool]:
+        """The term on the value member at ``steps``: its elements when it is a list, a
+        VocabProperty's terms and a ListRelationship's objects; with ``scalars`` also a
+        plain single value (else only a JsonProperty's)."""
+        plain, vocabulary = self.tester(term), self.tester(term, vocabulary=True)
+        if scalars:
+            single = self._coalesce(
+                [[*steps, "value", "@value"], *([*steps, member] for member in PLAIN_MEMBERS)]
+            )
+            listed = single
+        else:
+            single = self._at(None, [*steps, JSON])
+            listed = self._coalesce([[*steps, member] for member in LISTED_MEMBERS])
+        terms = self._at(None, [*steps, VOCAB])
+        objects = self._at(None, [*steps, OBJECT_LIST])
+        return or_(
+            plain(single),
+            self.elements(listed, plain),
+            vocabulary(terms),
+            self.elements(terms, vocabulary),
+            self.elements(objects, lambda item: plain(self._at(item, ["object"]))),
+        )
+
+    def path_positive(self, term: Comparison | Pattern) -> ColumnElement[bool]:
+        """The positive test of a term answered from ``value_json``."""
+        path = term.attribute
+        subs = list(path.sub_attributes)
+        if path.keys or (subs and subs[-1] in INSTANCE_MEMBERS):
+            target, test = self.target(path), self.tester(term)
+            return or_(test(target), self.elements(target, test))
+        return self.whole(subs, term, scalars=True)
+
+    def whole_value_positive(self, term: Comparison | Pattern) -> ColumnElement[bool]:
+        """A bare path's test on what the typed columns do not hold (both NULL there)."""
+        return and_(
+            attribute.c.value_number.is_(None),
+            attribute.c.value_text.is_(None),
+            self.whole([], term, scalars=False),
+        )
 
     def column_compare(self, value: Value, operator: str) -> ColumnElement[bool]:
         if value.kind == "number":
@@ -250,9 +359,12 @@ class _Compiler:
         else:
             members = [["value", "@value"], *([member] for member in VALUE_MEMBERS)]
             candidates = [subs + member for member in members]
-        reads = [self._at(None, steps) for steps in candidates]
-        found = reads[0] if len(reads) == 1 else func.coalesce(*reads)
+        found = self._coalesce(candidates)
         return self._at(found, list(path.keys)) if path.keys else found
+
+    def _coalesce(self, candidates: list[list[str]]) -> ColumnElement[Any]:
+        reads = [self._at(None, steps) for steps in candidates]
+        return reads[0] if len(reads) == 1 else func.coalesce(*reads)
 
     def _at(self, base: ColumnElement[Any] | None, steps: list[str]) -> ColumnElement[Any]:
         if self.postgres:
@@ -443,7 +555,13 @@ def select_entity_ids(
     if limit < 0 or offset < 0:
         raise BadRequestData("limit and offset must not be negative")
     _prepare(conn, selection)
-    compiler = _Compiler(conn.dialect.name, selection.tenant, _primary_types(conn, selection))
+    primary_types = _primary_types(conn, selection)
+    compiler = _Compiler(
+        conn.dialect.name,
+        selection.tenant,
+        primary_types,
+        _whole_value_names(conn, selection, primary_types),
+    )
     conditions = compiler.selection(selection)
     geo = selection.geo
     if geo is not None and geo.geoproperty == LOCATION:
@@ -494,6 +612,46 @@ def _primary_types(conn: Connection, selection: EntitySelection) -> list[str]:
         )
     same = conn.execute(first).scalar_one() == conn.execute(having).scalar_one()
     return names if same else []
+
+
+def _bare_terms(query: Query) -> list[Comparison | Pattern]:
+    if isinstance(query, AllOf | AnyOf):
+        return [term for part in query.terms for term in _bare_terms(part)]
+    if isinstance(query, Existence) or not uses_columns(query):
+        return []
+    return [query]
+
+
+def _whole_value_names(
+    conn: Connection, selection: EntitySelection, primary_types: Sequence[str]
+) -> frozenset[str]:
+    """Attributes of bare-path q terms that may hold whole values the typed columns do
+    not (a list, a JsonProperty, a VocabProperty: both typed columns NULL).
+
+    With the primary types known, two seeks per name in the typed indexes answer: if no
+    instance has ``value_number`` NULL, or none has ``value_text`` NULL, none has both.
+    Without them every name counts: the test then rides along the scan of the name.
+    """
+    if selection.q is None:
+        return frozenset()
+    names = sorted({term.attribute.name for term in _bare_terms(selection.q)})
+    if not names or not primary_types:
+        return frozenset(names)
+
+    def having(name: str, typed: ColumnElement[Any]) -> ColumnElement[bool]:
+        return exists().where(
+            attribute.c.tenant == selection.tenant,
+            attribute.c.entity_type.in_(primary_types),
+            attribute.c.name == name,
+            typed.is_(None),
+        )
+
+    probes = [
+        and_(having(name, attribute.c.value_number), having(name, attribute.c.value_text))
+        for name in names
+    ]
+    found = conn.execute(select(*probes)).one()
+    return frozenset(name for name, maybe in zip(names, found, strict=True) if maybe)
 
 
 def _in_sql(
