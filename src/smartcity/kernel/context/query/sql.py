@@ -11,7 +11,7 @@ connection) and as ``~`` on PostgreSQL.
 Whole values the typed columns do not hold (lists, a JsonProperty's ``json``, a
 VocabProperty's terms) have both ``value_number`` and ``value_text`` NULL. For a bare
 path the test on them is added only when the attribute may have such rows: with the
-entity types known, two index seeks per name tell (``_whole_value_names``), so a
+entity types known, two index seeks per name tell (``_selection_facts``), so a
 numeric or text attribute keeps exactly its index-range SQL.
 
 Geo-queries on ``location`` run in PostGIS on PostgreSQL. On SQLite, and for any other
@@ -44,6 +44,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
@@ -75,6 +76,7 @@ from smartcity.kernel.context.query.memory import (
     OBJECT_LIST,
     VALUE_MEMBERS,
     VOCAB,
+    operand_values,
     parse_instant,
     regex_search,
     uses_columns,
@@ -312,15 +314,18 @@ class _Compiler:
         else:
             single = self._at(None, [*steps, JSON])
             listed = self._coalesce([[*steps, member] for member in LISTED_MEMBERS])
-        terms = self._at(None, [*steps, VOCAB])
         objects = self._at(None, [*steps, OBJECT_LIST])
-        return or_(
+        tests = [
             plain(single),
             self.elements(listed, plain),
-            vocabulary(terms),
-            self.elements(terms, vocabulary),
             self.elements(objects, lambda item: plain(self._at(item, ["object"]))),
-        )
+        ]
+        if isinstance(term, Pattern) or any(
+            vocabulary_literal(value) is not None for value in operand_values(term.operand)
+        ):
+            terms = self._at(None, [*steps, VOCAB])
+            tests += [vocabulary(terms), self.elements(terms, vocabulary)]
+        return or_(*tests)
 
     def path_positive(self, term: Comparison | Pattern) -> ColumnElement[bool]:
         """The positive test of a term answered from ``value_json``."""
@@ -555,13 +560,8 @@ def select_entity_ids(
     if limit < 0 or offset < 0:
         raise BadRequestData("limit and offset must not be negative")
     _prepare(conn, selection)
-    primary_types = _primary_types(conn, selection)
-    compiler = _Compiler(
-        conn.dialect.name,
-        selection.tenant,
-        primary_types,
-        _whole_value_names(conn, selection, primary_types),
-    )
+    primary_types, whole_value_names = _selection_facts(conn, selection)
+    compiler = _Compiler(conn.dialect.name, selection.tenant, primary_types, whole_value_names)
     conditions = compiler.selection(selection)
     geo = selection.geo
     if geo is not None and geo.geoproperty == LOCATION:
@@ -596,24 +596,6 @@ def _plain_type_list(expression: TypeExpression | None) -> list[str]:
     return []
 
 
-def _primary_types(conn: Connection, selection: EntitySelection) -> list[str]:
-    """The wanted types, if each entity having one has one of them first (two index counts)."""
-    names = _plain_type_list(selection.types)
-    if not names:
-        return []
-    tenant = selection.tenant
-    first = select(func.count()).where(entity.c.tenant == tenant, entity.c.type.in_(names))
-    having = select(func.count(entity_type.c.entity_id.distinct())).where(
-        entity_type.c.tenant == tenant, entity_type.c.type.in_(names)
-    )
-    if len(names) == 1:
-        having = select(func.count()).where(
-            entity_type.c.tenant == tenant, entity_type.c.type == names[0]
-        )
-    same = conn.execute(first).scalar_one() == conn.execute(having).scalar_one()
-    return names if same else []
-
-
 def _bare_terms(query: Query) -> list[Comparison | Pattern]:
     if isinstance(query, AllOf | AnyOf):
         return [term for part in query.terms for term in _bare_terms(part)]
@@ -622,36 +604,60 @@ def _bare_terms(query: Query) -> list[Comparison | Pattern]:
     return [query]
 
 
-def _whole_value_names(
-    conn: Connection, selection: EntitySelection, primary_types: Sequence[str]
-) -> frozenset[str]:
-    """Attributes of bare-path q terms that may hold whole values the typed columns do
-    not (a list, a JsonProperty, a VocabProperty: both typed columns NULL).
+def _selection_facts(
+    conn: Connection, selection: EntitySelection
+) -> tuple[list[str], frozenset[str]]:
+    """What the compiler needs to know of the stored data (one statement, or two).
 
-    With the primary types known, two seeks per name in the typed indexes answer: if no
-    instance has ``value_number`` NULL, or none has ``value_text`` NULL, none has both.
-    Without them every name counts: the test then rides along the scan of the name.
+    - The primary types: the wanted types, if each entity having one has one of them
+      first (two index counts).
+    - The whole-value names: attributes of bare-path q terms that may hold whole values
+      the typed columns do not (a list, a JsonProperty, a VocabProperty: both typed
+      columns NULL). Two seeks per name in the typed indexes answer: if no instance has
+      ``value_number`` NULL, or none has ``value_text`` NULL, none has both. Without the
+      primary types SQLite seeks by skip-scan; PostgreSQL has none (a probe would scan
+      the name), so there every name counts and the test rides along the q scan.
+
+    Plain text: building and caching the equivalent Core statements costs far more
+    than the seeks and counts themselves (measured on SQLite).
     """
-    if selection.q is None:
-        return frozenset()
-    names = sorted({term.attribute.name for term in _bare_terms(selection.q)})
-    if not names or not primary_types:
-        return frozenset(names)
+    bare = sorted({term.attribute.name for term in _bare_terms(selection.q)}) if selection.q else []
+    names = _plain_type_list(selection.types)
+    parameters: dict[str, Any] = {"tenant": selection.tenant}
+    if names:
+        parameters.update({f"type_{index}": name for index, name in enumerate(names)})
+        types = ", ".join(f":type_{index}" for index in range(len(names)))
+        counted = "count(*)" if len(names) == 1 else "count(DISTINCT entity_id)"
+        counts = [
+            f"(SELECT count(*) FROM context_entity WHERE tenant = :tenant AND type IN ({types}))",
+            f"(SELECT {counted} FROM context_entity_type"
+            f" WHERE tenant = :tenant AND type IN ({types}))",
+        ]
+        typed = f" AND entity_type IN ({types})"
+        first, having, *typed_found = _run_facts(conn, counts, bare, typed, parameters)
+        if first == having:
+            return names, _maybe_whole(bare, typed_found)
+    if not bare or conn.dialect.name == "postgresql":
+        return [], frozenset(bare)
+    return [], _maybe_whole(bare, _run_facts(conn, [], bare, "", parameters))
 
-    def having(name: str, typed: ColumnElement[Any]) -> ColumnElement[bool]:
-        return exists().where(
-            attribute.c.tenant == selection.tenant,
-            attribute.c.entity_type.in_(primary_types),
-            attribute.c.name == name,
-            typed.is_(None),
+
+def _maybe_whole(bare: list[str], found: Sequence[Any]) -> frozenset[str]:
+    return frozenset(name for name, maybe in zip(bare, found, strict=True) if maybe)
+
+
+def _run_facts(
+    conn: Connection, parts: list[str], bare: list[str], typed: str, parameters: dict[str, Any]
+) -> Sequence[Any]:
+    parts = list(parts)
+    for index, name in enumerate(bare):
+        parameters[f"name_{index}"] = name
+        having = (
+            "EXISTS (SELECT 1 FROM context_attribute WHERE tenant = :tenant"
+            f"{typed} AND name = :name_{index} AND {{}} IS NULL)"
         )
-
-    probes = [
-        and_(having(name, attribute.c.value_number), having(name, attribute.c.value_text))
-        for name in names
-    ]
-    found = conn.execute(select(*probes)).one()
-    return frozenset(name for name, maybe in zip(names, found, strict=True) if maybe)
+        parts.append(f"({having.format('value_number')} AND {having.format('value_text')})")
+    return tuple(conn.execute(text("SELECT " + ", ".join(parts)), parameters).one())
 
 
 def _in_sql(
