@@ -196,6 +196,34 @@ def test_q_reaches_inside_json_and_lists(client: TestClient) -> None:
     assert ids("category;gates") == [ID, "urn:ngsi-ld:Park:9"]
 
 
+def test_q_compares_whole_values_of_the_new_kinds(client: TestClient) -> None:
+    create(client, park())
+    create(
+        client,
+        park(
+            id="urn:ngsi-ld:Park:9",
+            category={"vocab": "rural"},
+            readings={"valueList": [1]},
+            gates={"objectList": ["urn:ngsi-ld:Gate:3"]},
+            settings={"json": "off"},
+        ),
+    )
+
+    def ids(q: str) -> list[str]:
+        response = get(client, "/entities", type="Park", q=q)
+        assert response.status_code == 200, response.text
+        return [entity["id"] for entity in response.json()]
+
+    assert ids('category=="urban"') == [ID]
+    assert ids('category=="rural","green"') == [ID, "urn:ngsi-ld:Park:9"]
+    assert ids(f'category=="{DEFAULT}rural"') == ["urn:ngsi-ld:Park:9"]
+    assert ids("readings>4") == [ID]
+    assert ids('readings=="n/a"') == [ID]
+    assert ids("readings!=3") == ["urn:ngsi-ld:Park:9"]
+    assert ids("gates==urn:ngsi-ld:Gate:2") == [ID]
+    assert ids('settings=="off"') == ["urn:ngsi-ld:Park:9"]
+
+
 def test_temporal_history_holds_the_new_kinds(client: TestClient) -> None:
     create(client, park())
     response = get(client, f"/temporal/entities/{ID}", options="temporalValues")

@@ -250,6 +250,12 @@ def test_the_library_stores_and_returns_the_new_kinds(store: Store, clock: Fixed
         ('name[en]=="Yuexiu Park"', True),
         ("readings;gates;mode", True),
         ("settings.observedAt>2026-11-21T08:00:00Z", True),
+        ('mode=="eco"', True),
+        ('tags=="green"', True),
+        ('tags=="blue"', False),
+        ("readings==2..3", True),
+        ("gates==urn:ngsi-ld:Gate:2", True),
+        ("gates!=urn:ngsi-ld:Gate:2", False),
     ],
 )
 def test_q_in_memory_and_in_the_database_agree(
