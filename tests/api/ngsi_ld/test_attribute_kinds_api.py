@@ -173,6 +173,13 @@ def test_malformed_new_kinds_are_bad_request_data(
     assert problem_type(response) == "BadRequestData"
 
 
+def park_ids(client: TestClient, q: str) -> list[str]:
+    """Ids of the parks ``q`` selects (a 200 answer)."""
+    response = get(client, "/entities", type="Park", q=q)
+    assert response.status_code == 200, response.text
+    return [entity["id"] for entity in response.json()]
+
+
 def test_q_reaches_inside_json_and_lists(client: TestClient) -> None:
     create(client, park())
     create(
@@ -184,16 +191,11 @@ def test_q_reaches_inside_json_and_lists(client: TestClient) -> None:
         ),
     )
 
-    def ids(q: str) -> list[str]:
-        response = get(client, "/entities", type="Park", q=q)
-        assert response.status_code == 200, response.text
-        return [entity["id"] for entity in response.json()]
-
-    assert ids('settings[mode]=="eco"') == [ID]
-    assert ids("settings[mode]") == [ID, "urn:ngsi-ld:Park:9"]
-    assert ids('readings.unitCode=="CEL"') == [ID]
-    assert ids('name[en]=="Yuexiu Park"') == [ID, "urn:ngsi-ld:Park:9"]
-    assert ids("category;gates") == [ID, "urn:ngsi-ld:Park:9"]
+    assert park_ids(client, 'settings[mode]=="eco"') == [ID]
+    assert park_ids(client, "settings[mode]") == [ID, "urn:ngsi-ld:Park:9"]
+    assert park_ids(client, 'readings.unitCode=="CEL"') == [ID]
+    assert park_ids(client, 'name[en]=="Yuexiu Park"') == [ID, "urn:ngsi-ld:Park:9"]
+    assert park_ids(client, "category;gates") == [ID, "urn:ngsi-ld:Park:9"]
 
 
 def test_q_compares_whole_values_of_the_new_kinds(client: TestClient) -> None:
@@ -209,19 +211,14 @@ def test_q_compares_whole_values_of_the_new_kinds(client: TestClient) -> None:
         ),
     )
 
-    def ids(q: str) -> list[str]:
-        response = get(client, "/entities", type="Park", q=q)
-        assert response.status_code == 200, response.text
-        return [entity["id"] for entity in response.json()]
-
-    assert ids('category=="urban"') == [ID]
-    assert ids('category=="rural","green"') == [ID, "urn:ngsi-ld:Park:9"]
-    assert ids(f'category=="{DEFAULT}rural"') == ["urn:ngsi-ld:Park:9"]
-    assert ids("readings>4") == [ID]
-    assert ids('readings=="n/a"') == [ID]
-    assert ids("readings!=3") == ["urn:ngsi-ld:Park:9"]
-    assert ids("gates==urn:ngsi-ld:Gate:2") == [ID]
-    assert ids('settings=="off"') == ["urn:ngsi-ld:Park:9"]
+    assert park_ids(client, 'category=="urban"') == [ID]
+    assert park_ids(client, 'category=="rural","green"') == [ID, "urn:ngsi-ld:Park:9"]
+    assert park_ids(client, f'category=="{DEFAULT}rural"') == ["urn:ngsi-ld:Park:9"]
+    assert park_ids(client, "readings>4") == [ID]
+    assert park_ids(client, 'readings=="n/a"') == [ID]
+    assert park_ids(client, "readings!=3") == ["urn:ngsi-ld:Park:9"]
+    assert park_ids(client, "gates==urn:ngsi-ld:Gate:2") == [ID]
+    assert park_ids(client, 'settings=="off"') == ["urn:ngsi-ld:Park:9"]
 
 
 def test_temporal_history_holds_the_new_kinds(client: TestClient) -> None:
