@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from typing import Annotated
 
@@ -11,6 +10,7 @@ from rich.console import Console
 
 from smartcity.cli_ca import ca_app
 from smartcity.cli_card import card_app
+from smartcity.cli_common import DatabaseOption, load_settings, open_settings_store
 from smartcity.cli_ledger import ledger_app
 from smartcity.cli_notify import notify_app
 from smartcity.cli_payment import bank_app, payment_app
@@ -30,18 +30,6 @@ app.add_typer(bank_app, name="bank")
 app.add_typer(card_app, name="card")
 app.add_typer(tokens_app, name="tokens")
 console = Console()
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database-url", help="Database URL (default: SMARTCITY_DATABASE_URL or var/)"),
-]
-
-
-def _settings(database_url: str | None) -> Settings:
-    settings = Settings.from_env()
-    if database_url:
-        settings = dataclasses.replace(settings, database_url=database_url)
-    return settings
 
 
 def seed_apps(store: Store, settings: Settings, seed: int) -> None:
@@ -85,7 +73,7 @@ def seed(
 ) -> None:
     """生成合成城市 Seed a synthetic city into an empty database."""
     try:
-        _seed(_settings(database_url), profile, seed)
+        _seed(load_settings(database_url), profile, seed)
     except DomainError as exc:
         console.print(f"[red]错误 error:[/red] {exc.reason}")
         raise typer.Exit(2) from exc
@@ -104,7 +92,7 @@ def serve(
     """启动服务 Serve the API and the web pages."""
     import uvicorn
 
-    settings = _settings(database_url)
+    settings = load_settings(database_url)
     if database_url:
         os.environ["SMARTCITY_DATABASE_URL"] = database_url
     uvicorn.run(
@@ -126,8 +114,7 @@ def demo(
     """演示 Seed the demo city if absent, then serve it and print the URL."""
     from smartcity.sim.city import seeded_profile
 
-    settings = Settings.from_env()
-    store = open_store(settings.resolved_database_url)
+    settings, store = open_settings_store()
     try:
         store.migrate()
         already = seeded_profile(store)
@@ -164,7 +151,7 @@ def sim(
     from smartcity.sim.progress import RichProgress
     from smartcity.sim.sensors import run_sensors
 
-    platform = Platform.open(_settings(database_url))
+    platform = Platform.open(load_settings(database_url))
     try:
         with RichProgress() as progress:
             summary = run_sensors(
@@ -191,8 +178,7 @@ def audit_verify(database_url: DatabaseOption = None) -> None:
     """校验审计链 Verify the hash chain of the audit log; exit 1 if tampered."""
     from smartcity.kernel.audit import verify
 
-    settings = _settings(database_url)
-    store = open_store(settings.resolved_database_url)
+    _, store = open_settings_store(database_url)
     try:
         store.migrate()
         report = verify(store)

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from rich.console import Console
 from sqlalchemy import select
 
+from smartcity.cli_common import DatabaseOption, open_settings_store
 from smartcity.kernel.clock import RealClock
 from smartcity.kernel.config import Settings
 from smartcity.kernel.errors import ConfigurationError, DomainError
@@ -44,15 +45,10 @@ from smartcity.kernel.identity.certificates import (
     verify_document_signature,
 )
 from smartcity.kernel.identity.certificates.tables import certificate
-from smartcity.kernel.storage import Store, open_store
+from smartcity.kernel.storage import Store
 
 ca_app = typer.Typer(help="证书机构 Certificate authority", no_args_is_help=True)
 console = Console()
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database-url", help="Database URL (default: SMARTCITY_DATABASE_URL or var/)"),
-]
 
 
 @dataclasses.dataclass
@@ -72,10 +68,7 @@ class _Session:
 
 @contextmanager
 def _session(database_url: str | None) -> Iterator[_Session]:
-    settings = Settings.from_env()
-    if database_url:
-        settings = dataclasses.replace(settings, database_url=database_url)
-    store = open_store(settings.resolved_database_url)
+    settings, store = open_settings_store(database_url)
     try:
         store.migrate()
         yield _Session(settings=settings, store=store)

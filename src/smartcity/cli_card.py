@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from smartcity.kernel.config import Settings
+from smartcity.cli_common import DatabaseOption, load_settings
 
 if TYPE_CHECKING:
     from smartcity.kernel.platform import Platform
@@ -17,20 +16,12 @@ if TYPE_CHECKING:
 card_app = typer.Typer(help="市民卡 Citizen card", no_args_is_help=True)
 console = Console()
 
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database-url", help="Database URL (default: SMARTCITY_DATABASE_URL or var/)"),
-]
-
 
 def _platform(database_url: str | None) -> Platform:
     from smartcity.apps import installed_apps
     from smartcity.kernel.platform import Platform
 
-    settings = Settings.from_env()
-    if database_url:
-        settings = dataclasses.replace(settings, database_url=database_url)
-    return Platform.open(settings, apps=installed_apps())
+    return Platform.open(load_settings(database_url), apps=installed_apps())
 
 
 @card_app.command("seed")

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from smartcity.cli_common import DatabaseOption, open_settings_store
 from smartcity.kernel.clock import RealClock
-from smartcity.kernel.config import Settings
 from smartcity.kernel.errors import DomainError
 from smartcity.kernel.ledger import Ledger, datetime_of
-from smartcity.kernel.storage import open_store
 
 ledger_app = typer.Typer(help="账本 Ledger: accounts and transfers", no_args_is_help=True)
 console = Console()
 
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database-url", help="Database URL (default: SMARTCITY_DATABASE_URL or var/)"),
-]
-
 
 def _open(database_url: str | None) -> Ledger:
-    settings = Settings.from_env()
-    if database_url:
-        settings = dataclasses.replace(settings, database_url=database_url)
-    store = open_store(settings.resolved_database_url)
+    _, store = open_settings_store(database_url)
     store.migrate()
     return Ledger(store, RealClock())
 

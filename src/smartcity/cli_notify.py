@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from smartcity.cli_common import load_settings, open_settings_store
 from smartcity.kernel.clock import RealClock
-from smartcity.kernel.config import Settings
 from smartcity.kernel.notify.dispatcher import (
     Dispatcher,
     policy_from_settings,
     senders_from_settings,
 )
 from smartcity.kernel.notify.senders import LOG_FILE, read_log
-from smartcity.kernel.storage import open_store
 
 notify_app = typer.Typer(help="通知 Notifications: outbox and delivery log", no_args_is_help=True)
 console = Console()
-
-
-def _settings(database_url: str | None) -> Settings:
-    settings = Settings.from_env()
-    if database_url:
-        settings = dataclasses.replace(settings, database_url=database_url)
-    return settings
 
 
 @notify_app.command("drain")
@@ -37,8 +28,7 @@ def drain(
     ] = None,
 ) -> None:
     """投递发件箱 Deliver every SMS and e-mail that is due now, then exit."""
-    settings = _settings(database_url)
-    store = open_store(settings.resolved_database_url)
+    settings, store = open_settings_store(database_url)
     try:
         store.migrate()
         dispatcher = Dispatcher(
@@ -57,7 +47,7 @@ def show_log(
     last: Annotated[int, typer.Option(help="show the last N deliveries")] = 20,
 ) -> None:
     """查看投递日志 Show the demo sender's log (<data_dir>/outbox.log)."""
-    path = Settings.from_env().data_dir / LOG_FILE
+    path = load_settings().data_dir / LOG_FILE
     entries = list(read_log(path, last))
     if not entries:
         console.print(f"没有投递 nothing delivered yet ({path})")

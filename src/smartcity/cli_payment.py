@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from smartcity.kernel.config import Settings
+from smartcity.cli_common import DatabaseOption, load_settings
 from smartcity.kernel.errors import DomainError
 
 if TYPE_CHECKING:
@@ -20,10 +19,6 @@ payment_app = typer.Typer(help="统一支付 Unified payment and e-bills", no_ar
 bank_app = typer.Typer(help="模拟银行 The simulated bank (its own process)", no_args_is_help=True)
 console = Console()
 
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database-url", help="Database URL (default: SMARTCITY_DATABASE_URL or var/)"),
-]
 DateOption = Annotated[
     dt.datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="business day (Asia/Shanghai)")
 ]
@@ -33,10 +28,7 @@ def _platform(database_url: str | None) -> Platform:
     from smartcity.apps import payment
     from smartcity.kernel.platform import Platform
 
-    settings = Settings.from_env()
-    if database_url:
-        settings = dataclasses.replace(settings, database_url=database_url)
-    return Platform.open(settings, apps=[payment.APP])
+    return Platform.open(load_settings(database_url), apps=[payment.APP])
 
 
 def _yuan(fen: int) -> str:
@@ -173,7 +165,7 @@ def bank_serve(
     except ValueError:
         console.print("[red]--decide must be approve, decline or manual[/red]")
         raise typer.Exit(2) from None
-    settings = Settings.from_env()
+    settings = load_settings()
     bank = Bank(
         secret=bank_secret_of(settings.data_dir),
         decide=choice,

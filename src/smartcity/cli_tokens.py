@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import typer
 from rich.console import Console
 
-from smartcity.kernel.config import Settings
+from smartcity.cli_common import load_settings
 from smartcity.kernel.errors import DomainError
 
 tokens_app = typer.Typer(help="访问令牌 Access tokens", no_args_is_help=True)
@@ -20,7 +20,7 @@ def rotate_key() -> None:
     expire. Restart the servers one by one afterwards."""
     from smartcity.kernel.identity.token_keys import rotate_token_key
 
-    settings = Settings.from_env()
+    settings = load_settings()
     try:
         old, new = rotate_token_key(settings.data_dir, datetime.now(UTC))
     except DomainError as error:
@@ -34,7 +34,7 @@ def keys() -> None:
     """List the key ids tokens are checked under (current first)."""
     from smartcity.kernel.identity.token_keys import open_token_signer, retired_keys
 
-    settings = Settings.from_env()
+    settings = load_settings()
     now = datetime.now(UTC)
     signer = open_token_signer(settings.data_dir, now)
     console.print(f"current  {signer.key_id}")
