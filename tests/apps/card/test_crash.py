@@ -5,16 +5,14 @@ own transaction id; the test kills it with SIGKILL mid-storm, starts it again on
 same database and sends every tap again (those whose answer was lost, and the others,
 to prove retries are harmless). Then every tap is recorded once, each purse holds what
 it was given minus what its taps cost, and the ledger's debits equal its credits.
-The server and its helpers are the payment crash test's (tests/apps/payment/test_crash.py).
+The server and its helpers are in tests/crash.py, shared with the payment crash test.
 """
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -29,14 +27,19 @@ from smartcity.apps.card.postings import purse_account_id
 from smartcity.apps.card.sim import card_numbers, fund_purses
 from smartcity.apps.card.tables import card_tap
 from smartcity.kernel.config import Settings
-from smartcity.kernel.identity import make_citizen_id, register_citizen
 from smartcity.kernel.identity.principal import AccountKind, Principal
 from smartcity.kernel.identity.tokens import TokenSigner
 from smartcity.kernel.ledger import lookup_accounts, verify_ledger
 from smartcity.kernel.platform import Platform
 from smartcity.kernel.storage import Store
 from tests.apps.payment.conftest import CA_PASSPHRASE
-from tests.apps.payment.test_crash import TOKEN_KEY, _database_url, _serve
+from tests.crash import (
+    TOKEN_KEY,
+    crash_database_url,
+    kill_mid_storm,
+    register_residents,
+    serve,
+)
 
 HOLDERS = 8
 TAPS = 160
@@ -55,18 +58,7 @@ def _tap(index: int, numbers: list[str]) -> dict[str, Any]:
 
 
 def test_sigkill_mid_tap_storm_loses_and_duplicates_nothing(store: Store, tmp_path: Path) -> None:
-    holders = []
-    for index in range(HOLDERS):
-        national_id = make_citizen_id("440106", date(1981, 2, 1 + index), 200 + index).text
-        register_citizen(
-            store,
-            national_id=national_id,
-            name="压测居民",
-            community_code="440106001002",
-            grid_code="440106001002003",
-            today=date(2026, 11, 21),
-        )
-        holders.append(national_id)
+    holders = register_residents(store, HOLDERS, born=date(1981, 2, 1), sequence=200)
     platform = Platform.open(
         Settings(data_dir=tmp_path, ca_passphrase=CA_PASSPHRASE),
         apps=[payment.APP, portal.APP, card.APP],  # the card's page section needs the portal
@@ -111,23 +103,18 @@ def test_sigkill_mid_tap_storm_loses_and_duplicates_nothing(store: Store, tmp_pa
                     else:
                         refused.append((index, answer.status_code, answer.text))
 
-    database_url = _database_url(tmp_path)
-    with _serve(database_url, tmp_path) as server:
-        threads = [threading.Thread(target=storm, args=(server.url, t)) for t in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + 60
-        while len(answered) < KILL_AFTER and time.monotonic() < deadline:
-            time.sleep(0.005)
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait()
-        killed.set()
-        for thread in threads:
-            thread.join()
+    database_url = crash_database_url(tmp_path)
+    with serve(database_url, tmp_path, ca_passphrase=CA_PASSPHRASE) as server:
+        kill_mid_storm(
+            server, storm, THREADS, answered=answered, kill_after=KILL_AFTER, killed=killed
+        )
     assert refused == []
     assert KILL_AFTER <= len(answered) < TAPS, "the kill must land mid-storm"
 
-    with _serve(database_url, tmp_path) as server, httpx2.Client(timeout=10) as client:
+    with (
+        serve(database_url, tmp_path, ca_passphrase=CA_PASSPHRASE) as server,
+        httpx2.Client(timeout=10) as client,
+    ):
         for index in range(TAPS):
             answer = client.post(
                 f"{server.url}/api/card/taps",

@@ -10,18 +10,11 @@ ledger's debits must equal its credits.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx2
 from sqlalchemy import func, select
@@ -33,88 +26,30 @@ from smartcity.apps.payment.models import Payer, PayerKind
 from smartcity.apps.payment.sim import fund_wallets, issue_demo_bills
 from smartcity.apps.payment.tables import payment_bill, payment_order, payment_receipt
 from smartcity.kernel.config import Settings
-from smartcity.kernel.identity import make_citizen_id, register_citizen
 from smartcity.kernel.identity.principal import AccountKind, Principal
 from smartcity.kernel.identity.tokens import TokenSigner
 from smartcity.kernel.ledger import lookup_accounts, verify_ledger
 from smartcity.kernel.platform import Platform
-from smartcity.kernel.secrets import encode_secret
 from smartcity.kernel.storage import Store
 from tests.apps.payment.conftest import CA_PASSPHRASE
-from tests.conftest import BACKEND, PG_URL
-from tests.network import free_port
+from tests.crash import (
+    TOKEN_KEY,
+    crash_database_url,
+    kill_mid_storm,
+    register_residents,
+    serve,
+)
 
 PAYERS = 8
 COPIES = 2  # bills per biller per payer: 8 x 7 x 2 = 112 bills
 FUNDS_FEN = 10_000_000
 THREADS = 6
 KILL_AFTER = 25  # answered payments before the kill
-TOKEN_KEY = b"crash-test-token-key-0123456789ab"
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-
-
-@contextlib.contextmanager
-def _serve(database_url: str, data_dir: Path) -> Iterator[Server]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "SMARTCITY_DATABASE_URL": database_url,
-        "SMARTCITY_DATA_DIR": str(data_dir),
-        "SMARTCITY_TOKEN_KEY": encode_secret(TOKEN_KEY),
-        "SMARTCITY_LOG_LEVEL": "WARNING",
-        "SMARTCITY_CA_PASSPHRASE": CA_PASSPHRASE,
-    }
-    command = [
-        sys.executable, "-m", "smartcity.cli", "serve", "--host", "127.0.0.1",
-        "--port", str(port), "--no-access-log",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        # Generous: on a loaded machine the imports alone take seconds.
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}")
-            with contextlib.suppress(httpx2.TransportError):
-                if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not become ready in 90 s")
-            time.sleep(0.1)
-        yield Server(url=url, process=process)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _database_url(tmp_path: Path) -> str:
-    return PG_URL if BACKEND == "postgres" else f"sqlite:///{tmp_path / 'test.db'}"
 
 
 def test_sigkill_mid_storm_loses_and_duplicates_nothing(store: Store, tmp_path: Path) -> None:
-    payers = []
-    for index in range(PAYERS):
-        national_id = make_citizen_id("440106", date(1980, 1, 1 + index), 100 + index).text
-        register_citizen(
-            store,
-            national_id=national_id,
-            name="压测居民",
-            community_code="440106001002",
-            grid_code="440106001002003",
-            today=date(2026, 11, 21),
-        )
-        payers.append(Payer(PayerKind.CITIZEN, national_id))
+    residents = register_residents(store, PAYERS, born=date(1980, 1, 1), sequence=100)
+    payers = [Payer(PayerKind.CITIZEN, national_id) for national_id in residents]
     platform = Platform.open(
         Settings(data_dir=tmp_path, ca_passphrase=CA_PASSPHRASE),
         apps=[payment.APP],
@@ -140,9 +75,9 @@ def test_sigkill_mid_storm_loses_and_duplicates_nothing(store: Store, tmp_path: 
     lock = threading.Lock()
     killed = threading.Event()
 
-    def storm(url: str, share: list[Any]) -> None:
+    def storm(url: str, thread_number: int) -> None:
         with httpx2.Client(timeout=10) as client:
-            for bill in share:
+            for bill in bills[thread_number::THREADS]:
                 if killed.is_set():
                     return
                 try:
@@ -159,25 +94,19 @@ def test_sigkill_mid_storm_loses_and_duplicates_nothing(store: Store, tmp_path: 
                     else:
                         refused.append((bill.id, answer.status_code, answer.text))
 
-    database_url = _database_url(tmp_path)
-    with _serve(database_url, tmp_path) as server:
-        shares = [list(bills[i::THREADS]) for i in range(THREADS)]
-        threads = [threading.Thread(target=storm, args=(server.url, s)) for s in shares]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + 60
-        while len(answered) < KILL_AFTER and time.monotonic() < deadline:
-            time.sleep(0.005)
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait()
-        killed.set()
-        for thread in threads:
-            thread.join()
+    database_url = crash_database_url(tmp_path)
+    with serve(database_url, tmp_path, ca_passphrase=CA_PASSPHRASE) as server:
+        kill_mid_storm(
+            server, storm, THREADS, answered=answered, kill_after=KILL_AFTER, killed=killed
+        )
     assert refused == []
     before_restart = dict(answered)
     assert KILL_AFTER <= len(before_restart) < len(bills), "the kill must land mid-storm"
 
-    with _serve(database_url, tmp_path) as server, httpx2.Client(timeout=10) as client:
+    with (
+        serve(database_url, tmp_path, ca_passphrase=CA_PASSPHRASE) as server,
+        httpx2.Client(timeout=10) as client,
+    ):
         for bill in bills:
             answer = client.post(
                 f"{server.url}/payment/bills/{bill.id}/pay",

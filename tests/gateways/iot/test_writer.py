@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from smartcity.kernel.errors import ConfigurationError
 from smartcity.kernel.platform import Platform
 from smartcity.kernel.storage import Store
 from tests.conftest import BACKEND, PG_URL
+from tests.crash import sigkill_pid
 from tests.gateways.iot.conftest import DEFAULT, RecordingLibrary, air_station
 
 ENTITY = "urn:ngsi-ld:AirQualityObserved:aq-1"
@@ -93,7 +93,7 @@ def test_a_worker_process_that_dies_is_replaced_and_the_batch_written(
     writer = ProcessWriter(PG_URL if BACKEND == "postgres" else store.url, RecordingBus())  # type: ignore[arg-type]
     try:
         writer.wait_started()
-        os.kill(writer._pool.submit(os.getpid).result(), signal.SIGKILL)
+        sigkill_pid(writer._pool.submit(os.getpid).result())
         outcome = asyncio.run(writer.write(agent.ultralight_updates("k3y", "aq-1", "t|5")))
     finally:
         writer.close()

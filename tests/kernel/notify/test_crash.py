@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
 
 from sqlalchemy import func, select
 
 from smartcity.kernel.notify.tables import notify_message, notify_outbox
 from smartcity.kernel.storage import Store
+from tests.crash import killed_after_line
 
 CHILD = textwrap.dedent(
     """
@@ -34,17 +31,7 @@ CHILD = textwrap.dedent(
 
 def test_sigkill_before_commit_loses_message_and_outbox_together(store: Store) -> None:
     url = store.engine.url.render_as_string(hide_password=False)
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, url],
-        stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == b"written"
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(30)
+    killed_after_line(CHILD, url, line=b"written")
     with store.connect() as conn:
         messages = conn.execute(select(func.count()).select_from(notify_message)).scalar_one()
         outbox = conn.execute(select(func.count()).select_from(notify_outbox)).scalar_one()
