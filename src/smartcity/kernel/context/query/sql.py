@@ -10,9 +10,9 @@ connection) and as ``~`` on PostgreSQL.
 
 Whole values the typed columns do not hold (lists, a JsonProperty's ``json``, a
 VocabProperty's terms) have both ``value_number`` and ``value_text`` NULL. For a bare
-path the test on them is added only when the attribute may have such rows: with the
-entity types known, two index seeks per name tell (``_selection_facts``), so a
-numeric or text attribute keeps exactly its index-range SQL.
+path the test on them is added only when the attribute may have such rows: index
+seeks per name tell (``_selection_facts``), so a numeric or text attribute keeps
+exactly its index-range SQL.
 
 Geo-queries on ``location`` run in PostGIS on PostgreSQL. On SQLite, and for any other
 GeoProperty, SQL narrows the candidates by bounding box and the exact test runs in
@@ -604,6 +604,17 @@ def _bare_terms(query: Query) -> list[Comparison | Pattern]:
     return [query]
 
 
+# The tenant's first types, one index seek each (a loose index scan: neither SQLite
+# without statistics nor PostgreSQL skips through an index by itself).
+STORED_TYPES = """WITH RECURSIVE stored_type(type) AS (
+  SELECT min(type) FROM context_entity WHERE tenant = :tenant
+  UNION ALL
+  SELECT (SELECT min(later.type) FROM context_entity later
+          WHERE later.tenant = :tenant AND later.type > stored_type.type)
+  FROM stored_type WHERE stored_type.type IS NOT NULL
+) """
+
+
 def _selection_facts(
     conn: Connection, selection: EntitySelection
 ) -> tuple[list[str], frozenset[str]]:
@@ -613,10 +624,10 @@ def _selection_facts(
       first (two index counts).
     - The whole-value names: attributes of bare-path q terms that may hold whole values
       the typed columns do not (a list, a JsonProperty, a VocabProperty: both typed
-      columns NULL). Two seeks per name in the typed indexes answer: if no instance has
-      ``value_number`` NULL, or none has ``value_text`` NULL, none has both. Without the
-      primary types SQLite seeks by skip-scan; PostgreSQL has none (a probe would scan
-      the name), so there every name counts and the test rides along the q scan.
+      columns NULL). Seeks in the typed indexes answer, per name and first type: if no
+      instance has ``value_number`` NULL, or none has ``value_text`` NULL, none has
+      both. Without the primary types the first types are the tenant's own, found by a
+      loose index scan (``STORED_TYPES``).
 
     Plain text: building and caching the equivalent Core statements costs far more
     than the seeks and counts themselves (measured on SQLite).
@@ -633,13 +644,21 @@ def _selection_facts(
             f"(SELECT {counted} FROM context_entity_type"
             f" WHERE tenant = :tenant AND type IN ({types}))",
         ]
-        typed = f" AND entity_type IN ({types})"
-        first, having, *typed_found = _run_facts(conn, counts, bare, typed, parameters)
-        if first == having:
-            return names, _maybe_whole(bare, typed_found)
-    if not bare or conn.dialect.name == "postgresql":
-        return [], frozenset(bare)
-    return [], _maybe_whole(bare, _run_facts(conn, [], bare, "", parameters))
+        having = (
+            "EXISTS (SELECT 1 FROM context_attribute WHERE tenant = :tenant"
+            f" AND entity_type IN ({types}) AND name = :name AND {{typed}} IS NULL)"
+        )
+        first, stored, *found = _run_facts(conn, "", counts, bare, having, parameters)
+        if first == stored:
+            return names, _maybe_whole(bare, found)
+    if not bare:
+        return [], frozenset()
+    having = (
+        "EXISTS (SELECT 1 FROM stored_type WHERE EXISTS (SELECT 1 FROM context_attribute"
+        " WHERE tenant = :tenant AND entity_type = stored_type.type AND name = :name"
+        " AND {typed} IS NULL))"
+    )
+    return [], _maybe_whole(bare, _run_facts(conn, STORED_TYPES, [], bare, having, parameters))
 
 
 def _maybe_whole(bare: list[str], found: Sequence[Any]) -> frozenset[str]:
@@ -647,17 +666,22 @@ def _maybe_whole(bare: list[str], found: Sequence[Any]) -> frozenset[str]:
 
 
 def _run_facts(
-    conn: Connection, parts: list[str], bare: list[str], typed: str, parameters: dict[str, Any]
+    conn: Connection,
+    prefix: str,
+    parts: list[str],
+    bare: list[str],
+    having: str,
+    parameters: dict[str, Any],
 ) -> Sequence[Any]:
+    """``SELECT parts..., (having(number) AND having(text)) per bare name``."""
     parts = list(parts)
     for index, name in enumerate(bare):
         parameters[f"name_{index}"] = name
-        having = (
-            "EXISTS (SELECT 1 FROM context_attribute WHERE tenant = :tenant"
-            f"{typed} AND name = :name_{index} AND {{}} IS NULL)"
-        )
-        parts.append(f"({having.format('value_number')} AND {having.format('value_text')})")
-    return tuple(conn.execute(text("SELECT " + ", ".join(parts)), parameters).one())
+        named = having.replace(":name", f":name_{index}")
+        number, text_ = named.format(typed="value_number"), named.format(typed="value_text")
+        parts.append(f"({number} AND {text_})")
+    statement = text(prefix + "SELECT " + ", ".join(parts))
+    return tuple(conn.execute(statement, parameters).one())
 
 
 def _in_sql(
