@@ -52,7 +52,7 @@ from smartcity.kernel.context.query.ast import (
     ValueRange,
 )
 from smartcity.kernel.context.query.geo import GeoQuery, geo_matches, geometry_from_value
-from smartcity.kernel.context.query.grammar import DATETIME
+from smartcity.kernel.context.query.grammar import DATETIME, VOCABULARY_KINDS
 from smartcity.kernel.context.query.selection import EntitySelection, EntitySelector
 
 MISSING: Any = object()
@@ -61,8 +61,6 @@ VALUE_MEMBERS = ("value", "object", "languageMap", "vocab", "json", "valueList",
 VOCAB = "vocab"
 OBJECT_LIST = "objectList"
 JSON = "json"
-# Literals that may name a vocabulary term (grammar.VOCABULARY_KINDS).
-TERM_KINDS = frozenset({"text", "uri"})
 # (value, is_vocabulary_term): one thing a comparison reads from an instance.
 Target = tuple[Any, bool]
 # The write path keeps an attribute's own timestamps in columns, not in its stored JSON.
@@ -195,7 +193,7 @@ def column_targets(instance: Mapping[str, Any]) -> list[Target]:
 
 def vocabulary_literal(literal: Value) -> Value | None:
     """The literal a VocabProperty's (expanded) terms compare with, if it names a term."""
-    if literal.kind not in TERM_KINDS or literal.term is None:
+    if literal.kind not in VOCABULARY_KINDS or literal.term is None:
         return None
     return Value("text", literal.term)
 
