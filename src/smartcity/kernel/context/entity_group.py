@@ -274,12 +274,17 @@ WHERE e.tenant = k.tenant AND e.id = k.id
 
 
 def touch_arrays(rows: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    """The touches of the group as one UPDATE; an entity touched twice keeps the last."""
+    """The touches of the group as one UPDATE; an entity touched twice keeps the last.
+
+    In key order, as the batch writes lock rows scanning the primary key: two
+    transactions locking the same rows in the same order cannot deadlock.
+    """
     last = {(row["b_tenant"], row["b_id"]): row["b_modified_at"] for row in rows}
+    keys = sorted(last)
     return _TOUCH, {
-        "tenant": [key[0] for key in last],
-        "id": [key[1] for key in last],
-        "modified_at": list(last.values()),
+        "tenant": [key[0] for key in keys],
+        "id": [key[1] for key in keys],
+        "modified_at": [last[key] for key in keys],
     }
 
 
@@ -310,7 +315,7 @@ def upsert_arrays(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[str
     """The attribute upserts of the group as one statement.
 
     An attribute written twice in the group keeps its last row (its final state): one
-    INSERT ... ON CONFLICT cannot update a row twice.
+    INSERT ... ON CONFLICT cannot update a row twice. In key order, like the touches.
     """
     last = {(r["tenant"], r["entity_id"], r["name"], r["dataset_id"]): r for r in rows}
     columns = tuple(rows[0])
@@ -323,7 +328,7 @@ def upsert_arrays(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[str
             f" ON CONFLICT ({', '.join(ATTRIBUTE_KEY)}) DO UPDATE SET {updates}"
         )
         _array_sql["upsert", columns] = sql
-    return sql, converted(conn, context_attribute, columns, list(last.values()))
+    return sql, converted(conn, context_attribute, columns, [last[key] for key in sorted(last)])
 
 
 def instance_arrays(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
