@@ -33,6 +33,9 @@ from tests.kernel.context.test_entities_library import (
 )
 
 STATION = "urn:ngsi-ld:Station:{}"
+NAME = DEFAULT + "name"
+OBSERVED = "2026-11-21T09:01:02.123456Z"
+TEXT = 'a "quoted" \\ name, 站二\n'
 
 
 @pytest.fixture
@@ -61,6 +64,10 @@ def group_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def fragment(value: Any, **members: Any) -> dict[str, Any]:
     return normalize_fragment({"value": value, **members}, CONTEXT, label="temperature")
+
+
+def name_fragment(value: str) -> dict[str, Any]:
+    return normalize_fragment({"value": value}, CONTEXT, label="name")
 
 
 def in_one_group(
@@ -165,16 +172,25 @@ def test_two_writes_of_one_entity_keep_both_history_rows_and_the_last_value(
             ),
             lambda: patch("", STATION.format(2), LOCATION, moved),
             lambda: patch("", STATION.format(2), TEMPERATURE, fragment(2, unitCode="FAH")),
-            lambda: patch("", STATION.format(2), TEMPERATURE, fragment(3)),
+            lambda: patch("", STATION.format(2), TEMPERATURE, fragment(3, observedAt=OBSERVED)),
+            lambda: patch("", STATION.format(1), NAME, name_fragment(TEXT)),
         ],
     )
-    assert group_sizes[-1] == 4
+    assert group_sizes[-1] == 5
     assert outcomes[0].updated == (TEMPERATURE,)
-    assert outcomes[1:] == [None, None, None]
+    assert outcomes[1:] == [None, None, None, None]
     stored = library.retrieve_entity("", STATION.format(2))
     current = stored[TEMPERATURE][0]
     # Each write merged onto the one before it: the unit of the first stays.
     assert (current["value"], current["unitCode"]) == (3, "FAH")
+    assert current["observedAt"] == OBSERVED
+    assert library.retrieve_entity("", STATION.format(1))[NAME][0]["value"] == TEXT
+    with store.connect() as conn:
+        observed = conn.execute(
+            select(context_instance.c.observed_at).order_by(context_instance.c.seq.desc())
+        ).scalars()
+        assert next(observed) is None  # the name's history row
+        assert next(observed) == datetime(2026, 11, 21, 9, 1, 2, 123456, tzinfo=UTC)
     assert stored[LOCATION][0]["value"]["coordinates"] == [114.0, 22.5]
     assert history(store, STATION.format(2)) == [21.5, 1, 2, 3]
     changed = [e for e in bus.events if isinstance(e, EntityChanged)]
@@ -183,9 +199,10 @@ def test_two_writes_of_one_entity_keep_both_history_rows_and_the_last_value(
         (LOCATION,),
         (TEMPERATURE,),
         (TEMPERATURE,),
+        (NAME,),
     ]
     assert changed[1].entity[LOCATION][0]["value"]["coordinates"] == [114.0, 22.5]
-    assert [e.entity[TEMPERATURE][0]["value"] for e in changed] == [1, 1, 2, 3]
+    assert [e.entity[TEMPERATURE][0]["value"] for e in changed] == [1, 1, 2, 3, 21.5]
 
 
 def test_a_database_failure_runs_each_write_alone(
