@@ -102,7 +102,10 @@ def missing(conn: Connection, tenant: str, entity_id: str) -> NgsiLdError:
     return ResourceNotFound(f"entity {entity_id} does not exist", id=entity_id)
 
 
-# Each (tenant, id) drives primary-key probes; the types come once per entity. Instants
+# Each (tenant, id) drives primary-key probes; the types come once per entity. The
+# ``= ANY`` conditions repeat the join's: without them a small table (a thousand
+# entities) was scanned whole and hashed, 25% more of the server's CPU per PATCH than
+# the primary-key probes they make it take. Instants
 # come as UTC text, reshaped like SQLite's (``sqlite_instant_text``): cheaper than
 # parsing a timestamptz to datetime and formatting it back, several times per entity.
 _UTC_TEXT = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
@@ -117,6 +120,7 @@ CROSS JOIN LATERAL (
   WHERE y.tenant = k.tenant AND y.entity_id = k.id
 ) AS t
 LEFT OUTER JOIN context_attribute AS a ON a.tenant = k.tenant AND a.entity_id = k.id
+WHERE e.tenant = ANY(%(tenants)s::text[]) AND e.id = ANY(%(ids)s::text[])
 ORDER BY k.tenant, e.id, a.name, a.dataset_id
 """
 
@@ -266,10 +270,12 @@ def send_postgres(conn: Connection, ordered: Sequence[tuple[Any, list[dict[str, 
     pipeline.send()
 
 
+# The ``= ANY`` conditions make the rows found by primary key (see ``_POSTGRES``).
 _TOUCH = """
 UPDATE context_entity AS e SET modified_at = k.modified_at
 FROM json_to_recordset(%(rows)s::json) AS k(tenant text, id text, modified_at timestamptz)
 WHERE e.tenant = k.tenant AND e.id = k.id
+  AND e.tenant = ANY(%(tenants)s::text[]) AND e.id = ANY(%(ids)s::text[])
 """
 
 
@@ -280,11 +286,16 @@ def touch_rows(rows: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
     transactions locking the same rows in the same order cannot deadlock.
     """
     last = {(row["b_tenant"], row["b_id"]): row["b_modified_at"] for row in rows}
+    keys = sorted(last)
     document = [
         {"tenant": tenant, "id": entity_id, "modified_at": utc(last[tenant, entity_id])}
-        for tenant, entity_id in sorted(last)
+        for tenant, entity_id in keys
     ]
-    return _TOUCH, {"rows": orjson.dumps(document).decode()}
+    return _TOUCH, {
+        "rows": orjson.dumps(document).decode(),
+        "tenants": sorted({key[0] for key in keys}),
+        "ids": [key[1] for key in keys],
+    }
 
 
 def utc(instant: datetime) -> datetime:
