@@ -120,7 +120,8 @@ class BackendCpu:
     Read from /proc (the cluster runs on this machine): the database's own work per
     request, which the server's CPU does not include. Backends come and go (a pool's
     overflow connections close at check-in), so they are sampled every 0.2 s while the
-    run lasts and each one's last reading counts.
+    run lasts and each one's last reading counts. Only client backends: autovacuum
+    workers visiting the database after the seeding are not the requests' work.
     """
 
     def __init__(self, database_url: str) -> None:
@@ -160,6 +161,7 @@ class BackendCpu:
                 for (pid,) in conn.execute(
                     "SELECT pid FROM pg_stat_activity"
                     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    " AND backend_type = 'client backend'"
                 )
             ]
         ticks = os.sysconf("SC_CLK_TCK")
