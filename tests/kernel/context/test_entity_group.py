@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -284,3 +284,42 @@ def test_the_group_read_matches_the_single_read(library: ContextLibrary, store: 
         single = {key: load_entity(conn, *key) for key in keys}
     assert grouped == {key: entity for key, entity in single.items() if entity is not None}
     assert grouped["", STATION.format(1)]["createdAt"] == "2026-11-21T09:00:00.123456Z"
+
+
+class TickingClock(FixedClock):
+    """Each reading a millisecond after the one before."""
+
+    def now(self) -> datetime:
+        return self.advance(timedelta(milliseconds=1))
+
+
+def test_the_entity_keeps_the_last_writes_modified_at(store: Store, group_sizes: list[int]) -> None:
+    bus = RecordingBus()
+    library = ContextLibrary(store, bus, TickingClock(datetime(2026, 11, 21, 9, tzinfo=UTC)))  # type: ignore[arg-type]
+    library.create_entity("", station(1))
+    library.create_entity("", station(2))
+    moved = normalize_fragment(
+        {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [114.0, 22.5]}},
+        CONTEXT,
+        label="location",
+    )
+    patch = library.patch_attribute_async
+    in_one_group(
+        library,
+        [
+            lambda: patch("", STATION.format(2), TEMPERATURE, fragment(1)),
+            lambda: patch("", STATION.format(2), LOCATION, moved),
+            lambda: patch("", STATION.format(1), TEMPERATURE, fragment(2)),
+            lambda: patch("", STATION.format(1), LOCATION, moved),
+            lambda: patch("", STATION.format(1), TEMPERATURE, fragment(3)),
+        ],
+    )
+    assert group_sizes[-1] == 5
+    last = {e.entity_id: e.entity for e in bus.events if isinstance(e, EntityChanged)}
+    for number in (1, 2):
+        stored = library.retrieve_entity("", STATION.format(number))
+        assert stored["modifiedAt"] == last[STATION.format(number)]["modifiedAt"]
+        assert (
+            stored[TEMPERATURE][0]["modifiedAt"]
+            == last[STATION.format(number)][TEMPERATURE][0]["modifiedAt"]
+        )

@@ -216,11 +216,19 @@ def apply_group(conn: Connection, group: Sequence[Changes], store: Store) -> Non
     attributes: list[dict[str, Any]] = []
     series: list[dict[str, Any]] = []
     instances: list[dict[str, Any]] = []
-    for changes in group:
+    # The entity rows go before the touches: a touch must not undo the modifiedAt of a
+    # later write's entity row (a location change), so it is left out.
+    rewritten = {
+        (changes.tenant, row["b_id"]): position
+        for position, changes in enumerate(group)
+        for row in changes.changed_entities
+    }
+    for position, changes in enumerate(group):
         changed.extend(changes.changed_entities)
         touched.extend(
             {"b_modified_at": changes.now, "b_tenant": changes.tenant, "b_id": entity_id}
             for entity_id in changes.touched_ids
+            if rewritten.get((changes.tenant, entity_id), -1) < position
         )
         types.extend(changes.new_types)
         attributes.extend(changes.attributes)
