@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Connection, select
 
 from smartcity.kernel.storage import Store
+from smartcity.kernel.storage.group_commit import Together, Write, segments
 from smartcity.kernel.storage.tables import platform_meta
 
 
@@ -136,3 +137,120 @@ def test_async_caller_gets_the_exception(store: Store, clock: Any) -> None:
 
     with pytest.raises(KeyError):
         asyncio.run(main())
+
+
+def test_writes_going_together_run_in_one_call_in_queue_order(store: Store, clock: Any) -> None:
+    calls: list[list[str]] = []
+    published: list[str] = []
+
+    def run_together(conn: Connection, items: Sequence[Any]) -> list[tuple[bool, Any]]:
+        calls.append(list(items))
+        outcomes: list[tuple[bool, Any]] = []
+        for key in items:
+            if key == "bad":
+                outcomes.append((False, ValueError("refused")))
+                continue
+            insert(key, clock)(conn)
+            outcomes.append((True, key))
+        return outcomes
+
+    def together(key: str) -> Any:
+        return store.write_async(
+            insert(key, clock),
+            after_commit=published.append,
+            together=Together(run_together, key),
+        )
+
+    async def main() -> list[Any]:
+        started, release = threading.Event(), threading.Event()
+
+        def hold(conn: Connection) -> str:
+            started.set()
+            release.wait(10)
+            return insert("first", clock)(conn)
+
+        # A write going together, alone in its group, holds the writer (on every backend).
+        held = asyncio.ensure_future(
+            store.write_async(hold, together=Together(run_together, "first"))
+        )
+        await asyncio.to_thread(started.wait, 10)
+        queued = [asyncio.ensure_future(together(k)) for k in ("a", "bad", "b", "c")]
+        await asyncio.sleep(0.05)
+        release.set()
+        await held
+        return list(await asyncio.gather(*queued, return_exceptions=True))
+
+    outcomes = asyncio.run(main())
+    assert calls == [["a", "bad", "b", "c"]]  # the held write ran alone, by its work
+    assert outcomes[0] == "a" and outcomes[2:] == ["b", "c"]
+    assert isinstance(outcomes[1], ValueError)
+    assert stored_keys(store) == ["a", "b", "c", "first"]
+    assert published == ["a", "b", "c"]
+
+
+def test_a_group_the_database_refuses_runs_each_write_alone(store: Store, clock: Any) -> None:
+    calls: list[int] = []
+
+    def run_together(conn: Connection, items: Sequence[Any]) -> list[tuple[bool, Any]]:
+        calls.append(len(items))
+        for key in items:
+            insert(key, clock)(conn)
+        insert(items[0], clock)(conn)  # a duplicate key: the statement fails
+        return [(True, key) for key in items]
+
+    async def main() -> list[Any]:
+        started, release = threading.Event(), threading.Event()
+
+        def hold(conn: Connection) -> str:
+            started.set()
+            release.wait(10)
+            return "held"
+
+        held = asyncio.ensure_future(
+            store.write_async(hold, together=Together(run_together, "held"))
+        )
+        await asyncio.to_thread(started.wait, 10)
+        queued = [
+            asyncio.ensure_future(
+                store.write_async(insert(k, clock), together=Together(run_together, k))
+            )
+            for k in ("a", "b")
+        ]
+        await asyncio.sleep(0.05)
+        release.set()
+        await held
+        return list(await asyncio.gather(*queued))
+
+    assert asyncio.run(main()) == ["a", "b"]
+    assert calls == [2]
+    assert stored_keys(store) == ["a", "b"]
+
+
+def test_segments_keep_queue_order() -> None:
+    def run_one(conn: Connection, items: Sequence[Any]) -> list[tuple[bool, Any]]:
+        return []
+
+    def run_two(conn: Connection, items: Sequence[Any]) -> list[tuple[bool, Any]]:
+        return []
+
+    def write(run: Any = None) -> Write:
+        return Write(
+            lambda conn: None, None, (), together=None if run is None else Together(run, 1)
+        )
+
+    group = [
+        write(run_one),
+        write(run_one),
+        write(),
+        write(run_one),
+        write(run_two),
+        write(run_two),
+    ]
+    cut = segments(group)
+    assert [(run, len(writes)) for run, writes in cut] == [
+        (run_one, 2),
+        (None, 1),
+        (None, 1),  # one write of its kind alone needs no group
+        (run_two, 2),
+    ]
+    assert [w for _run, writes in cut for w in writes] == group

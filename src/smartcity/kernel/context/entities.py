@@ -15,7 +15,7 @@ import gc
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,7 @@ from smartcity.kernel.bus import Bus
 from smartcity.kernel.clock import Clock
 from smartcity.kernel.context.batch_reads import load_batch
 from smartcity.kernel.context.changes import Changes
+from smartcity.kernel.context.entity_group import EntityWrite, run_entity_writes
 from smartcity.kernel.context.errors import (
     AlreadyExists,
     BadRequestData,
@@ -39,6 +40,7 @@ from smartcity.kernel.context.model import (
 from smartcity.kernel.context.normalize import ALLOWED_MEMBERS, CORE_MEMBERS
 from smartcity.kernel.context.reads import check_tenant_exists, load_entity
 from smartcity.kernel.storage import Store
+from smartcity.kernel.storage.group_commit import Together
 
 UpdateMode = Literal["append", "append_no_overwrite", "update"]
 UpsertMode = Literal["replace", "update"]
@@ -92,22 +94,38 @@ def run(services: Services, tenant: str, work: Callable[[Connection, Changes], T
     loser's unique violation means its read is stale, so the work runs once more on
     fresh data (and then reports AlreadyExists, or updates, as it should).
     """
-    step, publish = _steps(services, tenant, work)
+    step, publish = _steps(services, tenant, work, [])
     return services.store.write(step, after_commit=publish, retry_on=(IntegrityError,))
 
 
 async def run_async(services: Services, tenant: str, work: Callable[[Connection, Changes], T]) -> T:
-    """``run`` for a caller on an event loop: awaits the commit, holds no thread."""
-    step, publish = _steps(services, tenant, work)
-    return await services.store.write_async(step, after_commit=publish, retry_on=(IntegrityError,))
+    """``run`` for a caller on an event loop: awaits the commit, holds no thread.
+
+    The work of a write on one entity (:class:`EntityWork`) goes together with the
+    other such writes queued meanwhile: one read, one set of statements, one commit
+    for the group (:mod:`~smartcity.kernel.context.entity_group`), on both backends.
+    """
+    # The changes of the attempt that committed (a retried work runs again from scratch).
+    applied: list[Changes] = []
+    step, publish = _steps(services, tenant, work, applied)
+    together = None
+    if isinstance(work, EntityWork):
+        item = EntityWrite(
+            tenant, work.entity_id, work.change, services.clock.now, services.store, applied
+        )
+        together = Together(run_entity_writes, item)
+    return await services.store.write_async(
+        step, after_commit=publish, retry_on=(IntegrityError,), together=together
+    )
 
 
 def _steps(
-    services: Services, tenant: str, work: Callable[[Connection, Changes], T]
+    services: Services,
+    tenant: str,
+    work: Callable[[Connection, Changes], T],
+    applied: list[Changes],
 ) -> tuple[Callable[[Connection], T], Callable[[T], None]]:
     """The store write of ``work`` (changes applied) and its after-commit publication."""
-    # The changes of the attempt that committed (a retried work runs again from scratch).
-    applied: list[Changes] = []
 
     def step(conn: Connection) -> T:
         changes = Changes(tenant, services.clock.now())
@@ -176,6 +194,22 @@ def load_one(conn: Connection, tenant: str, entity_id: str) -> Entity:
     return entity
 
 
+class EntityWork(Generic[T]):
+    """The work of a write on one stored entity: read it, then ``change`` it.
+
+    Alone it reads the entity itself (``load_one``); queued with others of its kind it
+    runs in a group that reads all their entities at once (``run_async``).
+    """
+
+    def __init__(self, tenant: str, entity_id: str, change: Callable[[Entity, Changes], T]) -> None:
+        self.tenant = tenant
+        self.entity_id = entity_id
+        self.change = change
+
+    def __call__(self, conn: Connection, changes: Changes) -> T:
+        return self.change(load_one(conn, self.tenant, self.entity_id), changes)
+
+
 def create_entity(services: Services, tenant: str, entity: Entity) -> Entity:
     """Create an entity; AlreadyExists if its id is taken in the tenant."""
 
@@ -221,8 +255,7 @@ def update_attributes_work(
 ) -> Callable[[Connection, Changes], UpdateResult]:
     """The work of :func:`update_attributes`, for ``run`` or ``run_async``."""
 
-    def work(conn: Connection, changes: Changes) -> UpdateResult:
-        existing = load_one(conn, tenant, entity_id)
+    def change(existing: Entity, changes: Changes) -> UpdateResult:
         _stored, written, skipped = changes.merge(
             existing,
             attributes,
@@ -231,7 +264,7 @@ def update_attributes_work(
         )
         return UpdateResult(tuple(written), tuple(skipped))
 
-    return work
+    return EntityWork(tenant, entity_id, change)
 
 
 def patch_attribute(
@@ -249,8 +282,7 @@ def patch_attribute_work(
 ) -> Callable[[Connection, Changes], None]:
     """The work of :func:`patch_attribute`, for ``run`` or ``run_async``."""
 
-    def work(conn: Connection, changes: Changes) -> None:
-        existing = load_one(conn, tenant, entity_id)
+    def change(existing: Entity, changes: Changes) -> None:
         dataset = instance_key(fragment)
         current = next((i for i in existing.get(name, ()) if instance_key(i) == dataset), None)
         if current is None:
@@ -272,7 +304,7 @@ def patch_attribute_work(
             raise BadRequestData(f"attribute {name}: a {merged['type']} needs '{member}'")
         changes.merge(existing, {name: [merged]})
 
-    return work
+    return EntityWork(tenant, entity_id, change)
 
 
 def delete_attribute(

@@ -74,6 +74,10 @@ class Pipeline:
             params.append(values)
         self._batches.append((sql, params))
 
+    def add_sql(self, sql: str, parameters: Mapping[str, Any]) -> None:
+        """Driver-level ``sql`` once with ``parameters`` (already converted), sent later."""
+        self._batches.append((sql, [dict(parameters)]))
+
     def send(self) -> None:
         """Every statement in one round trip; a failed one raises as SQLAlchemy would.
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, insert, text
 from sqlalchemy.engine import Dialect, make_url
 
 from smartcity.kernel.errors import ConfigurationError
-from smartcity.kernel.storage.group_commit import GroupCommit
+from smartcity.kernel.storage.group_commit import GroupCommit, Together
 
 T = TypeVar("T")
 
@@ -74,8 +74,14 @@ class Store(Protocol):
         *,
         after_commit: Callable[[T], None] | None = None,
         retry_on: tuple[type[BaseException], ...] = (),
+        together: Together | None = None,
     ) -> T:
-        """``write`` for a caller on an event loop: awaits the commit without a thread."""
+        """``write`` for a caller on an event loop: awaits the commit without a thread.
+
+        A write with ``together`` always goes through the writer (on PostgreSQL too),
+        where the queued writes sharing its ``Together.run`` run as one set of
+        statements, without savepoints (:mod:`~smartcity.kernel.storage.group_commit`).
+        """
         ...
 
     def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -99,8 +105,10 @@ class SqlStore:
     """Shared behaviour of the SQLAlchemy-backed stores."""
 
     # Whether concurrent writes share a transaction (``group_commit``). SQLite admits one
-    # writer anyway; PostgreSQL gains more from writing on many connections at once,
-    # each write being a few round trips, so there every write runs on its own.
+    # writer anyway; on PostgreSQL a write with savepoints costs as many round trips as
+    # alone, so there writes run on their own, on many connections at once; only the
+    # writes that go ``together`` (read in one statement, written in one pipeline) are
+    # grouped there, in the one writer thread (decision 0015).
     group_commit = True
 
     def __init__(self, engine: Engine) -> None:
@@ -160,8 +168,9 @@ class SqlStore:
         *,
         after_commit: Callable[[T], None] | None = None,
         retry_on: tuple[type[BaseException], ...] = (),
+        together: Together | None = None,
     ) -> T:
-        if not self.group_commit:
+        if not self.group_commit and together is None:
             call = functools.partial(
                 self._writer.run_now, work, after_commit=after_commit, retry_on=retry_on
             )
@@ -169,7 +178,9 @@ class SqlStore:
                 self._write_threads(), contextvars.copy_context().run, call
             )
             return alone
-        result: T = await self._writer.run(work, after_commit=after_commit, retry_on=retry_on)
+        result: T = await self._writer.run(
+            work, after_commit=after_commit, retry_on=retry_on, together=together
+        )
         return result
 
     def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:

@@ -14,6 +14,14 @@ runs again alone, so one bad write never takes the others down.
 
 ``after_commit`` runs in the writer thread, in queue order, once the write is durable
 (events are published there, so subscribers see the changes of one entity in order).
+
+Writes that can go *together* (:class:`Together`: the single-entity writes of the
+information library) skip the savepoints: the queued writes sharing one ``Together.run``
+are handed to it at once, and it reads what they need in one statement, decides each
+write's outcome in Python (a domain error is one write's answer, decided before anything
+is written) and sends all their rows as one set of statements. Should the database
+refuse that set (a rare race: a unique violation, a row deleted meanwhile), the whole
+transaction rolls back and every write of the group runs again alone, as above.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import contextvars
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +44,19 @@ log = logging.getLogger(__name__)
 # More writes per group add latency to the first ones for little saved per commit.
 MAX_GROUP = 64
 SAVEPOINT = "smartcity_write"
+
+
+# Runs several writes' items in one go on one connection; per item (succeeded, value or
+# exception). A database error it raises fails the whole group (each write then runs alone).
+RunTogether = Callable[[Connection, Sequence[Any]], list[tuple[bool, Any]]]
+
+
+@dataclass(frozen=True)
+class Together:
+    """How a write joins the others of its group: ``run`` takes every ``item`` at once."""
+
+    run: RunTogether
+    item: Any
 
 
 @dataclass
@@ -50,6 +71,8 @@ class Write:
     # Set for a caller awaiting on an event loop: its outcome is handed over on the loop.
     waiter: asyncio.Future[Any] | None = None
     outcome: tuple[bool, Any] | None = None
+    # Set for a write that can run together with others of the same ``Together.run``.
+    together: Together | None = None
 
 
 class GroupCommit:
@@ -77,13 +100,15 @@ class GroupCommit:
         *,
         after_commit: Callable[[Any], None] | None = None,
         retry_on: tuple[type[BaseException], ...] = (),
+        together: Together | None = None,
     ) -> Any:
         """Queue ``work`` and await its result on the running loop.
 
         The writer hands the outcomes of a whole group to each loop in one call, so an
-        event loop wakes once per group rather than once per write.
+        event loop wakes once per group rather than once per write. With ``together``
+        the write may run with the group's others of the same kind (see the module).
         """
-        write = Write(work, after_commit, retry_on)
+        write = Write(work, after_commit, retry_on, together=together)
         write.waiter = asyncio.get_running_loop().create_future()
         self._queue_write(write)
         return await write.waiter
@@ -165,8 +190,12 @@ class GroupCommit:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with self._begin() as conn:
-                for write in group:
-                    outcomes.append(self._run_in_savepoint(conn, write))
+                for run, writes in segments(group):
+                    if run is None:
+                        outcomes.extend(self._run_in_savepoint(conn, w) for w in writes)
+                    else:
+                        items = [w.together.item for w in writes if w.together is not None]
+                        outcomes.extend(writes[0].context.run(run, conn, items))
         except Exception:
             # The commit (or a savepoint statement) failed: nothing of the group is
             # stored. Each write runs again alone and gets its own outcome.
@@ -221,6 +250,23 @@ class GroupCommit:
             except Exception:
                 log.exception("after-commit step of a write failed")
         write.outcome = (ok, value)
+
+
+def segments(group: list[Write]) -> list[tuple[RunTogether | None, list[Write]]]:
+    """The group in order, cut into runs of writes going together (run) or alone (None).
+
+    Only a run of two or more writes goes together: one write alone needs no more.
+    """
+    cut: list[tuple[RunTogether | None, list[Write]]] = []
+    for write in group:
+        run = write.together.run if write.together is not None else None
+        if cut and run is not None and cut[-1][0] is run:
+            cut[-1][1].append(write)
+        else:
+            cut.append((run, [write]))
+    return [
+        (run, writes) if run is None or len(writes) > 1 else (None, writes) for run, writes in cut
+    ]
 
 
 def deliver(group: list[Write]) -> None:
