@@ -34,7 +34,7 @@ SELECT e.id, e.type, e.created_at, e.modified_at,
   (SELECT group_concat(t.type, ' ') FROM context_entity_type AS t
    WHERE t.tenant = e.tenant AND t.entity_id = e.id),
   a.name, a.value_json,
-  a.created_at, a.modified_at
+  a.created_at, a.modified_at, a.rowid
 FROM context_entity AS e
 LEFT OUTER JOIN context_attribute AS a ON a.tenant = e.tenant AND a.entity_id = e.id
 WHERE e.tenant = ? AND e.id IN (SELECT value FROM json_each(?))
@@ -44,7 +44,7 @@ ORDER BY e.id, a.name, a.dataset_id
 _POSTGRES = """
 SELECT e.id, e.type, e.created_at, e.modified_at, NULL,
   a.name, a.value_json,
-  a.created_at, a.modified_at
+  a.created_at, a.modified_at, NULL
 FROM unnest(%(ids)s::text[]) AS k(id)
 JOIN context_entity AS e ON e.tenant = %(tenant)s AND e.id = k.id
 LEFT OUTER JOIN context_attribute AS a ON a.tenant = %(tenant)s AND a.entity_id = k.id
@@ -61,8 +61,14 @@ def load_batch(
     conn: Connection,
     tenant: str,
     entity_ids: Sequence[str],
+    rowids: dict[int, int] | None = None,
 ) -> dict[str, Entity]:
-    """The stored entities among ``entity_ids``, by id."""
+    """The stored entities among ``entity_ids``, by id.
+
+    On SQLite, ``rowids`` (if given) receives the row id of each loaded attribute
+    instance, keyed by the identity (``id``) of its instance dict: a batch's narrow
+    UPDATE finds the row by it (``Changes.rowids``).
+    """
     sqlite = conn.dialect.name == "sqlite"
     found: dict[str, Entity] = {}
     texts: dict[Any, str] = {}
@@ -99,6 +105,7 @@ def load_batch(
                 value_json,
                 a_created,
                 a_modified,
+                rowid,
             ) = tuple(row)
             entity = found.get(entity_id)
             if entity is None:
@@ -115,6 +122,8 @@ def load_batch(
             instance = loads(value_json)
             instance["createdAt"] = text(a_created)
             instance["modifiedAt"] = text(a_modified)
+            if rowids is not None and rowid is not None:
+                rowids[id(instance)] = rowid
             instances = entity.get(name)
             if instances is None:
                 entity[name] = [instance]

@@ -134,17 +134,17 @@ def copy_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]])
             copy.write_row(row)
 
 
-def random_uuids(count: int) -> list[str]:
+def random_uuids(count: int, prefix: str = "") -> list[str]:
     """``count`` random (version 4) UUIDs as text, from one read of the OS generator.
 
     ``uuid.uuid4()`` costs a system call and an object per id; a batch of ten thousand
-    attribute instances needs ten thousand ids.
+    attribute instances needs ten thousand ids. Each id starts with ``prefix``.
     """
     h = os.urandom(16 * count).hex()
     # The variant digit is 8, 9, a or b: two random bits of the random digit.
     variant = VARIANT_DIGITS
     return [
-        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-4{h[i + 13 : i + 16]}-"
+        f"{prefix}{h[i : i + 8]}-{h[i + 8 : i + 12]}-4{h[i + 13 : i + 16]}-"
         f"{variant[h[i + 16]]}{h[i + 17 : i + 20]}-{h[i + 20 : i + 32]}"
         for i in range(0, 32 * count, 32)
     ]
