@@ -34,7 +34,10 @@ SELECT e.id, e.type, e.created_at, e.modified_at,
   (SELECT group_concat(t.type, ' ') FROM context_entity_type AS t
    WHERE t.tenant = e.tenant AND t.entity_id = e.id),
   a.name, a.value_json,
-  a.created_at, a.modified_at, a.rowid
+  a.created_at, a.modified_at, a.rowid,
+  (SELECT s.id FROM context_series AS s
+   WHERE s.tenant = a.tenant AND s.entity_id = a.entity_id AND s.name = a.name
+     AND s.dataset_id = a.dataset_id AND s.entity_type = e.type)
 FROM context_entity AS e
 LEFT OUTER JOIN context_attribute AS a ON a.tenant = e.tenant AND a.entity_id = e.id
 WHERE e.tenant = ? AND e.id IN (SELECT value FROM json_each(?))
@@ -44,7 +47,7 @@ ORDER BY e.id, a.name, a.dataset_id
 _POSTGRES = """
 SELECT e.id, e.type, e.created_at, e.modified_at, NULL,
   a.name, a.value_json,
-  a.created_at, a.modified_at, NULL
+  a.created_at, a.modified_at, NULL, NULL
 FROM unnest(%(ids)s::text[]) AS k(id)
 JOIN context_entity AS e ON e.tenant = %(tenant)s AND e.id = k.id
 LEFT OUTER JOIN context_attribute AS a ON a.tenant = %(tenant)s AND a.entity_id = k.id
@@ -61,13 +64,13 @@ def load_batch(
     conn: Connection,
     tenant: str,
     entity_ids: Sequence[str],
-    rowids: dict[int, int] | None = None,
+    stored_rows: dict[int, tuple[int, int | None]] | None = None,
 ) -> dict[str, Entity]:
     """The stored entities among ``entity_ids``, by id.
 
-    On SQLite, ``rowids`` (if given) receives the row id of each loaded attribute
-    instance, keyed by the identity (``id``) of its instance dict: a batch's narrow
-    UPDATE finds the row by it (``Changes.rowids``).
+    On SQLite, ``stored_rows`` (if given) receives the row id and the series id of
+    each loaded attribute instance, keyed by the identity (``id``) of its instance
+    dict: a batch's narrow UPDATE finds the row by them (``Changes.stored_rows``).
     """
     sqlite = conn.dialect.name == "sqlite"
     found: dict[str, Entity] = {}
@@ -106,6 +109,7 @@ def load_batch(
                 a_created,
                 a_modified,
                 rowid,
+                series_id,
             ) = tuple(row)
             entity = found.get(entity_id)
             if entity is None:
@@ -120,10 +124,10 @@ def load_batch(
             if name is None:
                 continue
             instance = loads(value_json)
-            instance["createdAt"] = text(a_created)
-            instance["modifiedAt"] = text(a_modified)
-            if rowids is not None and rowid is not None:
-                rowids[id(instance)] = rowid
+            instance["createdAt"] = texts.get(a_created) or text(a_created)
+            instance["modifiedAt"] = texts.get(a_modified) or text(a_modified)
+            if stored_rows is not None and rowid is not None:
+                stored_rows[id(instance)] = (rowid, series_id)
             instances = entity.get(name)
             if instances is None:
                 entity[name] = [instance]

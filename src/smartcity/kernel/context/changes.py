@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from orjson import dumps
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,9 @@ from smartcity.kernel.context.entity_rows import (
 from smartcity.kernel.context.events import ChangeOperation, EntityChanged
 from smartcity.kernel.context.model import (
     LOCATION,
+    PROPERTY,
+    RELATIONSHIP,
+    SYSTEM_MEMBERS,
     Entity,
     Instance,
     format_instant,
@@ -117,10 +121,11 @@ class Changes:
         # each (``NARROW_FIELDS``), and the history row of each taken from the same
         # tuple. No dict per row, no conversion pass per column; see ``write_narrow``.
         self.narrow_rows: list[tuple[Any, ...]] = []
-        # SQLite row ids of the loaded attribute rows, by the identity of the loaded
-        # instance (``load_batch``): the UPDATE finds each row by id, not by its long
-        # text key. Valid while the loaded entities live (this transaction).
-        self.rowids: dict[int, int] = {}
+        # SQLite: the row id and series id of each loaded attribute row, by the identity
+        # of the loaded instance (``load_batch``): the UPDATE finds each row by its id,
+        # not by its long text key, and the history row names its series without a
+        # lookup. Valid while the loaded entities live (this transaction).
+        self.stored_rows: dict[int, tuple[int, int | None]] = {}
         self.instants: dict[str, datetime] = {}
         # Series keys of history rows whose attribute instance was not stored before:
         # their series may not exist yet. An existing attribute row always has its
@@ -155,7 +160,7 @@ class Changes:
         now_text = self.now_text
         batch = self.narrow_updates
         narrow_rows = self.narrow_rows
-        rowids = self.rowids
+        stored_rows = self.stored_rows
         written: list[Instance] = []
         for instance in instances:
             dataset = instance_key(instance)
@@ -188,7 +193,7 @@ class Changes:
                         value_json,
                         observed_at,
                         unit_code,
-                        rowids.get(id(old)),
+                        *stored_rows.get(id(old), NOT_READ),
                     )
                 )
                 stamped = dict(instance)
@@ -241,6 +246,68 @@ class Changes:
             stamped["modifiedAt"] = now_text
             written.append(stamped)
         return written
+
+    def replace_one(
+        self, entity_id: str, entity_type: str, name: str, instance: Instance, old: Instance
+    ) -> Instance | None:
+        """``instance`` replacing the stored ``old`` in place, or None if it cannot.
+
+        A batch's common case, in short (``write_instances`` in general): the same
+        datasetId and the same text and boolean copies make one ``narrow_rows`` tuple
+        (see ``apply``). Returns the instance with its timestamps; None leaves the
+        instance to ``write_instances``.
+        """
+        dataset = instance.get("datasetId")
+        if not isinstance(dataset, str):
+            dataset = ""
+        stored_dataset = old.get("datasetId")
+        if dataset != (stored_dataset if isinstance(stored_dataset, str) else ""):
+            return None
+        kind = instance["type"]
+        value = instance.get("value")
+        if kind == PROPERTY and (type(value) is float or type(value) is int):
+            # A number (the readings of a batch): no text or boolean copy, so the
+            # stored value must have none either.
+            number: float | None = float(value)
+            text: str | None = None
+            flag: bool | None = None
+            old_value = old.get("value")
+            old_kind = old["type"]
+            if (old_kind == PROPERTY and isinstance(old_value, str | bool)) or (
+                old_kind == RELATIONSHIP and isinstance(old.get("object"), str)
+            ):
+                return None
+        else:
+            number, text, flag = typed_values(instance)
+            _number, old_text, old_flag = typed_values(old)
+            if old_text != text or old_flag is not flag:
+                return None
+        observed = instance.get("observedAt")
+        observed_at = None
+        if observed is not None:
+            observed_at = self.instants.get(observed) or self.instant(observed, "observedAt")
+        stored = self.stored_rows.get(id(old), NOT_READ)
+        self.narrow_rows.append(
+            (
+                entity_id,
+                name,
+                dataset,
+                entity_type,
+                kind,
+                number,
+                text,
+                flag,
+                dumps(instance).decode()
+                if SYSTEM_MEMBERS.isdisjoint(instance)
+                else stored_json(instance),
+                observed_at,
+                instance.get("unitCode"),
+                stored[0],
+                stored[1],
+            )
+        )
+        now_text = self.now_text
+        return {**instance, "createdAt": old.get("createdAt") or now_text, "modifiedAt": now_text}
 
     def instant(self, text: str, what: str) -> datetime:
         """An instant of an instance (observedAt, a stored createdAt), parsed once per batch."""
@@ -317,8 +384,18 @@ class Changes:
         written: list[str] = []
         skipped: list[tuple[str, str]] = []
         plain = overwrite and not only_existing
+        # A batch's common case (one instance replacing the stored one) in short.
+        in_place = plain and self.narrow_updates
+        entity_id = stored["id"]
+        entity_type = stored["type"][0]
         for name, instances in attributes.items():
             previous: list[Instance] = stored.get(name) or []
+            if in_place and len(instances) == 1 and len(previous) == 1:
+                stamped = self.replace_one(entity_id, entity_type, name, instances[0], previous[0])
+                if stamped is not None:
+                    stored[name] = [stamped]
+                    written.append(name)
+                    continue
             if plain:
                 chosen = instances
             else:
@@ -551,8 +628,9 @@ class Changes:
 
     def number_instances(self) -> None:
         """Give every history row its instance id."""
-        for row, instance_id in zip(self.instances, random_uuids(len(self.instances)), strict=True):
-            row["instance_id"] = INSTANCE_PREFIX + instance_id
+        ids = random_uuids(len(self.instances), INSTANCE_PREFIX)
+        for row, instance_id in zip(self.instances, ids, strict=True):
+            row["instance_id"] = instance_id
 
     def apply_pipelined(self, conn: Connection, statements: Statements) -> None:
         """The rest of ``apply`` for a few rows on PostgreSQL: one round trip, not one each.
@@ -609,6 +687,10 @@ class Changes:
             else:
                 upserted.append(row)
         return upserted, updated
+
+
+# The row id and series id of an attribute row not read by ``load_batch``.
+NOT_READ: tuple[None, None] = (None, None)
 
 
 class RowsGone(Exception):

@@ -47,8 +47,10 @@ NARROW_FIELDS = (
     "value_json",
     "observed_at",
     "unit_code",
-    # SQLite: the row id of the stored attribute row (None if not read with the batch).
+    # SQLite: the row id and the series id of the stored attribute row (None if not
+    # read with the batch).
     "rowid",
+    "series_id",
 )
 (
     ENTITY_ID,
@@ -63,6 +65,7 @@ NARROW_FIELDS = (
     OBSERVED_AT,
     UNIT_CODE,
     ROWID,
+    SERIES_ID,
 ) = range(len(NARROW_FIELDS))
 
 _UPDATE_BY_ROWID = (
@@ -74,15 +77,19 @@ _UPDATE_BY_KEY = (
     "observed_at = ?, unit_code = ?, modified_at = ? "
     "WHERE tenant = ? AND entity_id = ? AND name = ? AND dataset_id = ?"
 )
-# ?1 tenant, ?2 entity id, ?3 entity type, ?4 name, ?5 datasetId, then the row's values.
-_INSERT_HISTORY = (
-    "INSERT INTO context_instance (series_id, tenant, entity_id, entity_type, name, "
-    "dataset_id, instance_id, kind, value_number, value_text, value_bool, value_json, "
-    "observed_at, unit_code, recorded_at, deleted) VALUES ("
-    "(SELECT id FROM context_series WHERE tenant = ?1 AND entity_id = ?2 AND name = ?4 "
-    "AND dataset_id = ?5 AND entity_type = ?3), "
-    "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+_HISTORY_COLUMNS = (
+    "INSERT INTO context_instance (tenant, entity_id, entity_type, name, dataset_id, "
+    "instance_id, kind, value_number, value_text, value_bool, value_json, observed_at, "
+    "unit_code, recorded_at, deleted, series_id) VALUES "
 )
+# ?1 tenant, ?2 entity id, ?3 entity type, ?4 name, ?5 datasetId, then the row's values
+# and (if read with the batch) ?16 its series id.
+_INSERT_HISTORY = (
+    _HISTORY_COLUMNS + "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+    "(SELECT id FROM context_series WHERE tenant = ?1 AND entity_id = ?2 AND name = ?4 "
+    "AND dataset_id = ?5 AND entity_type = ?3))"
+)
+_INSERT_HISTORY_BY_SERIES = _HISTORY_COLUMNS + "(" + ", ".join(["?"] * 16) + ")"
 
 
 def write_narrow(
@@ -126,6 +133,8 @@ def _write_sqlite(
         updated = driver(_UPDATE_BY_KEY, list(by_key)).rowcount
     else:
         updated = driver(_UPDATE_BY_ROWID, list(zip(*values, repeat(modified), rowids))).rowcount
+    series = columns[SERIES_ID]
+    known = None not in series
     history = zip(
         repeat(tenant),
         columns[ENTITY_ID],
@@ -143,8 +152,9 @@ def _write_sqlite(
         repeat(modified),
         # deleted: False as SQLite stores it
         repeat(0),
+        *((series,) if known else ()),
     )
-    driver(_INSERT_HISTORY, list(history))
+    driver(_INSERT_HISTORY_BY_SERIES if known else _INSERT_HISTORY, list(history))
     return int(updated)
 
 
