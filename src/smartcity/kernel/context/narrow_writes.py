@@ -176,47 +176,91 @@ _POSTGRES_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
 )
 
 
-def _postgres_statement() -> str:
-    arrays = ", ".join(
-        f"json_array_elements_text(%({name})s::json)" for name, _type, _index in _POSTGRES_COLUMNS
-    )
-    labels = ", ".join(name for name, _type, _index in _POSTGRES_COLUMNS)
-    typed = ", ".join(f"{name}::{type_} AS {name}" for name, type_, _index in _POSTGRES_COLUMNS)
-    history = (
-        "tenant, entity_id, entity_type, name, dataset_id, kind, value_number, "
-        "value_text, value_bool, value_json, observed_at, unit_code"
-    )
-    return (
+_statements: dict[tuple[bool, ...], str] = {}
+
+
+def _postgres_statement(single: tuple[bool, ...]) -> str:
+    """The statement for columns that are arrays, or (``single``) one value bound once."""
+    found = _statements.get(single)
+    if found is not None:
+        return found
+    arrays = [
+        (name, type_)
+        for (name, type_, _i), one in zip(_POSTGRES_COLUMNS, single, strict=True)
+        if not one
+    ]
+    value = {
+        name: f"u.{name}" if not one else f"%({name})s::{type_}"
+        for (name, type_, _i), one in zip(_POSTGRES_COLUMNS, single, strict=True)
+    }
+    functions = ", ".join(f"json_array_elements_text(%({name})s::json)" for name, _t in arrays)
+    labels = ", ".join(name for name, _t in arrays)
+    typed = ", ".join(f"{name}::{type_} AS {name}" for name, type_ in arrays)
+    history = ", ".join(value[name] for name in _HISTORY_VALUES)
+    found = _statements[single] = (
         # Materialised once (it is read twice): each array is parsed once.
-        f"WITH u AS MATERIALIZED (SELECT {typed}, ordinality AS n "
-        f"FROM ROWS FROM ({arrays}) WITH ORDINALITY AS j({labels}, ordinality)), "
-        "updated AS (UPDATE context_attribute AS t SET kind = u.kind, "
-        "value_number = u.value_number, value_json = u.value_json, "
-        "observed_at = u.observed_at, unit_code = u.unit_code, modified_at = %(now)s "
-        "FROM u WHERE t.tenant = %(tenant)s AND t.entity_id = u.entity_id "
-        "AND t.name = u.name AND t.dataset_id = u.dataset_id RETURNING 1), "
-        f"recorded AS (INSERT INTO context_instance (series_id, {history}, instance_id, "
-        "recorded_at, deleted) "
-        "SELECT s.id, %(tenant)s, u.entity_id, u.entity_type, u.name, u.dataset_id, u.kind, "
-        "u.value_number, u.value_text, u.value_bool, u.value_json, u.observed_at, "
-        "u.unit_code, u.instance_id, %(now)s, false "
+        f"WITH u AS MATERIALIZED (SELECT {typed} FROM ROWS FROM ({functions}) AS j({labels})), "
+        f"updated AS (UPDATE context_attribute AS t SET kind = {value['kind']}, "
+        f"value_number = {value['value_number']}, value_json = {value['value_json']}, "
+        f"observed_at = {value['observed_at']}, unit_code = {value['unit_code']}, "
+        "modified_at = %(now)s "
+        f"FROM u WHERE t.tenant = %(tenant)s AND t.entity_id = {value['entity_id']} "
+        f"AND t.name = {value['name']} AND t.dataset_id = {value['dataset_id']} RETURNING 1), "
+        "recorded AS (INSERT INTO context_instance (series_id, tenant, "
+        f"{', '.join(_HISTORY_VALUES)}, recorded_at, deleted) "
+        f"SELECT s.id, %(tenant)s, {history}, %(now)s, false "
         "FROM u JOIN context_series AS s ON s.tenant = %(tenant)s "
-        "AND s.entity_id = u.entity_id AND s.name = u.name AND s.dataset_id = u.dataset_id "
-        "AND s.entity_type = u.entity_type ORDER BY u.n RETURNING 1) "
+        f"AND s.entity_id = {value['entity_id']} AND s.name = {value['name']} "
+        f"AND s.dataset_id = {value['dataset_id']} AND s.entity_type = {value['entity_type']} "
+        "RETURNING 1) "
         "SELECT (SELECT count(*) FROM updated), (SELECT count(*) FROM recorded)"
     )
+    return found
 
 
-_POSTGRES_STATEMENT = _postgres_statement()
+_HISTORY_VALUES = (
+    "entity_id",
+    "entity_type",
+    "name",
+    "dataset_id",
+    "kind",
+    "value_number",
+    "value_text",
+    "value_bool",
+    "value_json",
+    "observed_at",
+    "unit_code",
+    "instance_id",
+)
 
 
-def _json_column(column: Sequence[Any]) -> str:
-    """A column as a JSON array (datetimes as RFC 3339 text, None as null)."""
-    if any(isinstance(v, float) and not math.isfinite(v) for v in column):
-        # JSON has no NaN nor infinities (orjson would write null): as PostgreSQL
-        # reads them.
-        column = [v if not isinstance(v, float) or math.isfinite(v) else str(v) for v in column]
-    return orjson.dumps(list(column)).decode()
+def _finite(column: Sequence[Any]) -> Sequence[Any]:
+    """Numbers as JSON can carry them: NaN and infinities (orjson writes null) as text."""
+    try:
+        if math.isfinite(math.fsum(v for v in column if v is not None)):
+            return column
+    except OverflowError:
+        pass
+    return [v if v is None or math.isfinite(v) else str(v) for v in column]
+
+
+def postgres_statement(
+    tenant: str, now: datetime, columns: list[tuple[Any, ...]], instance_ids: list[str]
+) -> tuple[str, dict[str, Any]]:
+    """The PostgreSQL statement of ``write_narrow`` and its parameters."""
+    # A column with one value over the batch (often the type, kind, datasetId, unit,
+    # observedAt) is bound once: no array to write, send and split. The entity ids
+    # always go as an array (the rows of the statement).
+    parameters: dict[str, Any] = {"tenant": tenant, "now": now}
+    single: list[bool] = []
+    for name, _type, index in _POSTGRES_COLUMNS:
+        column: Sequence[Any] = instance_ids if index is None else columns[index]
+        if index == NUMBER:
+            column = _finite(column)
+        one = index != ENTITY_ID and column.count(column[0]) == len(column)
+        single.append(one)
+        parameters[name] = column[0] if one else orjson.dumps(list(column)).decode()
+    return _postgres_statement(tuple(single)), parameters
 
 
 def _write_postgres(
@@ -226,13 +270,8 @@ def _write_postgres(
     columns: list[tuple[Any, ...]],
     instance_ids: list[str],
 ) -> int:
-    parameters: dict[str, Any] = {
-        name: _json_column(instance_ids if index is None else columns[index])
-        for name, _type, index in _POSTGRES_COLUMNS
-    }
-    parameters["tenant"] = tenant
-    parameters["now"] = now
-    updated, recorded = conn.exec_driver_sql(_POSTGRES_STATEMENT, parameters).one()
+    statement, parameters = postgres_statement(tenant, now, columns, instance_ids)
+    updated, recorded = conn.exec_driver_sql(statement, parameters).one()
     if recorded != len(instance_ids):
         # A stored attribute row always has its series (decision 0014): a missing one
         # means the row is gone; the caller's check of ``updated`` runs the work again.
