@@ -86,33 +86,35 @@ def load_batch(
             )
         return known
 
+    keep = stored_rows is not None
+    row_ids: dict[int, tuple[int, int | None]] = {} if stored_rows is None else stored_rows
     for part in chunks(list(dict.fromkeys(entity_ids))):
         types: dict[str, list[str]] = {}
         if sqlite:
-            rows = conn.exec_driver_sql(
-                _SQLITE, (tenant, orjson.dumps(list(part)).decode())
-            ).fetchall()
+            rows = _fetch_sqlite(conn, (tenant, orjson.dumps(list(part)).decode()))
         else:
             parameters = {"tenant": tenant, "ids": list(part)}
             rows = conn.exec_driver_sql(_POSTGRES, parameters).fetchall()
             for entity_id, type_ in conn.exec_driver_sql(_POSTGRES_TYPES, parameters):
                 types.setdefault(entity_id, []).append(type_)
-        for row in rows:
-            (
-                entity_id,
-                primary,
-                created,
-                modified,
-                joined,
-                name,
-                value_json,
-                a_created,
-                a_modified,
-                rowid,
-                series_id,
-            ) = tuple(row)
-            entity = found.get(entity_id)
-            if entity is None:
+        # The rows of one entity come together (ordered by id), each id in one chunk.
+        last = None
+        entity: Entity = {}
+        for (
+            entity_id,
+            primary,
+            created,
+            modified,
+            joined,
+            name,
+            value_json,
+            a_created,
+            a_modified,
+            rowid,
+            series_id,
+        ) in rows:
+            if entity_id != last:
+                last = entity_id
                 if not sqlite:
                     joined = " ".join(types.get(entity_id, ()))
                 entity = found[entity_id] = {
@@ -126,14 +128,23 @@ def load_batch(
             instance = loads(value_json)
             instance["createdAt"] = texts.get(a_created) or text(a_created)
             instance["modifiedAt"] = texts.get(a_modified) or text(a_modified)
-            if stored_rows is not None and rowid is not None:
-                stored_rows[id(instance)] = (rowid, series_id)
+            if keep and rowid is not None:
+                row_ids[id(instance)] = (rowid, series_id)
             instances = entity.get(name)
             if instances is None:
                 entity[name] = [instance]
             else:
                 instances.append(instance)
     return found
+
+
+def _fetch_sqlite(conn: Connection, parameters: tuple[str, str]) -> Sequence[Sequence[Any]]:
+    """The rows of the SQLite read, as plain tuples straight from sqlite3 when nobody traces."""
+    driver = conn.connection.driver_connection
+    if driver is None or conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
+        return conn.exec_driver_sql(_SQLITE, parameters).fetchall()
+    rows: list[tuple[Any, ...]] = driver.execute(_SQLITE, parameters).fetchall()
+    return rows
 
 
 def _as_datetime(value: Any) -> datetime:
