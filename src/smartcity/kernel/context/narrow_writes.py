@@ -68,9 +68,12 @@ NARROW_FIELDS = (
     SERIES_ID,
 ) = range(len(NARROW_FIELDS))
 
+# The key is checked on the row the id finds (no index probe): a row deleted since it
+# was read is not updated, whatever row took its id.
 _UPDATE_BY_ROWID = (
     "UPDATE context_attribute SET kind = ?, value_number = ?, value_json = ?, "
-    "observed_at = ?, unit_code = ?, modified_at = ? WHERE rowid = ?"
+    "observed_at = ?, unit_code = ?, modified_at = ? WHERE rowid = ? "
+    "AND entity_id = ? AND name = ? AND dataset_id = ? AND tenant = ?"
 )
 _UPDATE_BY_KEY = (
     "UPDATE context_attribute SET kind = ?, value_number = ?, value_json = ?, "
@@ -132,7 +135,16 @@ def _write_sqlite(
         by_key = map(tuple.__add__, zip(*values, repeat(modified)), keys)
         updated = driver(_UPDATE_BY_KEY, list(by_key)).rowcount
     else:
-        updated = driver(_UPDATE_BY_ROWID, list(zip(*values, repeat(modified), rowids))).rowcount
+        by_id = zip(
+            *values,
+            repeat(modified),
+            rowids,
+            columns[ENTITY_ID],
+            columns[NAME],
+            columns[DATASET_ID],
+            repeat(tenant),
+        )
+        updated = driver(_UPDATE_BY_ROWID, list(by_id)).rowcount
     series = columns[SERIES_ID]
     known = None not in series
     history = zip(
