@@ -307,3 +307,19 @@ def test_postgresql_binds_a_column_of_one_value_once_and_names_non_finite_number
     assert parameters["value_number"] == '[1.5,"inf","nan"]'
     assert "%(entity_type)s::text" in statement
     assert "json_array_elements_text(%(value_number)s::json)" in statement
+
+
+def test_a_value_replaced_in_place_may_not_be_written_otherwise(
+    store: Store, library: ContextLibrary, clock: FixedClock
+) -> None:
+    """The batch use cases never do it; a future one that did would fail loudly."""
+    library.create_entities("t", [sensor(1, 4)])
+    with store.begin() as conn:
+        changes = Changes("t", clock.now())
+        changes.narrow_updates = True
+        existing = load_batch(conn, "t", ["urn:ngsi-ld:Sensor:1"], changes.stored_rows)
+        entity = existing["urn:ngsi-ld:Sensor:1"]
+        changes.merge(entity, {READING: [{"type": "Property", "value": 7}]})
+        changes.remove_entity(entity)
+        with pytest.raises(RuntimeError):
+            changes.apply(conn, store)

@@ -584,18 +584,20 @@ class Changes:
         """The values replaced in place are each written once, by nothing else here.
 
         The batch use cases touch each entity once (duplicates merged first), so the
-        rows of ``narrow_rows`` can neither repeat nor belong to a cleared entity, a
-        deleted instance or another attribute row of this transaction: the narrow
+        rows of ``narrow_rows`` can neither repeat nor belong to a cleared or deleted
+        entity, a deleted instance or another attribute row of this transaction: the narrow
         UPDATE (which runs after the others) would otherwise undo their change.
         """
-        if not (self.attributes or self.cleared or self.deleted_attributes):
+        if not (
+            self.attributes or self.cleared or self.deleted_attributes or self.deleted_entities
+        ):
             return
         keys = {(row[0], row[1], row[2]) for row in self.narrow_rows}
         others = [(r["entity_id"], r["name"], r["dataset_id"]) for r in self.attributes]
         others += [
             (d["b_entity_id"], d["b_name"], d["b_dataset_id"]) for d in self.deleted_attributes
         ]
-        cleared = set(self.cleared)
+        cleared = set(self.cleared) | set(self.deleted_entities)
         if (
             len(keys) != len(self.narrow_rows)
             or not keys.isdisjoint(others)
