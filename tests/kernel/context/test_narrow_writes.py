@@ -323,3 +323,29 @@ def test_a_value_replaced_in_place_may_not_be_written_otherwise(
         changes.remove_entity(entity)
         with pytest.raises(RuntimeError):
             changes.apply(conn, store)
+
+
+def test_a_value_in_place_may_change_its_unit(store: Store, library: ContextLibrary) -> None:
+    library.create_entities("t", [sensor(1, 4), sensor(2, 4)])
+    batch = [
+        {
+            "id": "urn:ngsi-ld:Sensor:1",
+            "type": [SENSOR],
+            READING: [{"type": "Property", "value": 5, "unitCode": "CEL"}],
+        },
+        {
+            "id": "urn:ngsi-ld:Sensor:2",
+            "type": [SENSOR],
+            READING: [{"type": "Property", "value": 6}],
+        },
+    ]
+    assert not library.upsert_entities("t", batch, "update").errors
+    with store.begin() as conn:
+        units = dict(
+            conn.execute(
+                select(context_attribute.c.entity_id, context_attribute.c.unit_code).where(
+                    context_attribute.c.tenant == "t", context_attribute.c.name == READING
+                )
+            ).all()
+        )
+    assert units == {"urn:ngsi-ld:Sensor:1": "CEL", "urn:ngsi-ld:Sensor:2": None}

@@ -126,6 +126,9 @@ class Changes:
         # not by its long text key, and the history row names its series without a
         # lookup. Valid while the loaded entities live (this transaction).
         self.stored_rows: dict[int, tuple[int, int | None]] = {}
+        # Whether some value of ``narrow_rows`` changes its kind or unitCode (else the
+        # UPDATE leaves those columns as they are).
+        self.narrow_kinds_change = False
         self.instants: dict[str, datetime] = {}
         # Series keys of history rows whose attribute instance was not stored before:
         # their series may not exist yet. An existing attribute row always has its
@@ -180,6 +183,7 @@ class Changes:
                 same_copies = old_text == text and old_flag is flag
             if same_copies and batch:
                 # A stored value replaced in place by a batch: one tuple, both rows.
+                self.narrow_kinds_change = True
                 narrow_rows.append(
                     (
                         entity_id,
@@ -273,7 +277,7 @@ class Changes:
             flag: bool | None = None
             old_value = old.get("value")
             old_kind = old["type"]
-            if (old_kind == PROPERTY and isinstance(old_value, str | bool)) or (
+            if (old_kind == PROPERTY and isinstance(old_value, (str, bool))) or (
                 old_kind == RELATIONSHIP and isinstance(old.get("object"), str)
             ):
                 return None
@@ -286,6 +290,9 @@ class Changes:
         observed_at = None
         if observed is not None:
             observed_at = self.instants.get(observed) or self.instant(observed, "observedAt")
+        unit_code = instance.get("unitCode")
+        if kind != old["type"] or unit_code != old.get("unitCode"):
+            self.narrow_kinds_change = True
         stored = self.stored_rows.get(id(old), NOT_READ)
         self.narrow_rows.append(
             (
@@ -301,7 +308,7 @@ class Changes:
                 if SYSTEM_MEMBERS.isdisjoint(instance)
                 else stored_json(instance),
                 observed_at,
-                instance.get("unitCode"),
+                unit_code,
                 stored[0],
                 stored[1],
             )
@@ -555,7 +562,8 @@ class Changes:
         if self.narrow_rows:
             self.check_narrow()
             rows = self.narrow_rows
-            if write_narrow(conn, tenant, self.now, rows, INSTANCE_PREFIX) != len(rows):
+            kinds = self.narrow_kinds_change
+            if write_narrow(conn, tenant, self.now, rows, INSTANCE_PREFIX, kinds) != len(rows):
                 raise IntegrityError("UPDATE context_attribute", None, RowsGone())
 
     def insert_instances(self, conn: Connection, statements: Statements) -> None:
