@@ -51,3 +51,13 @@ def test_random_uuids_are_distinct_version_4_uuids() -> None:
         assert str(parsed) == text
         assert parsed.version == 4
         assert parsed.variant == uuid.RFC_4122
+
+
+def test_random_uuids_carry_their_prefix() -> None:
+    prefix = "urn:ngsi-ld:attribute:instance:"
+    ids = random_uuids(300, prefix)
+    assert len(set(ids)) == 300
+    for text in ids:
+        assert text.startswith(prefix)
+        assert uuid.UUID(text.removeprefix(prefix)).version == 4
+    assert random_uuids(0, prefix) == []

@@ -3,8 +3,10 @@
 Like :func:`~smartcity.kernel.context.reads.load_entities` (same entities, same
 instances), for batches of thousands of attributes:
 
-- On SQLite the rows of a chunk come in one fetch and are unpacked as plain tuples
-  (row-by-row fetching cost more than the query); the ids go in as one JSON array.
+- On SQLite a chunk is two fetches of plain sqlite3 tuples (row-by-row fetching cost
+  more than the query): its entities with their types, then their attribute rows in
+  primary-key order, each with its row id and series id (the batch's narrow writes use
+  them); the ids go in as one JSON array.
 - On PostgreSQL each id of the chunk drives its own primary-key probes (a join from
   ``unnest`` of the ids, the tenant a constant on every table), and the types come from
   a statement of their own. With statistics that do not know a fresh tenant yet, the
@@ -19,7 +21,7 @@ small instance costs less than building the key to look it up.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,22 +31,32 @@ from sqlalchemy import Connection
 from smartcity.kernel.context.model import Entity, format_instant
 from smartcity.kernel.context.reads import chunks, ordered_types, sqlite_instant_text
 
-_SQLITE = """
+# The entities of a chunk, then their attribute rows: the types subquery runs once per
+# entity (not once per attribute row), and the attribute rows come in the order of
+# their primary key (no sort).
+_SQLITE_ENTITIES = """
 SELECT e.id, e.type, e.created_at, e.modified_at,
   (SELECT group_concat(t.type, ' ') FROM context_entity_type AS t
-   WHERE t.tenant = e.tenant AND t.entity_id = e.id),
-  a.name, a.value_json,
-  a.created_at, a.modified_at
+   WHERE t.tenant = e.tenant AND t.entity_id = e.id)
 FROM context_entity AS e
-LEFT OUTER JOIN context_attribute AS a ON a.tenant = e.tenant AND a.entity_id = e.id
 WHERE e.tenant = ? AND e.id IN (SELECT value FROM json_each(?))
-ORDER BY e.id, a.name, a.dataset_id
+ORDER BY e.id
+"""
+
+_SQLITE_ATTRIBUTES = """
+SELECT a.entity_id, a.name, a.value_json, a.created_at, a.modified_at, a.rowid,
+  (SELECT s.id FROM context_series AS s
+   WHERE s.tenant = a.tenant AND s.entity_id = a.entity_id AND s.name = a.name
+     AND s.dataset_id = a.dataset_id AND s.entity_type = e.type)
+FROM context_entity AS e
+JOIN context_attribute AS a ON a.tenant = e.tenant AND a.entity_id = e.id
+WHERE e.tenant = ? AND e.id IN (SELECT value FROM json_each(?))
+ORDER BY a.entity_id, a.name, a.dataset_id
 """
 
 _POSTGRES = """
-SELECT e.id, e.type, e.created_at, e.modified_at, NULL,
-  a.name, a.value_json,
-  a.created_at, a.modified_at
+SELECT e.id, e.type, e.created_at, e.modified_at,
+  a.name, a.value_json, a.created_at, a.modified_at
 FROM unnest(%(ids)s::text[]) AS k(id)
 JOIN context_entity AS e ON e.tenant = %(tenant)s AND e.id = k.id
 LEFT OUTER JOIN context_attribute AS a ON a.tenant = %(tenant)s AND a.entity_id = k.id
@@ -61,8 +73,14 @@ def load_batch(
     conn: Connection,
     tenant: str,
     entity_ids: Sequence[str],
+    stored_rows: dict[int, tuple[int, int | None]] | None = None,
 ) -> dict[str, Entity]:
-    """The stored entities among ``entity_ids``, by id."""
+    """The stored entities among ``entity_ids``, by id.
+
+    On SQLite, ``stored_rows`` (if given) receives the row id and the series id of
+    each loaded attribute instance, keyed by the identity (``id``) of its instance
+    dict: a batch's narrow UPDATE finds the row by them (``Changes.stored_rows``).
+    """
     sqlite = conn.dialect.name == "sqlite"
     found: dict[str, Entity] = {}
     texts: dict[Any, str] = {}
@@ -77,50 +95,91 @@ def load_batch(
             )
         return known
 
+    keep = stored_rows is not None
+    row_ids: dict[int, tuple[int, int | None]] = {} if stored_rows is None else stored_rows
     for part in chunks(list(dict.fromkeys(entity_ids))):
-        types: dict[str, list[str]] = {}
-        if sqlite:
-            rows = conn.exec_driver_sql(
-                _SQLITE, (tenant, orjson.dumps(list(part)).decode())
-            ).fetchall()
-        else:
-            parameters = {"tenant": tenant, "ids": list(part)}
-            rows = conn.exec_driver_sql(_POSTGRES, parameters).fetchall()
-            for entity_id, type_ in conn.exec_driver_sql(_POSTGRES_TYPES, parameters):
-                types.setdefault(entity_id, []).append(type_)
-        for row in rows:
-            (
-                entity_id,
-                primary,
-                created,
-                modified,
-                joined,
-                name,
-                value_json,
-                a_created,
-                a_modified,
-            ) = tuple(row)
-            entity = found.get(entity_id)
-            if entity is None:
-                if not sqlite:
-                    joined = " ".join(types.get(entity_id, ()))
-                entity = found[entity_id] = {
-                    "id": entity_id,
-                    "type": ordered_types(primary, joined),
-                    "createdAt": text(created),
-                    "modifiedAt": text(modified),
-                }
-            if name is None:
-                continue
+        if not sqlite:
+            _load_postgres(conn, tenant, part, found, text)
+            continue
+        parameters = (tenant, orjson.dumps(list(part)).decode())
+        for entity_id, primary, created, modified, joined in _fetch_sqlite(
+            conn, _SQLITE_ENTITIES, parameters
+        ):
+            found[entity_id] = {
+                "id": entity_id,
+                "type": ordered_types(primary, joined),
+                "createdAt": text(created),
+                "modifiedAt": text(modified),
+            }
+        # The rows of one entity come together.
+        last = None
+        entity: Entity = {}
+        for entity_id, name, value_json, a_created, a_modified, rowid, series_id in _fetch_sqlite(
+            conn, _SQLITE_ATTRIBUTES, parameters
+        ):
+            if entity_id != last:
+                last = entity_id
+                entity = found[entity_id]
             instance = loads(value_json)
-            instance["createdAt"] = text(a_created)
-            instance["modifiedAt"] = text(a_modified)
+            instance["createdAt"] = texts.get(a_created) or text(a_created)
+            instance["modifiedAt"] = texts.get(a_modified) or text(a_modified)
+            if keep:
+                row_ids[id(instance)] = (rowid, series_id)
             instances = entity.get(name)
             if instances is None:
                 entity[name] = [instance]
             else:
                 instances.append(instance)
     return found
+
+
+def _load_postgres(
+    conn: Connection,
+    tenant: str,
+    part: Sequence[str],
+    found: dict[str, Entity],
+    text: Callable[[Any], str],
+) -> None:
+    """The entities of one chunk on PostgreSQL, into ``found``."""
+    parameters = {"tenant": tenant, "ids": list(part)}
+    rows = conn.exec_driver_sql(_POSTGRES, parameters).fetchall()
+    types: dict[str, list[str]] = {}
+    for entity_id, type_ in conn.exec_driver_sql(_POSTGRES_TYPES, parameters):
+        types.setdefault(entity_id, []).append(type_)
+    loads = orjson.loads
+    # The rows of one entity come together (ordered by id).
+    last = None
+    entity: Entity = {}
+    for entity_id, primary, created, modified, name, value_json, a_created, a_modified in rows:
+        if entity_id != last:
+            last = entity_id
+            entity = found[entity_id] = {
+                "id": entity_id,
+                "type": ordered_types(primary, " ".join(types.get(entity_id, ()))),
+                "createdAt": text(created),
+                "modifiedAt": text(modified),
+            }
+        if name is None:
+            continue
+        instance = loads(value_json)
+        instance["createdAt"] = text(a_created)
+        instance["modifiedAt"] = text(a_modified)
+        instances = entity.get(name)
+        if instances is None:
+            entity[name] = [instance]
+        else:
+            instances.append(instance)
+
+
+def _fetch_sqlite(
+    conn: Connection, sql: str, parameters: tuple[str, str]
+) -> Sequence[Sequence[Any]]:
+    """Rows of a SQLite read, as plain tuples straight from sqlite3 when nobody traces."""
+    driver = conn.connection.driver_connection
+    if driver is None or conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
+        return conn.exec_driver_sql(sql, parameters).fetchall()
+    rows: list[tuple[Any, ...]] = driver.execute(sql, parameters).fetchall()
+    return rows
 
 
 def _as_datetime(value: Any) -> datetime:

@@ -408,7 +408,7 @@ def upsert_entities(
         changes.narrow_updates = True
         result = BatchResult()
         unique = merge_duplicates(entities, mode)
-        existing = load_batch(conn, tenant, [e["id"] for e in unique])
+        existing = load_batch(conn, tenant, [e["id"] for e in unique], changes.stored_rows)
         for entity in unique:
             current = existing.get(entity["id"])
             if current is None:
@@ -435,7 +435,7 @@ def update_entities(
         changes.narrow_updates = True
         result = BatchResult()
         unique = merge_duplicates(entities, "update")
-        existing = load_batch(conn, tenant, [e["id"] for e in unique])
+        existing = load_batch(conn, tenant, [e["id"] for e in unique], changes.stored_rows)
         for entity in unique:
             current = existing.get(entity["id"])
             if current is None:
