@@ -200,7 +200,10 @@ def apply_group(conn: Connection, group: Sequence[Changes], store: Store) -> Non
     attributes) are applied one write after the other instead.
     """
     if any(
-        c.new_entities or c.cleared or c.deleted_entities or c.deleted_attributes for c in group
+        # Values replaced in place (``narrow_rows``) are a batch's; should a group ever
+        # hold some, ``Changes.apply`` writes them.
+        c.new_entities or c.cleared or c.deleted_entities or c.deleted_attributes or c.narrow_rows
+        for c in group
     ) or (
         # Someone traces statements (instrumentation, tests): let them see each one.
         conn.dialect.name == "postgresql"
