@@ -32,12 +32,14 @@ from typing import Any
 
 import orjson
 import paho.mqtt.client as paho
+import psutil
+from sqlalchemy import text
 
 from smartcity.gateways.iot import IotAgent
 from smartcity.gateways.iot.mqtt import BrokerAddress, MqttConsumer
 from smartcity.kernel.bus import open_bus
 from smartcity.kernel.clock import RealClock
-from smartcity.kernel.storage import open_store
+from smartcity.kernel.storage import Store, open_store
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MEASURES_PER_MESSAGE = 5
@@ -124,6 +126,45 @@ def _read_exactly(connection: socket.socket, size: int) -> bytes:
     return data
 
 
+def children_cpu_seconds() -> dict[int, float]:
+    """CPU seconds of each child process (the write worker, if any), by pid."""
+    seconds = {}
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        seconds[child.pid] = times.user + times.system
+    return seconds
+
+
+def database_cpu_seconds(store: Store) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving the benchmark's database, by pid.
+
+    The cluster runs on this machine, so ``/proc/<pid>/stat`` of the backends named by
+    ``pg_stat_activity`` gives the server's share of the work. Empty for SQLite.
+    """
+    if store.dialect != "postgresql":
+        return {}
+    with store.connect() as conn:
+        query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [row[0] for row in conn.execute(query)]
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two samples (a process new in ``after`` counts whole)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def publish(url: str, devices: Sequence[str], messages: int) -> None:
     """Send ``messages`` UltraLight messages round-robin over ``devices`` (QoS 1, paho)."""
     broker = BrokerAddress.from_url(url)
@@ -187,6 +228,8 @@ async def run(
     # CPU of this process (consumer, and library unless written in a worker process):
     # steadier than the rate on a shared machine.
     cpu_started = time.process_time()
+    workers_started = children_cpu_seconds()
+    database_started = database_cpu_seconds(store)
     processes = [
         multiprocessing.Process(
             target=PUBLISHERS[publisher], args=(url, devices[n::publishers], per_publisher)
@@ -200,6 +243,10 @@ async def run(
         await asyncio.sleep(0.005)
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
+    # Only the children there before the publishers started: the write worker.
+    workers = {pid: cpu for pid, cpu in children_cpu_seconds().items() if pid in workers_started}
+    worker_seconds = cpu_spent(workers_started, workers)
+    database_seconds = cpu_spent(database_started, database_cpu_seconds(store))
     for process in processes:
         process.join()
     await consumer.stop()
@@ -217,6 +264,12 @@ async def run(
         "seconds": round(seconds, 3),
         "measurements_per_second": round(expected / seconds),
         "consumer_cpu_us_per_measurement": round(cpu_seconds / expected * 1e6, 1),
+        # The write worker process (``--writer process``), and the PostgreSQL backends.
+        "worker_cpu_us_per_measurement": round(worker_seconds / expected * 1e6, 1),
+        "database_cpu_us_per_measurement": round(database_seconds / expected * 1e6, 1),
+        "total_cpu_us_per_measurement": round(
+            (cpu_seconds + worker_seconds + database_seconds) / expected * 1e6, 1
+        ),
     }
 
 
