@@ -14,6 +14,13 @@ gateway; ``real`` writes into ``ContextLibrary`` on a temporary SQLite store
 (``--database-url`` for another), in a thread (``--writer thread``, the server's
 default) or a worker process (``--writer process``, see gateways/iot/writer.py).
 To compare with older code, put its ``src`` first on ``PYTHONPATH`` (``--writer thread``).
+
+The consumer runs in the served process, whose garbage collector is tuned once it has
+started (``api/collector.py``); the bench does the same (``--collector default`` leaves
+CPython's). Besides the rate it reports CPU per measurement, steadier on a shared
+machine: the consumer's process, the write worker process (``--writer process``) and,
+on PostgreSQL, the server backends of the benchmark's database (from ``/proc``). On
+PostgreSQL give it an empty database each run (the devices are provisioned afresh).
 """
 
 from __future__ import annotations
@@ -194,6 +201,7 @@ async def run(
     database_url: str | None,
     publisher: str = "raw",
     writer_kind: str = "thread",
+    collector: str = "served",
 ) -> dict[str, Any]:
     """Measure one run; returns the figures."""
     store_url = database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
@@ -231,6 +239,12 @@ async def run(
     await consumer.start()
     while not consumer.subscribed.is_set():
         await asyncio.sleep(0.01)
+    if collector == "served":
+        # The consumer runs in the served process, whose collector is tuned once it has
+        # started (api/collector.py): its objects frozen, young collections less often.
+        from smartcity.api.collector import tune_collector
+
+        tune_collector()
     per_publisher = total_messages // publishers
     started = time.perf_counter()
     # CPU of this process (consumer, and library unless written in a worker process):
@@ -265,6 +279,7 @@ async def run(
         "library": library_kind,
         "publisher": publisher,
         "writer": writer_kind if library_kind == "real" else None,
+        "collector": collector,
         "database": dialect,
         "messages": per_publisher * publishers,
         "measurements": expected,
@@ -306,6 +321,12 @@ def main() -> None:
         "--publisher", choices=sorted(PUBLISHERS), default="raw", help="device client"
     )
     parser.add_argument("--database-url", default=None, help="an empty database (default SQLite)")
+    parser.add_argument(
+        "--collector",
+        choices=["served", "default"],
+        default="served",
+        help="tune the garbage collector as the served process does, or leave it",
+    )
     options = parser.parse_args()
     figures = asyncio.run(
         run(
@@ -316,6 +337,7 @@ def main() -> None:
             options.database_url,
             options.publisher,
             options.writer,
+            options.collector,
         )
     )
     print(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())
