@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from smartcity.gateways.iot.mqtt import BrokerAddress, MqttConsumer
 from smartcity.gateways.iot.mqtt_wire import (
     MqttSubscriber,
     MqttWireError,
@@ -144,3 +145,68 @@ def test_a_refused_login_and_a_closed_port_are_wire_errors() -> None:
             await MqttSubscriber.open(lambda *_: None, "127.0.0.1", port)
 
     asyncio.run(scenario())
+
+
+def test_a_message_the_sink_cannot_take_costs_only_itself() -> None:
+    received: list[bytes] = []
+
+    def sink(topic: str, payload: bytes) -> None:
+        if payload == b"boom":
+            raise RuntimeError("the registry is unreachable")
+        received.append(payload)
+
+    async def scenario() -> None:
+        subscriber = MqttSubscriber(sink)
+        subscriber.data_received(
+            publish_packet("/k/a/attrs", b"t|1")
+            + publish_packet("/k/a/attrs", b"boom")
+            + publish_packet("/k/a/attrs", b"t|2")
+        )
+
+    asyncio.run(scenario())
+
+    assert received == [b"t|1", b"t|2"]
+
+
+def test_the_consumer_reconnects_when_the_broker_drops_it() -> None:
+    """The first connection ends after its subscription; the second delivers a message."""
+
+    connections: list[int] = []
+
+    async def broker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        await reader.read(1024)
+        writer.write(b"\x20\x02\x00\x00")
+        subscribe = await reader.read(1024)
+        writer.write(b"\x90\x04" + subscribe[2:4] + b"\x00\x00")
+        if len(connections) > 1:
+            writer.write(publish_packet("/k3y/aq-1/attrs", b"t|1"))
+            await writer.drain()
+            await reader.read(1024)  # until the consumer leaves
+        writer.close()
+
+    class Agent:
+        def ultralight_updates(self, api_key: str, device_id: str, text: str) -> list[str]:
+            return [f"{api_key}/{device_id}: {text}"]
+
+    async def scenario() -> list[str]:
+        server = await asyncio.start_server(broker, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        address = BrokerAddress("127.0.0.1", port)
+        consumer = MqttConsumer(Agent(), address, batch_seconds=60)  # type: ignore[arg-type]
+        await consumer.start()
+        try:
+            for _ in range(500):
+                if consumer._pending:
+                    break
+                await asyncio.sleep(0.01)
+            pending = list(consumer._pending)
+            consumer._pending.clear()
+        finally:
+            await consumer.stop()
+            server.close()
+            await server.wait_closed()
+        return pending  # type: ignore[return-value]
+
+    assert asyncio.run(scenario()) == ["k3y/aq-1: t|1"]
+    assert len(connections) == 2

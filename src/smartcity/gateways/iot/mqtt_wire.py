@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
+
+log = logging.getLogger(__name__)
 
 # Control packet types (the high nibble of a packet's first byte).
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
@@ -271,7 +274,12 @@ class MqttSubscriber(asyncio.Protocol):
             self._send(bytes([PUBACK << 4, 2]) + packet_id.to_bytes(2, "big"))
         elif qos == 2:
             self._send(bytes([PUBREC << 4, 2]) + packet_id.to_bytes(2, "big"))
-        self.sink(topic, payload)
+        try:
+            self.sink(topic, payload)
+        except Exception:
+            # One message the consumer could not take (a database error looking up its
+            # device, say) is dropped; the connection and the messages after it stay.
+            log.exception("MQTT message on %s could not be taken", topic)
 
     def _send(self, data: bytes) -> None:
         if self._transport is not None and not self._transport.is_closing():
