@@ -14,6 +14,13 @@ gateway; ``real`` writes into ``ContextLibrary`` on a temporary SQLite store
 (``--database-url`` for another), in a thread (``--writer thread``, the server's
 default) or a worker process (``--writer process``, see gateways/iot/writer.py).
 To compare with older code, put its ``src`` first on ``PYTHONPATH`` (``--writer thread``).
+
+The consumer runs in the served process, whose garbage collector is tuned once it has
+started (``api/collector.py``); the bench does the same (``--collector default`` leaves
+CPython's). Besides the rate it reports CPU per measurement, steadier on a shared
+machine: the consumer's process, the write worker process (``--writer process``) and,
+on PostgreSQL, the server backends of the benchmark's database (from ``/proc``). On
+PostgreSQL give it an empty database each run (the devices are provisioned afresh).
 """
 
 from __future__ import annotations
@@ -32,12 +39,14 @@ from typing import Any
 
 import orjson
 import paho.mqtt.client as paho
+import psutil
+from sqlalchemy import text
 
 from smartcity.gateways.iot import IotAgent
 from smartcity.gateways.iot.mqtt import BrokerAddress, MqttConsumer
 from smartcity.kernel.bus import open_bus
 from smartcity.kernel.clock import RealClock
-from smartcity.kernel.storage import open_store
+from smartcity.kernel.storage import Store, open_store
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MEASURES_PER_MESSAGE = 5
@@ -124,6 +133,45 @@ def _read_exactly(connection: socket.socket, size: int) -> bytes:
     return data
 
 
+def children_cpu_seconds() -> dict[int, float]:
+    """CPU seconds of each child process (the write worker, if any), by pid."""
+    seconds = {}
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        seconds[child.pid] = times.user + times.system
+    return seconds
+
+
+def database_cpu_seconds(store: Store) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving the benchmark's database, by pid.
+
+    The cluster runs on this machine, so ``/proc/<pid>/stat`` of the backends named by
+    ``pg_stat_activity`` gives the server's share of the work. Empty for SQLite.
+    """
+    if store.dialect != "postgresql":
+        return {}
+    with store.connect() as conn:
+        query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [row[0] for row in conn.execute(query)]
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two samples (a process new in ``after`` counts whole)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def publish(url: str, devices: Sequence[str], messages: int) -> None:
     """Send ``messages`` UltraLight messages round-robin over ``devices`` (QoS 1, paho)."""
     broker = BrokerAddress.from_url(url)
@@ -153,6 +201,7 @@ async def run(
     database_url: str | None,
     publisher: str = "raw",
     writer_kind: str = "thread",
+    collector: str = "served",
 ) -> dict[str, Any]:
     """Measure one run; returns the figures."""
     store_url = database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
@@ -170,23 +219,39 @@ async def run(
         "",
         [{"device_id": d, "apikey": "bench", "entity_type": "AirQualityObserved"} for d in devices],
     )
-    writer = None
+    writer: Any = None
     if library_kind == "real" and writer_kind == "process":
         from smartcity.gateways.iot.writer import ProcessWriter
 
         writer = ProcessWriter(store_url, bus)
         writer.wait_started()
+    elif library_kind == "real" and store.dialect == "postgresql":
+        # As the server does (mqtt.writer_for): its own connections, custom plans. Older
+        # code has no such writer and writes through the bench's store.
+        from smartcity.gateways.iot import writer as writers
+
+        over_database = getattr(writers.ThreadWriter, "over_database", None)
+        if over_database is not None:
+            writer = over_database(store_url, bus, RealClock())
     # (No ``writer`` argument when there is none: the bench also runs the code before it.)
     options = {} if writer is None else {"writer": writer}
     consumer = MqttConsumer(agent, BrokerAddress.from_url(url), **options)
     await consumer.start()
     while not consumer.subscribed.is_set():
         await asyncio.sleep(0.01)
+    if collector == "served":
+        # The consumer runs in the served process, whose collector is tuned once it has
+        # started (api/collector.py): its objects frozen, young collections less often.
+        from smartcity.api.collector import tune_collector
+
+        tune_collector()
     per_publisher = total_messages // publishers
     started = time.perf_counter()
     # CPU of this process (consumer, and library unless written in a worker process):
     # steadier than the rate on a shared machine.
     cpu_started = time.process_time()
+    workers_started = children_cpu_seconds()
+    database_started = database_cpu_seconds(store)
     processes = [
         multiprocessing.Process(
             target=PUBLISHERS[publisher], args=(url, devices[n::publishers], per_publisher)
@@ -200,6 +265,10 @@ async def run(
         await asyncio.sleep(0.005)
     seconds = time.perf_counter() - started
     cpu_seconds = time.process_time() - cpu_started
+    # Only the children there before the publishers started: the write worker.
+    workers = {pid: cpu for pid, cpu in children_cpu_seconds().items() if pid in workers_started}
+    worker_seconds = cpu_spent(workers_started, workers)
+    database_seconds = cpu_spent(database_started, database_cpu_seconds(store))
     for process in processes:
         process.join()
     await consumer.stop()
@@ -210,6 +279,7 @@ async def run(
         "library": library_kind,
         "publisher": publisher,
         "writer": writer_kind if library_kind == "real" else None,
+        "collector": collector,
         "database": dialect,
         "messages": per_publisher * publishers,
         "measurements": expected,
@@ -217,6 +287,12 @@ async def run(
         "seconds": round(seconds, 3),
         "measurements_per_second": round(expected / seconds),
         "consumer_cpu_us_per_measurement": round(cpu_seconds / expected * 1e6, 1),
+        # The write worker process (``--writer process``), and the PostgreSQL backends.
+        "worker_cpu_us_per_measurement": round(worker_seconds / expected * 1e6, 1),
+        "database_cpu_us_per_measurement": round(database_seconds / expected * 1e6, 1),
+        "total_cpu_us_per_measurement": round(
+            (cpu_seconds + worker_seconds + database_seconds) / expected * 1e6, 1
+        ),
     }
 
 
@@ -245,6 +321,12 @@ def main() -> None:
         "--publisher", choices=sorted(PUBLISHERS), default="raw", help="device client"
     )
     parser.add_argument("--database-url", default=None, help="an empty database (default SQLite)")
+    parser.add_argument(
+        "--collector",
+        choices=["served", "default"],
+        default="served",
+        help="tune the garbage collector as the served process does, or leave it",
+    )
     options = parser.parse_args()
     figures = asyncio.run(
         run(
@@ -255,6 +337,7 @@ def main() -> None:
             options.database_url,
             options.publisher,
             options.writer,
+            options.collector,
         )
     )
     print(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())

@@ -147,6 +147,23 @@ def test_readings_of_one_sensor_in_a_batch_stay_separate_instants(
     assert rounds == [["aq-1", "aq-2"], ["aq-1"]]
 
 
+def test_a_large_round_is_written_in_bounded_calls_in_order(
+    agent: IotAgent, library: RecordingLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent.provision("env", [air_station(f"aq-{n}") for n in range(5)])
+    before = len(library.calls)
+    monkeypatch.setattr(agent_module, "ENTITIES_PER_WRITE", 2)
+    updates = [
+        update
+        for n in (0, 1, 2, 3, 4, 0)
+        for update in agent.ultralight_updates("k3y", f"aq-{n}", f"t|{n}")
+    ]
+
+    assert agent.write(updates) == 6
+    calls = [[e["id"][-4:] for e in entities] for _, entities, _ in library.calls[before:]]
+    assert calls == [["aq-0", "aq-1"], ["aq-2", "aq-3"], ["aq-4"], ["aq-0"]]
+
+
 @pytest.mark.parametrize(
     ("document", "reason"),
     [

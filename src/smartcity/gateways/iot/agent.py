@@ -45,6 +45,11 @@ CACHE_SECONDS = 5.0
 # Unknown (key, device) pairs are cached too; past this many entries the cache is cleared
 # so that a stream of made-up topics cannot grow it without bound.
 CACHE_ENTRIES = 100_000
+# Entities per library call (one transaction). The MQTT consumer's batches grow while the
+# previous one is written; the library's cost per measure is the same from a few hundred
+# entities up, and a bounded transaction keeps other writers (SQLite's group commit
+# queues them behind it) from waiting for a whole backlog.
+ENTITIES_PER_WRITE = 2_000
 
 
 @dataclass(frozen=True)
@@ -172,7 +177,8 @@ class IotAgent:
         """Write updates through the library, one call per tenant and round; returns measures.
 
         An entity appears at most once per call, so two readings of one sensor in a batch
-        stay two instants of its history instead of colliding inside one statement.
+        stay two instants of its history instead of colliding inside one statement. A call
+        carries at most :data:`ENTITIES_PER_WRITE` entities.
         """
         rounds: dict[str, list[list[dict[str, Any]]]] = {}
         seen: dict[tuple[str, str], int] = {}
@@ -188,7 +194,8 @@ class IotAgent:
             written += update.measurements
         for tenant, tenant_rounds in rounds.items():
             for entities in tenant_rounds:
-                self._write_entities(tenant, entities)
+                for start in range(0, len(entities), ENTITIES_PER_WRITE):
+                    self._write_entities(tenant, entities[start : start + ENTITIES_PER_WRITE])
         return written
 
     def ingest_json(self, api_key: str, device_id: str, body: bytes | str) -> int:

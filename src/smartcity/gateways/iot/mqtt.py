@@ -5,8 +5,8 @@ on; unset, the platform ingests over HTTP only. Payloads on ``.../attrs`` are a 
 object of measures or UltraLight 2.0 text; on ``.../attrs/<object_id>`` the payload is
 that one measure's value.
 
-Each message is decoded, mapped and validated as it arrives (aiomqtt hands it over
-without its per-message queue), then batched: up to ``batch_size`` messages or
+Each message is decoded, mapped and validated as it arrives (``mqtt_wire`` cuts the
+broker's stream into messages, many per read), then batched: up to ``batch_size`` messages or
 ``batch_seconds`` after the first, whichever comes first, become one round of
 ``upsert_entities`` calls made in a worker thread while the event loop keeps reading.
 One bad message is logged and dropped; it never costs the others in its batch.
@@ -19,17 +19,16 @@ import contextlib
 import logging
 import os
 import ssl
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import aiomqtt
 import orjson
 from sqlalchemy.engine import make_url
 
 from smartcity.gateways.iot.agent import IotAgent, Update
 from smartcity.gateways.iot.measures import typed_text
+from smartcity.gateways.iot.mqtt_wire import MqttSubscriber, MqttWireError
 from smartcity.gateways.iot.writer import BatchWriter, ProcessWriter, ThreadWriter
 from smartcity.kernel.context.errors import BadRequestData
 from smartcity.kernel.errors import ConfigurationError, DomainError
@@ -156,17 +155,23 @@ class MqttConsumer:
     async def _read(self) -> None:
         attempt = 0
         while True:
+            subscriber = None
             try:
-                async with self._client() as client:
-                    for topic in TOPICS:
-                        await client.subscribe(f"$share/{SHARE_GROUP}/{topic}", qos=SUBSCRIBE_QOS)
-                    self.subscribed.set()
-                    attempt = 0
-                    # Messages never reach this iterator (see _handoff_queue); it ends with
-                    # MqttError when the connection drops.
-                    async for _message in client.messages:
-                        pass
-            except aiomqtt.MqttError as error:
+                subscriber = await MqttSubscriber.open(
+                    self.accept,
+                    self.broker.host,
+                    self.broker.port,
+                    username=self.broker.username,
+                    password=self.broker.password,
+                    tls=ssl.create_default_context() if self.broker.tls else None,
+                )
+                shared = [f"$share/{SHARE_GROUP}/{topic}" for topic in TOPICS]
+                await subscriber.subscribe(shared, qos=SUBSCRIBE_QOS)
+                self.subscribed.set()
+                attempt = 0
+                # Messages go to accept() as they arrive; this ends when the connection does.
+                await subscriber.closed()
+            except MqttWireError as error:
                 self.subscribed.clear()
                 delay = RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)]
                 attempt += 1
@@ -174,19 +179,9 @@ class MqttConsumer:
                     "MQTT broker %s: %s; retrying in %.1f s", self.broker.host, error, delay
                 )
                 await asyncio.sleep(delay)
-
-    def _client(self) -> aiomqtt.Client:
-        return aiomqtt.Client(
-            self.broker.host,
-            self.broker.port,
-            username=self.broker.username,
-            password=self.broker.password,
-            tls_context=ssl.create_default_context() if self.broker.tls else None,
-            queue_type=_handoff_queue(self._receive),
-        )
-
-    def _receive(self, message: aiomqtt.Message) -> None:
-        self.accept(message.topic.value, _payload_bytes(message.payload))
+            finally:
+                if subscriber is not None:
+                    subscriber.close()
 
     async def _flush_loop(self) -> None:
         while True:
@@ -216,30 +211,8 @@ class MqttConsumer:
             self.counts.rejected += outcome.rejected
 
 
-def _handoff_queue(sink: Callable[[aiomqtt.Message], None]) -> type[asyncio.Queue[aiomqtt.Message]]:
-    """A queue class for aiomqtt that hands each message to ``sink`` as it arrives.
-
-    aiomqtt puts every received message on its queue (``queue_type``) for the
-    ``client.messages`` iterator, which costs a task and a wait per message. Handing the
-    message straight to the consumer, in the event loop thread where paho parsed it,
-    removes that round trip; the queue itself stays empty.
-    """
-
-    class HandoffQueue(asyncio.Queue[aiomqtt.Message]):
-        def put_nowait(self, item: aiomqtt.Message) -> None:
-            sink(item)
-
-    return HandoffQueue
-
-
 def _refused(reason: str) -> DomainError:
     return BadRequestData(reason)
-
-
-def _payload_bytes(payload: Any) -> bytes:
-    if isinstance(payload, bytes | bytearray):
-        return bytes(payload)
-    return str(payload).encode()
 
 
 def _text(payload: bytes) -> str:
@@ -277,17 +250,23 @@ def mqtt_writer() -> str:
 
 
 def writer_for(platform: Platform, agent: IotAgent) -> BatchWriter:
-    """A worker process over the platform's database if it can open it too; else a thread.
+    """A worker process over the platform's database if asked and it can open it; else a thread.
 
     The worker opens the database by the configured URL, so it is used only when the
-    platform's store is that database and it is not a private in-memory SQLite one.
+    platform's store is that database and it is not a private in-memory SQLite one. On
+    PostgreSQL the thread writes through a store of its own, whose connections plan
+    batch statements for their actual arrays (see ``writer.batch_engine_options``).
     """
     url = platform.settings.resolved_database_url
     parsed = make_url(url)
     private = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
     shared = platform.store.url == parsed.render_as_string(hide_password=True) and not private
-    if mqtt_writer() == "process" and shared and agent.library is platform.context:
+    own = shared and agent.library is platform.context
+    if mqtt_writer() == "process" and own:
         return ProcessWriter(url, platform.bus)
+    if own and parsed.get_backend_name() == "postgresql":
+        # Its own connections, which plan batch statements for their arrays (writer.py).
+        return ThreadWriter.over_database(url, platform.bus, platform.clock)
     return ThreadWriter(agent)
 
 
