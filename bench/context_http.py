@@ -85,6 +85,8 @@ def seed(database_url: str, entities: int = ENTITIES) -> None:
         ]
         library = ContextLibrary(store, _QuietBus(), RealClock())  # type: ignore[arg-type]
         library.upsert_entities("", batch, "replace")
+        # As `smartcity seed` does: PostgreSQL plans with statistics from the start.
+        store.analyze()
     finally:
         store.close()
 

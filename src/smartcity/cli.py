@@ -56,6 +56,8 @@ def _seed(settings: Settings, profile_name: str, seed: int) -> None:
         with RichProgress() as progress:
             summary = seed_city(store, profile=profile, seed=seed, progress=progress)
         seed_apps(store, settings, seed)
+        # Statistics for the planner now, not at autovacuum's first visit.
+        store.analyze()
     finally:
         store.close()
     console.print(

@@ -96,6 +96,10 @@ class Store(Protocol):
         """Raise if the database does not answer."""
         ...
 
+    def analyze(self) -> None:
+        """Refresh the planner's statistics after a bulk load (PostgreSQL ``ANALYZE``)."""
+        ...
+
     def close(self) -> None:
         """Release every connection."""
         ...
@@ -197,6 +201,16 @@ class SqlStore:
     def ping(self) -> None:
         with self._engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+
+    def analyze(self) -> None:
+        # PostgreSQL plans a fresh database's statements without statistics until
+        # autovacuum's first ANALYZE (a minute or more after a bulk load): a PATCH's group
+        # statements then cost its backend 0.75 ms instead of 0.28 ms. SQLite keeps no
+        # statistics unless asked; its hot statements name their indexes instead.
+        if self.dialect == "postgresql":
+            with self._engine.connect() as conn:
+                conn.execute(text("ANALYZE"))
+                conn.commit()
 
     def close(self) -> None:
         self._writer.close()
