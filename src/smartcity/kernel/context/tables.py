@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from smartcity.kernel.storage.schema import metadata
@@ -123,11 +124,36 @@ context_attribute = Table(
         name="fk_context_attribute_entity",
     ),
     # entity_id last: a q lookup is answered from the index alone (no row visits).
+    # Every row is in the number index (a NULL number too): its (tenant, type, name)
+    # prefix also serves discovery and the per-name checks of the query compiler.
     Index(
         "ix_context_attribute_number", "tenant", "entity_type", "name", "value_number", "entity_id"
     ),
-    Index("ix_context_attribute_text", "tenant", "entity_type", "name", "value_text", "entity_id"),
-    Index("ix_context_attribute_name", "tenant", "name"),
+    # A live update changes ``value_number``, an indexed column, so PostgreSQL cannot
+    # update the row in place (no HOT update) and writes a new entry into EVERY index
+    # of the table whose condition the new row meets. Its indexes therefore hold only
+    # the rows they serve (decision 0015, addendum): numbers stay out of the text index
+    # there (SQLite updates only the indexes of the columns it sets, and keeps it whole).
+    # There is no (tenant, name) index: it cost every update an entry.
+    Index(
+        "ix_context_attribute_text",
+        "tenant",
+        "entity_type",
+        "name",
+        "value_text",
+        "entity_id",
+        postgresql_where=text("value_text IS NOT NULL"),
+    ),
+    # The instances neither typed copy holds (whole values: lists, JSON, vocabulary
+    # terms; booleans): the compiler asks whether an attribute has any (one seek).
+    Index(
+        "ix_context_attribute_untyped",
+        "tenant",
+        "entity_type",
+        "name",
+        postgresql_where=text("value_number IS NULL AND value_text IS NULL"),
+        sqlite_where=text("value_number IS NULL AND value_text IS NULL"),
+    ),
 )
 
 context_series = Table(

@@ -624,10 +624,11 @@ def _selection_facts(
       first (two index counts).
     - The whole-value names: attributes of bare-path q terms that may hold whole values
       the typed columns do not (a list, a JsonProperty, a VocabProperty: both typed
-      columns NULL). Seeks in the typed indexes answer, per name and first type: if no
-      instance has ``value_number`` NULL, or none has ``value_text`` NULL, none has
-      both. Without the primary types the first types are the tenant's own, found by a
-      loose index scan (``STORED_TYPES``).
+      columns NULL). Index seeks answer, per name and first type: if no instance has
+      ``value_number`` NULL, none has both; else one seek in the index of exactly the
+      instances with both NULL (``ix_context_attribute_untyped``). Without the primary
+      types the first types are the tenant's own, found by a loose index scan
+      (``STORED_TYPES``).
 
     Plain text: building and caching the equivalent Core statements costs far more
     than the seeks and counts themselves (measured on SQLite).
@@ -678,8 +679,11 @@ def _run_facts(
     for index, name in enumerate(bare):
         parameters[f"name_{index}"] = name
         named = having.replace(":name", f":name_{index}")
-        number, text_ = named.format(typed="value_number"), named.format(typed="value_text")
-        parts.append(f"({number} AND {text_})")
+        # The second seek asks for both copies NULL: the rows of the small partial index
+        # ``ix_context_attribute_untyped`` (PostgreSQL's text index leaves NULLs out).
+        number = named.format(typed="value_number")
+        both = named.format(typed="value_number IS NULL AND value_text")
+        parts.append(f"({number} AND {both})")
     statement = text(prefix + "SELECT " + ", ".join(parts))
     return tuple(conn.execute(statement, parameters).one())
 
