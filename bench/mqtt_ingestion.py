@@ -226,8 +226,9 @@ async def run(
         writer = ProcessWriter(store_url, bus)
         writer.wait_started()
     elif library_kind == "real" and store.dialect == "postgresql":
-        # As the server does (mqtt.writer_for): its own connections, custom plans. Older
-        # code has no such writer and writes through the bench's store.
+        # As the server does (mqtt.writer_for). Session-5 code wrote through a store of
+        # its own on PostgreSQL (custom plans); other code writes through the bench's
+        # store, as the server through the platform's.
         from smartcity.gateways.iot import writer as writers
 
         over_database = getattr(writers.ThreadWriter, "over_database", None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from smartcity.gateways.iot.mqtt import writer_for
 from smartcity.gateways.iot.writer import (
     ProcessWriter,
     ThreadWriter,
-    batch_engine_options,
+    worker_engine_options,
     write_batch,
 )
 from smartcity.kernel.bus import Event
@@ -155,28 +154,6 @@ def test_the_writer_is_a_thread_when_a_process_could_not_open_the_same_database(
         writer_for(platform, agent)
 
 
-@pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL plans")
-def test_on_postgresql_the_thread_writes_through_connections_that_plan_for_each_batch(
-    platform: Platform, store: Store
-) -> None:
-    agent = IotAgent.for_platform(platform)
-    agent.provision("env", [air_station("aq-1")])
-    bus = RecordingBus()
-    writer = ThreadWriter.over_database(PG_URL, bus, FixedClock(datetime(2026, 11, 21, tzinfo=UTC)))  # type: ignore[arg-type]
-    try:
-        assert writer.store is not None
-        with writer.store.connect() as conn:
-            assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
-        outcome = asyncio.run(writer.write(agent.ultralight_updates("k3y", "aq-1", "t|5")))
-    finally:
-        writer.close()
-
-    assert outcome.measurements == 1
-    assert [event.entity_id for event in bus.events if isinstance(event, EntityChanged)] == [ENTITY]
-    assert platform.context.retrieve_entity("env", ENTITY)[TEMPERATURE][0]["value"] == 5
-
-
-def test_batch_statements_are_planned_for_their_arrays_only_on_postgresql() -> None:
-    assert batch_engine_options("sqlite:///x.db") == {}
-    options = batch_engine_options("postgresql://u@h/db")
-    assert "plan_cache_mode=force_custom_plan" in options["connect_args"]["options"]
+def test_the_worker_process_keeps_few_connections_only_on_postgresql() -> None:
+    assert worker_engine_options("sqlite:///x.db") == {}
+    assert worker_engine_options("postgresql://u@h/db") == {"pool_size": 2, "max_overflow": 2}

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, event, text
 
-from smartcity.kernel.storage import Store
-from smartcity.kernel.storage.postgres import ping_after_idle
+from smartcity.kernel.storage import Store, open_store
+from smartcity.kernel.storage.postgres import ping_after_idle, plan_each_run
 
 
 @pytest.fixture
@@ -49,3 +49,20 @@ def test_an_idle_connection_the_server_closed_is_replaced(postgres_url: str) -> 
     finally:
         engine.dispose()
         admin.dispose()
+
+
+def test_a_connection_planning_each_run_prepares_again_once_back_in_the_pool(
+    postgres_url: str,
+) -> None:
+    store = open_store(postgres_url, pool_size=1)
+    try:
+        with store.connect() as conn:
+            driver: Any = conn.connection.driver_connection
+            prepared_at = driver.prepare_threshold
+            plan_each_run(conn)
+            assert driver.prepare_threshold is None
+        with store.connect() as conn:
+            assert conn.connection.driver_connection is driver
+            assert driver.prepare_threshold == prepared_at
+    finally:
+        store.close()

@@ -253,9 +253,9 @@ def writer_for(platform: Platform, agent: IotAgent) -> BatchWriter:
     """A worker process over the platform's database if asked and it can open it; else a thread.
 
     The worker opens the database by the configured URL, so it is used only when the
-    platform's store is that database and it is not a private in-memory SQLite one. On
-    PostgreSQL the thread writes through a store of its own, whose connections plan
-    batch statements for their actual arrays (see ``writer.batch_engine_options``).
+    platform's store is that database and it is not a private in-memory SQLite one. The
+    thread writes through the platform's store (the library plans batch statements for
+    their arrays on any connection: ``storage.postgres.plan_each_run``).
     """
     url = platform.settings.resolved_database_url
     parsed = make_url(url)
@@ -264,9 +264,6 @@ def writer_for(platform: Platform, agent: IotAgent) -> BatchWriter:
     own = shared and agent.library is platform.context
     if mqtt_writer() == "process" and own:
         return ProcessWriter(url, platform.bus)
-    if own and parsed.get_backend_name() == "postgresql":
-        # Its own connections, which plan batch statements for their arrays (writer.py).
-        return ThreadWriter.over_database(url, platform.bus, platform.clock)
     return ThreadWriter(agent)
 
 

@@ -30,9 +30,8 @@ from sqlalchemy.engine import make_url
 from smartcity.gateways.iot.agent import IotAgent, Update
 from smartcity.kernel.bus import Bus, Event
 from smartcity.kernel.bus.base import Handler, Subscription
-from smartcity.kernel.clock import Clock, RealClock
+from smartcity.kernel.clock import RealClock
 from smartcity.kernel.errors import DomainError
-from smartcity.kernel.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -83,36 +82,16 @@ def write_batch(agent: IotAgent, batch: Sequence[Update]) -> BatchOutcome:
 
 @dataclass
 class ThreadWriter:
-    """Writes in a worker thread of this process, through ``agent``.
-
-    ``store`` is a store the writer opened for itself (see :meth:`over_database`) and
-    closes with it; None when the agent's store belongs to someone else.
-    """
+    """Writes in a worker thread of this process, through ``agent`` (the platform's store)."""
 
     agent: IotAgent
-    store: Store | None = None
-
-    @classmethod
-    def over_database(cls, database_url: str, bus: Bus, clock: Clock) -> ThreadWriter:
-        """A writer with its own store and library over ``database_url`` (PostgreSQL).
-
-        Its connections plan batch statements for their actual arrays
-        (:func:`batch_engine_options`); events go to ``bus`` as for any library write.
-        """
-        from smartcity.kernel.context.library import ContextLibrary
-        from smartcity.kernel.storage import open_store
-
-        store = open_store(database_url, **batch_engine_options(database_url))
-        return cls(IotAgent(store, ContextLibrary(store, bus, clock), clock), store)
 
     async def write(self, batch: list[Update]) -> BatchOutcome:
         """Write one batch off the event loop."""
         return await asyncio.to_thread(write_batch, self.agent, batch)
 
     def close(self) -> None:
-        """Close the store the writer opened, if it did."""
-        if self.store is not None:
-            self.store.close()
+        """Nothing to release: the store is the platform's."""
 
 
 class ProcessWriter:
@@ -195,24 +174,13 @@ class CollectingBus:
 _worker: tuple[IotAgent, CollectingBus] | None = None
 
 
-def batch_engine_options(database_url: str) -> dict[str, Any]:
-    """Engine options for a store that only writes the consumer's batches.
-
-    On PostgreSQL every plan is made for the statement's actual arrays. psycopg prepares
-    a statement run five times on a connection, and PostgreSQL then settles on a generic
-    plan that cannot see the arrays' lengths: for the batch ``UPDATE ... FROM unnest``
-    of 5,000 attribute rows it estimated 10, and on tables not yet analyzed it chose a
-    nested loop comparing every row with every other (25 million comparisons, 6.8 s a
-    statement instead of 30 ms). Planning each batch statement costs well under a
-    millisecond. A few connections are enough: one batch is written at a time.
-    """
+def worker_engine_options(database_url: str) -> dict[str, Any]:
+    """Engine options of the worker process's store: a few connections are enough on
+    PostgreSQL, as one batch is written at a time. (Its batch statements are planned for
+    their arrays by the library itself: ``storage.postgres.plan_each_run``.)"""
     if make_url(database_url).get_backend_name() != "postgresql":
         return {}
-    return {
-        "connect_args": {"options": "-c plan_cache_mode=force_custom_plan"},
-        "pool_size": 2,
-        "max_overflow": 2,
-    }
+    return {"pool_size": 2, "max_overflow": 2}
 
 
 def _start_worker(database_url: str) -> None:
@@ -220,7 +188,7 @@ def _start_worker(database_url: str) -> None:
     from smartcity.kernel.context.library import ContextLibrary
     from smartcity.kernel.storage import open_store
 
-    store = open_store(database_url, **batch_engine_options(database_url))
+    store = open_store(database_url, **worker_engine_options(database_url))
     bus = CollectingBus()
     clock = RealClock()
     _worker = (IotAgent(store, ContextLibrary(store, bus, clock), clock), bus)

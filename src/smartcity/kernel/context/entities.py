@@ -41,6 +41,7 @@ from smartcity.kernel.context.normalize import ALLOWED_MEMBERS, CORE_MEMBERS
 from smartcity.kernel.context.reads import check_tenant_exists, load_entity
 from smartcity.kernel.storage import Store
 from smartcity.kernel.storage.group_commit import Together
+from smartcity.kernel.storage.postgres import plan_each_run
 
 UpdateMode = Literal["append", "append_no_overwrite", "update"]
 UpsertMode = Literal["replace", "update"]
@@ -380,6 +381,8 @@ def create_entities(services: Services, tenant: str, entities: Sequence[Entity])
     """Batch create: every entity whose id is free is created; the others are errors."""
 
     def work(conn: Connection, changes: Changes) -> BatchResult:
+        # PostgreSQL plans a batch's statements for its arrays, however often they ran.
+        plan_each_run(conn)
         result = BatchResult()
         existing = load_batch(conn, tenant, [e["id"] for e in entities])
         seen: set[str] = set()
@@ -406,6 +409,7 @@ def upsert_entities(
 
     def work(conn: Connection, changes: Changes) -> BatchResult:
         changes.narrow_updates = True
+        plan_each_run(conn)
         result = BatchResult()
         unique = merge_duplicates(entities, mode)
         existing = load_batch(conn, tenant, [e["id"] for e in unique], changes.stored_rows)
@@ -433,6 +437,7 @@ def update_entities(
 
     def work(conn: Connection, changes: Changes) -> BatchResult:
         changes.narrow_updates = True
+        plan_each_run(conn)
         result = BatchResult()
         unique = merge_duplicates(entities, "update")
         existing = load_batch(conn, tenant, [e["id"] for e in unique], changes.stored_rows)
@@ -455,6 +460,7 @@ def delete_entities(services: Services, tenant: str, entity_ids: Sequence[str]) 
     """Batch delete: existing entities are deleted; missing ones are errors."""
 
     def work(conn: Connection, changes: Changes) -> BatchResult:
+        plan_each_run(conn)
         result = BatchResult()
         existing = load_batch(conn, tenant, entity_ids)
         done: set[str] = set()
