@@ -681,8 +681,15 @@ def _run_facts(
         named = having.replace(":name", f":name_{index}")
         # The second seek asks for both copies NULL: the rows of the small partial index
         # ``ix_context_attribute_untyped`` (PostgreSQL's text index leaves NULLs out).
+        # SQLite, without statistics, would seek the text index and read every number
+        # row of an attribute holding numbers and texts: it is told.
         number = named.format(typed="value_number")
         both = named.format(typed="value_number IS NULL AND value_text")
+        if conn.dialect.name == "sqlite":
+            both = both.replace(
+                "FROM context_attribute",
+                "FROM context_attribute INDEXED BY ix_context_attribute_untyped",
+            )
         parts.append(f"({number} AND {both})")
     statement = text(prefix + "SELECT " + ", ".join(parts))
     return tuple(conn.execute(statement, parameters).one())
