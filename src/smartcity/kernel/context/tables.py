@@ -134,7 +134,6 @@ context_attribute = Table(
     # of the table whose condition the new row meets. Its indexes therefore hold only
     # the rows they serve (decision 0015, addendum): numbers stay out of the text index
     # there (SQLite updates only the indexes of the columns it sets, and keeps it whole).
-    # There is no (tenant, name) index: it cost every update an entry.
     Index(
         "ix_context_attribute_text",
         "tenant",
@@ -154,6 +153,13 @@ context_attribute = Table(
         postgresql_where=text("value_number IS NULL AND value_text IS NULL"),
         sqlite_where=text("value_number IS NULL AND value_text IS NULL"),
     ),
+)
+# Attribute names (``/attributes``) on SQLite, which walks an index's distinct prefixes
+# (0.2 ms for 100,000 entities, 177 ms without it) and touches it on no update. Not on
+# PostgreSQL: it cost every live update an entry there, and PostgreSQL reads every
+# entry of the tenant for the same answer anyway (110–144 ms with or without it).
+Index("ix_context_attribute_name", context_attribute.c.tenant, context_attribute.c.name).ddl_if(
+    dialect="sqlite"
 )
 
 context_series = Table(
