@@ -115,14 +115,26 @@ class UtcDateTime(TypeDecorator[datetime]):
         return sqlite_utc_text
 
 
+# Instants bound lately, and their text: a write binds its own time in several rows
+# (the entity's modifiedAt, the attribute's, the history row's), a stored createdAt
+# again at every update. Equal aware instants have equal UTC text. Cleared when full.
+_texts: dict[datetime, str] = {}
+_TEXTS_KEPT = 4096
+
+
 def sqlite_utc_text(value: datetime | None) -> str | None:
     """An aware instant as SQLite's ``DATETIME`` stores it: UTC, naive, microseconds."""
     if value is None:
         return None
+    known = _texts.get(value)
+    if known is not None:
+        return known
     zone = value.tzinfo
     if zone is None:
         raise ValueError(f"naive datetime {value.isoformat()} has no time zone; use UTC")
-    if zone is not UTC:
-        value = value.astimezone(UTC)
     # "YYYY-MM-DD HH:MM:SS.ffffff+00:00" without its offset.
-    return value.isoformat(" ", "microseconds")[:26]
+    text = (value if zone is UTC else value.astimezone(UTC)).isoformat(" ", "microseconds")[:26]
+    if len(_texts) >= _TEXTS_KEPT:
+        _texts.clear()
+    _texts[value] = text
+    return text
