@@ -61,3 +61,16 @@ def test_random_uuids_carry_their_prefix() -> None:
         assert text.startswith(prefix)
         assert uuid.UUID(text.removeprefix(prefix)).version == 4
     assert random_uuids(0, prefix) == []
+
+
+def test_random_uuids_of_every_small_count_are_version_4_uuids() -> None:
+    # A few ids are formatted one by one, many laid out column-wise: both are UUIDs.
+    prefix = "urn:ngsi-ld:attribute:instance:"
+    for count in range(1, 40):
+        ids = random_uuids(count, prefix)
+        assert len(ids) == count == len(set(ids))
+        for text in ids:
+            parsed = uuid.UUID(text.removeprefix(prefix))
+            assert prefix + str(parsed) == text
+            assert parsed.version == 4
+            assert parsed.variant == uuid.RFC_4122
