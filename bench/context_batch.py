@@ -30,6 +30,7 @@ from sqlalchemy import delete
 from smartcity.kernel.bus import open_bus
 from smartcity.kernel.clock import RealClock
 from smartcity.kernel.context.library import ContextLibrary
+from smartcity.kernel.context.series import in_series
 from smartcity.kernel.context.tables import context_attribute, context_entity, context_instance
 from smartcity.kernel.storage import open_store
 from smartcity.kernel.storage.base import bind_processors
@@ -151,7 +152,8 @@ def bench_batch_upsert(
             raw_cpu.append((time.process_time() - cpu) * 1000 * 10_000 / count)
     finally:
         with store.begin() as conn:
-            conn.execute(delete(context_instance).where(context_instance.c.tenant == tenant))
+            # History rows name their tenant through their series (decision 0016).
+            conn.execute(delete(context_instance).where(in_series(tenant)))
             conn.execute(delete(context_entity).where(context_entity.c.tenant == tenant))
         store.close()
     library_rate = statistics.median(library_rates)
