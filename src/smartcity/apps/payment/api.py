@@ -6,16 +6,30 @@ read connection, instead of calling the payment HTTP API.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, literal, select
 
 from smartcity.apps.payment import postings
 from smartcity.apps.payment.models import BillStatus, BillView, PayerKind, WalletView
 from smartcity.apps.payment.storage import bill_of
 from smartcity.apps.payment.tables import payment_bill
 
-__all__ = ["BillStatus", "BillView", "BillsDue", "PayerKind", "WalletView", "bills_due", "wallet"]
+__all__ = [
+    "BillStatus",
+    "BillView",
+    "BillsDue",
+    "PayerKind",
+    "WalletView",
+    "bills_due",
+    "unpaid_bill_due",
+    "wallet",
+]
+
+# A bill still to be paid: open, or a bank payment under way that may yet fail.
+UNPAID = (BillStatus.OPEN.value, BillStatus.PENDING.value)
 
 
 @dataclass(frozen=True)
@@ -58,3 +72,22 @@ def wallet(conn: Connection, kind: PayerKind, identifier: str) -> WalletView:
         available_fen=found.available,
         incoming_fen=found.credits_pending,
     )
+
+
+def unpaid_bill_due(
+    national_id: ColumnElement[str], first: date, last: date, billers: Sequence[str] = ()
+) -> ColumnElement[bool]:
+    """SQL: the citizen ``national_id`` has an unpaid bill due between ``first`` and ``last``.
+
+    For a query over persons (``identity_citizen.c.national_id``, say); ``billers``
+    (codes), when given, limits it to their bills.
+    """
+    conditions = [
+        payment_bill.c.payer_kind == PayerKind.CITIZEN.value,
+        payment_bill.c.payer_identifier == national_id,
+        payment_bill.c.status.in_(UNPAID),
+        payment_bill.c.due_date.between(first, last),
+    ]
+    if billers:
+        conditions.append(payment_bill.c.biller_code.in_(list(billers)))
+    return exists(select(literal(1)).select_from(payment_bill).where(and_(*conditions)))

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
+from smartcity.apps.portal.api import notices_refused
 from smartcity.apps.targeting import storage
 from smartcity.apps.targeting.matching import (
     city_date,
@@ -33,7 +34,6 @@ from smartcity.apps.targeting.models import (
     PreviewView,
 )
 from smartcity.apps.targeting.rules import Rule, check_rule, load_rule, rule_json
-from smartcity.apps.targeting.sources import Sources, opted_out
 from smartcity.apps.targeting.tables import targeting_delivery, targeting_event, targeting_notice
 from smartcity.kernel import audit
 from smartcity.kernel.errors import Conflict, InvalidInput, NotFound
@@ -164,7 +164,7 @@ def deliver_batch(platform: Platform, notice_id: int, batch_size: int = BATCH_SI
         matching = select_matching(conn, rule, city_date(row.publish_at), row.cursor, batch_size)
         persons = [int(person) for person in conn.execute(matching).scalars()]
         accounts = _accounts_of(conn, persons)
-        for person in opted_out(conn, Sources(conn), list(accounts)):
+        for person in notices_refused(conn, list(accounts)):
             del accounts[person]
         messages: dict[int, int] = {}
         if accounts:
@@ -293,14 +293,11 @@ def concerning(platform: Platform, national_id: str) -> list[tuple[Row[Any], int
         if person is None:
             raise NotFound("this account has no person in the registry")
         delivered = storage.deliveries_of(conn, person)
-        sources = Sources(conn)
         for row in storage.live_notices(conn, now):
             if row.id in delivered:
                 message_id, read = delivered[row.id]
                 found.append((row, message_id, read))
-            elif matches_person(
-                conn, load_rule(row.audience), city_date(row.publish_at), person, sources
-            ):
+            elif matches_person(conn, load_rule(row.audience), city_date(row.publish_at), person):
                 found.append((row, None, False))
     return found
 

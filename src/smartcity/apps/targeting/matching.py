@@ -28,6 +28,8 @@ from sqlalchemy import (
     true,
 )
 
+from smartcity.apps.payment.api import unpaid_bill_due
+from smartcity.apps.portal.api import interest_condition
 from smartcity.apps.targeting.rules import (
     AgeRule,
     AllRule,
@@ -44,7 +46,6 @@ from smartcity.apps.targeting.rules import (
     Rule,
     VaccinationDueRule,
 )
-from smartcity.apps.targeting.sources import Sources, bill_due_of, interests_of
 from smartcity.apps.targeting.tables import targeting_event
 from smartcity.kernel.identity.tables import identity_citizen, identity_enterprise
 
@@ -146,21 +147,21 @@ def _area_event(rule: AreaEventRule, on: date) -> ColumnElement[bool]:
     )
 
 
-def condition_of(rule: Rule, on: date, sources: Sources) -> ColumnElement[bool]:
+def condition_of(rule: Rule, on: date) -> ColumnElement[bool]:
     """The SQL condition on ``identity_citizen`` that ``rule`` stands for on ``on``."""
     citizen = identity_citizen.c
     match rule:
         case AllRule():
-            return and_(true(), *(condition_of(part, on, sources) for part in rule.rules))
+            return and_(true(), *(condition_of(part, on) for part in rule.rules))
         case AnyRule():
-            return or_(false(), *(condition_of(part, on, sources) for part in rule.rules))
+            return or_(false(), *(condition_of(part, on) for part in rule.rules))
         case NotRule():
-            return not_(condition_of(rule.rule, on, sources))
+            return not_(condition_of(rule.rule, on))
         case OccupationRule():
             # Not NULL first: otherwise "not occupation X" would skip those without one.
             return and_(citizen.occupation.is_not(None), citizen.occupation.in_(rule.values))
         case InterestsRule():
-            return interests_of(sources, rule.any_of)
+            return interest_condition(citizen.id, rule.any_of)
         case AgeRule():
             return _born_aged(citizen.birth_date, on, rule.min, rule.max)
         case GenderRule():
@@ -171,7 +172,8 @@ def condition_of(rule: Rule, on: date, sources: Sources) -> ColumnElement[bool]:
             return _child_aged(rule.min, rule.max, on)
         case BillDueRule():
             first = date(1900, 1, 1) if rule.overdue else on
-            return bill_due_of(sources, first, on + timedelta(days=rule.within_days), rule.billers)
+            last = on + timedelta(days=rule.within_days)
+            return unpaid_bill_due(citizen.national_id, first, last, rule.billers)
         case AreaEventRule():
             return _area_event(rule, on)
         case VaccinationDueRule():
@@ -190,7 +192,7 @@ def condition_of(rule: Rule, on: date, sources: Sources) -> ColumnElement[bool]:
 
 def count_matching(conn: Connection, rule: Rule, on: date) -> int:
     """How many registry persons ``rule`` matches on ``on``."""
-    condition = condition_of(rule, on, Sources(conn))
+    condition = condition_of(rule, on)
     return int(
         conn.execute(
             select(func.count()).select_from(identity_citizen).where(condition)
@@ -202,7 +204,7 @@ def select_matching(
     conn: Connection, rule: Rule, on: date, after: int = 0, limit: int | None = None
 ) -> Select[int]:
     """The ids of matching persons above ``after``, ascending, at most ``limit`` (if given)."""
-    condition = condition_of(rule, on, Sources(conn))
+    condition = condition_of(rule, on)
     statement = select(identity_citizen.c.id).where(condition)
     if limit is None:
         return statement
@@ -211,11 +213,9 @@ def select_matching(
     )
 
 
-def matches_person(
-    conn: Connection, rule: Rule, on: date, person_id: int, sources: Sources | None = None
-) -> bool:
+def matches_person(conn: Connection, rule: Rule, on: date, person_id: int) -> bool:
     """True when ``rule`` matches the person ``person_id`` on ``on``."""
-    condition = condition_of(rule, on, sources or Sources(conn))
+    condition = condition_of(rule, on)
     found = conn.execute(
         select(identity_citizen.c.id).where(identity_citizen.c.id == person_id, condition)
     ).first()

@@ -30,6 +30,7 @@ from sqlalchemy import Connection
 
 from smartcity.kernel.context.model import Entity, format_instant
 from smartcity.kernel.context.reads import chunks, ordered_types, sqlite_instant_text
+from smartcity.kernel.storage.driver import fetch_all
 
 # The entities of a chunk, then their attribute rows: the types subquery runs once per
 # entity (not once per attribute row), and the attribute rows come in the order of
@@ -84,7 +85,6 @@ def load_batch(
     sqlite = conn.dialect.name == "sqlite"
     found: dict[str, Entity] = {}
     texts: dict[Any, str] = {}
-    loads = orjson.loads
 
     def text(value: Any) -> str:
         # A batch shares a handful of instants: each is converted once.
@@ -102,7 +102,7 @@ def load_batch(
             _load_postgres(conn, tenant, part, found, text)
             continue
         parameters = (tenant, orjson.dumps(list(part)).decode())
-        for entity_id, primary, created, modified, joined in _fetch_sqlite(
+        for entity_id, primary, created, modified, joined in fetch_all(
             conn, _SQLITE_ENTITIES, parameters
         ):
             found[entity_id] = {
@@ -114,23 +114,37 @@ def load_batch(
         # The rows of one entity come together.
         last = None
         entity: Entity = {}
-        for entity_id, name, value_json, a_created, a_modified, rowid, series_id in _fetch_sqlite(
+        for entity_id, name, value_json, a_created, a_modified, rowid, series_id in fetch_all(
             conn, _SQLITE_ATTRIBUTES, parameters
         ):
             if entity_id != last:
                 last = entity_id
                 entity = found[entity_id]
-            instance = loads(value_json)
-            instance["createdAt"] = texts.get(a_created) or text(a_created)
-            instance["modifiedAt"] = texts.get(a_modified) or text(a_modified)
+            instance = add_instance(
+                entity,
+                name,
+                value_json,
+                texts.get(a_created) or text(a_created),
+                texts.get(a_modified) or text(a_modified),
+            )
             if keep:
                 row_ids[id(instance)] = (rowid, series_id)
-            instances = entity.get(name)
-            if instances is None:
-                entity[name] = [instance]
-            else:
-                instances.append(instance)
     return found
+
+
+def add_instance(
+    entity: Entity, name: str, value_json: str, created: str, modified: str
+) -> dict[str, Any]:
+    """A stored attribute instance (its JSON and system times) appended to ``entity``."""
+    instance: dict[str, Any] = orjson.loads(value_json)
+    instance["createdAt"] = created
+    instance["modifiedAt"] = modified
+    instances = entity.get(name)
+    if instances is None:
+        entity[name] = [instance]
+    else:
+        instances.append(instance)
+    return instance
 
 
 def _load_postgres(
@@ -142,11 +156,10 @@ def _load_postgres(
 ) -> None:
     """The entities of one chunk on PostgreSQL, into ``found``."""
     parameters = {"tenant": tenant, "ids": list(part)}
-    rows = conn.exec_driver_sql(_POSTGRES, parameters).fetchall()
+    rows = fetch_all(conn, _POSTGRES, parameters)
     types: dict[str, list[str]] = {}
-    for entity_id, type_ in conn.exec_driver_sql(_POSTGRES_TYPES, parameters):
+    for entity_id, type_ in fetch_all(conn, _POSTGRES_TYPES, parameters):
         types.setdefault(entity_id, []).append(type_)
-    loads = orjson.loads
     # The rows of one entity come together (ordered by id).
     last = None
     entity: Entity = {}
@@ -161,25 +174,7 @@ def _load_postgres(
             }
         if name is None:
             continue
-        instance = loads(value_json)
-        instance["createdAt"] = text(a_created)
-        instance["modifiedAt"] = text(a_modified)
-        instances = entity.get(name)
-        if instances is None:
-            entity[name] = [instance]
-        else:
-            instances.append(instance)
-
-
-def _fetch_sqlite(
-    conn: Connection, sql: str, parameters: tuple[str, str]
-) -> Sequence[Sequence[Any]]:
-    """Rows of a SQLite read, as plain tuples straight from sqlite3 when nobody traces."""
-    driver = conn.connection.driver_connection
-    if driver is None or conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
-        return conn.exec_driver_sql(sql, parameters).fetchall()
-    rows: list[tuple[Any, ...]] = driver.execute(sql, parameters).fetchall()
-    return rows
+        add_instance(entity, name, value_json, text(a_created), text(a_modified))
 
 
 def _as_datetime(value: Any) -> datetime:

@@ -18,33 +18,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable, Table
 from sqlalchemy.sql import ClauseElement
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from smartcity.kernel.storage.base import bind_processors
+from smartcity.kernel.storage.driver import driver_of, driver_statement
 
 # The variant digit of a version 4 UUID is 8, 9, a or b: two random bits of a hex digit.
 VARIANT_DIGITS = bytes.maketrans(b"0123456789abcdef", b"89ab89ab89ab89ab")
 # Where each of the 32 hex digits and the 4 dashes of a UUID's text form go.
 UUID_DIGITS = [i + (i >= 8) + (i >= 12) + (i >= 16) + (i >= 20) for i in range(32)]
 UUID_DASHES = (8, 13, 18, 23)
-
-_compiled: dict[tuple[int, str, tuple[str, ...]], tuple[str, list[str], list[Any]]] = {}
-
-
-def _compile(
-    conn: Connection, statement: ClauseElement, keys: tuple[str, ...]
-) -> tuple[str, list[str], list[Any]]:
-    cache_key = (id(statement), conn.dialect.name, keys)
-    found = _compiled.get(cache_key)
-    if found is None:
-        compiled = statement.compile(dialect=conn.dialect, column_keys=list(keys))
-        if not isinstance(compiled, SQLCompiler):  # pragma: no cover - DML always is
-            raise TypeError(f"cannot run {statement!r} as a many-row statement")
-        names = list(compiled.positiontup or [])
-        processors = [compiled._bind_processors.get(name) for name in names]
-        found = (compiled.string, names, processors)
-        _compiled[cache_key] = found
-    return found
 
 
 def convert_column(column: list[Any], processor: Callable[[Any], Any]) -> list[Any]:
@@ -72,8 +54,10 @@ def execute_many(
         return
     if not isinstance(statement, ClauseElement):  # pragma: no cover - always a DML construct
         raise TypeError(f"cannot run {statement!r} as a many-row statement")
-    sql, names, processors = _compile(conn, statement, tuple(rows[0].keys()))
-    conn.exec_driver_sql(sql, driver_rows(rows, names, processors))
+    compiled = driver_statement(conn, statement, tuple(rows[0].keys()))
+    keys = [key for key, _name, _convert in compiled.binds]
+    converters = [convert for _key, _name, convert in compiled.binds]
+    conn.exec_driver_sql(compiled.sql, driver_rows(rows, keys, converters))
 
 
 def _getter(names: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
@@ -125,9 +109,7 @@ def copy_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]])
     if not rows:
         return
     names = list(rows[0].keys())
-    driver = conn.connection.driver_connection
-    if driver is None:  # pragma: no cover - a live connection always has one
-        raise RuntimeError("the connection has no driver connection")
+    driver = driver_of(conn)
     values = driver_rows(rows, names, bind_processors(table, names, conn.dialect))
     columns = ", ".join(f'"{name}"' for name in names)
     with (

@@ -52,6 +52,7 @@ from smartcity.kernel.context.tables import (
     context_series,
 )
 from smartcity.kernel.storage import Store
+from smartcity.kernel.storage.driver import execute_rows, traced
 
 ATTRIBUTE_KEY = ("tenant", "entity_id", "name", "dataset_id")
 ATTRIBUTE_UPDATED = (
@@ -528,21 +529,21 @@ class Changes:
             and not updated
             and not self.narrow_rows
             # Someone traces statements (instrumentation, tests): let them see each one.
-            and not (conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute)
+            and not traced(conn)
         ):
             self.apply_pipelined(conn, statements)
             return
         # A single-entity write on SQLite sends its few rows straight to the driver:
         # SQLAlchemy's execution costs several times SQLite's own work for one row.
         few = conn.dialect.name == "sqlite" and len(self.attributes) <= FEW_ROWS
-        many = driver_many if few else execute_many
+        many = execute_rows if few else execute_many
         many(conn, statements.update_entity, self.changed_entities)
         if few and len(self.touched_ids) <= FEW_ROWS:
             touch = [
                 {"b_modified_at": self.now, "b_tenant": tenant, "b_id": entity_id}
                 for entity_id in self.touched_ids
             ]
-            driver_many(conn, statements.touch_entity, touch)
+            execute_rows(conn, statements.touch_entity, touch)
         else:
             for part in chunks(self.touched_ids):
                 conn.execute(
@@ -576,7 +577,7 @@ class Changes:
             # new to this write are created. On PostgreSQL only for a single-entity
             # write: COPY costs two round trips (COPY, then data and its end) where an
             # INSERT costs one, and on a single-entity write the trips are the cost.
-            many = driver_many if sqlite and len(rows) <= FEW_ROWS else execute_many
+            many = execute_rows if sqlite and len(rows) <= FEW_ROWS else execute_many
             if self.new_series:
                 many(conn, statements.insert_series, self.series_rows(sorted(self.new_series)))
             many(conn, statements.insert_instances_by_key, rows)
@@ -704,36 +705,6 @@ class RowsGone(Exception):
 
 # Up to this many attribute rows, a write on SQLite goes straight to the driver.
 FEW_ROWS = 8
-
-_driver_sql: dict[tuple[int, tuple[str, ...]], tuple[str, list[tuple[str, Any]]]] = {}
-
-
-def driver_many(conn: Connection, statement: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """``statement`` once per row (rows share their keys), straight to the sqlite3 driver.
-
-    Compiled once per statement and key set; each value goes through the converter an
-    ordinary execution applies (``bind_processors``), so rows read back the same. For a
-    handful of rows; batches use :func:`execute_many`, which converts column-wise.
-    """
-    if not rows:
-        return
-    key = (id(statement), tuple(rows[0]))
-    found = _driver_sql.get(key)
-    if found is None:
-        compiled = statement.compile(dialect=conn.dialect, column_keys=list(rows[0]))
-        names = list(compiled.positiontup or [])
-        processors = compiled._bind_processors
-        found = _driver_sql[key] = (compiled.string, [(n, processors.get(n)) for n in names])
-    sql, pairs = found
-    params = [tuple(p(row[n]) if p else row[n] for n, p in pairs) for row in rows]
-    if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
-        # Someone traces statements (instrumentation, tests): let them see these too.
-        conn.exec_driver_sql(sql, params)
-        return
-    driver = conn.connection.driver_connection
-    if driver is None:  # pragma: no cover - a live connection always has one
-        raise RuntimeError("the connection has no driver connection")
-    driver.executemany(sql, params)
 
 
 @dataclass(frozen=True)

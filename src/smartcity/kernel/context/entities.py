@@ -40,6 +40,7 @@ from smartcity.kernel.context.model import (
 from smartcity.kernel.context.normalize import ALLOWED_MEMBERS, CORE_MEMBERS
 from smartcity.kernel.context.reads import check_tenant_exists, load_entity
 from smartcity.kernel.storage import Store
+from smartcity.kernel.storage.driver import driver_of, traced
 from smartcity.kernel.storage.group_commit import Together
 
 UpdateMode = Literal["append", "append_no_overwrite", "update"]
@@ -176,14 +177,9 @@ class DriverRows:
 
 def reads_of(conn: Connection) -> Connection:
     """``conn``, or on SQLite (with nobody tracing statements) its driver-level reader."""
-    if conn.dialect.name != "sqlite" or (
-        conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute
-    ):
+    if conn.dialect.name != "sqlite" or traced(conn):
         return conn
-    driver = conn.connection.driver_connection
-    if driver is None:  # pragma: no cover - a live connection always has one
-        return conn
-    return cast(Connection, DriverReads(conn, driver))
+    return cast(Connection, DriverReads(conn, driver_of(conn)))
 
 
 def load_one(conn: Connection, tenant: str, entity_id: str) -> Entity:

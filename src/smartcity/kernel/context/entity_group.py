@@ -24,13 +24,12 @@ from typing import Any, cast
 import orjson
 from sqlalchemy import Connection, Table
 
-from smartcity.kernel.context.batch_reads import load_batch
+from smartcity.kernel.context.batch_reads import add_instance, load_batch
 from smartcity.kernel.context.changes import (
     ATTRIBUTE_KEY,
     ATTRIBUTE_UPDATED,
     SERIES_KEY,
     Changes,
-    driver_many,
     statements_for,
 )
 from smartcity.kernel.context.errors import NgsiLdError, ResourceNotFound
@@ -43,6 +42,7 @@ from smartcity.kernel.context.reads import (
 )
 from smartcity.kernel.context.tables import context_attribute, context_instance, context_series
 from smartcity.kernel.storage import Store
+from smartcity.kernel.storage.driver import driver_of, execute_rows, fetch_all, traced
 from smartcity.kernel.storage.types import UtcDateTime
 
 # Changes one stored entity (read by the group) into ``Changes``; returns the answer.
@@ -138,11 +138,11 @@ def load_group(conn: Connection, keys: Sequence[EntityKey]) -> dict[EntityKey, E
                 found[tenant, entity_id] = entity
         return found
     parameters = {"tenants": [k[0] for k in unique], "ids": [k[1] for k in unique]}
-    driver: Any = conn.connection.driver_connection
-    if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
-        # Someone traces statements (instrumentation, tests): let them see it.
-        return entities_of(conn.exec_driver_sql(_POSTGRES, parameters).fetchall())
+    if traced(conn):
+        return entities_of(fetch_all(conn, _POSTGRES, parameters))
     import psycopg
+
+    driver = driver_of(conn)
 
     try:
         # In pipeline mode the transaction's BEGIN travels with the read: one round
@@ -180,14 +180,7 @@ def entities_of(rows: Sequence[Any]) -> dict[EntityKey, Entity]:
             }
         if name is None:
             continue
-        instance = orjson.loads(value_json)
-        instance["createdAt"] = text(a_c)
-        instance["modifiedAt"] = text(a_m)
-        instances = entity.get(name)
-        if instances is None:
-            entity[name] = [instance]
-        else:
-            instances.append(instance)
+        add_instance(entity, name, value_json, text(a_c), text(a_m))
     return found
 
 
@@ -206,8 +199,7 @@ def apply_group(conn: Connection, group: Sequence[Changes], store: Store) -> Non
         for c in group
     ) or (
         # Someone traces statements (instrumentation, tests): let them see each one.
-        conn.dialect.name == "postgresql"
-        and (conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute)
+        conn.dialect.name == "postgresql" and traced(conn)
     ):
         for changes in group:
             changes.apply(conn, store)
@@ -251,7 +243,7 @@ def apply_group(conn: Connection, group: Sequence[Changes], store: Store) -> Non
         send_postgres(conn, ordered)
         return
     for statement, rows in ordered:
-        driver_many(conn, statement, rows)
+        execute_rows(conn, statement, rows)
 
 
 def send_postgres(conn: Connection, ordered: Sequence[tuple[Any, list[dict[str, Any]]]]) -> None:

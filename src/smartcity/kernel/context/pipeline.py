@@ -12,45 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from sqlalchemy import Connection, Insert
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.sql import ClauseElement
 
-_compiled: dict[tuple[int, tuple[str, ...]], tuple[str, list[Any], dict[str, Any]]] = {}
-
-
-def compiled_for(
-    conn: Connection, statement: ClauseElement, keys: tuple[str, ...]
-) -> tuple[str, list[Any], dict[str, Any]]:
-    """The driver SQL of ``statement`` for rows with ``keys``, its binds and constants.
-
-    Compiled once per statement and key set. The binds are (key, name, converter) with
-    the converters an ordinary execution applies, so rows written here read back the
-    same; constants are the statement's own values (an SRID, say). An INSERT asks
-    nothing back.
-    """
-    cache_key = (id(statement), keys)
-    found = _compiled.get(cache_key)
-    if found is None:
-        target = statement.inline() if isinstance(statement, Insert) else statement
-        compiled: Any = target.compile(
-            dialect=conn.dialect,
-            column_keys=list(keys),
-            compile_kwargs={"render_postcompile": True},
-        )
-        escaped = compiled.escaped_bind_names or {}
-        processors = compiled._bind_processors
-        binds: list[Any] = []
-        constants: dict[str, Any] = {}
-        for bind, name in compiled.bind_names.items():
-            convert = processors.get(name)
-            if name in keys:
-                binds.append((name, escaped.get(name, name), convert))
-            else:
-                value = bind.effective_value
-                constants[escaped.get(name, name)] = convert(value) if convert else value
-        found = _compiled[cache_key] = (compiled.string, binds, constants)
-    return found
+from smartcity.kernel.storage.driver import driver_of, driver_statement
 
 
 class Pipeline:
@@ -64,15 +29,8 @@ class Pipeline:
         """``statement`` once per row (the rows share their keys), sent later."""
         if not rows:
             return
-        sql, binds, constants = compiled_for(self._conn, statement, tuple(rows[0]))
-        params = []
-        for row in rows:
-            values = dict(constants)
-            for key, bound, convert in binds:
-                value = row[key]
-                values[bound] = convert(value) if convert else value
-            params.append(values)
-        self._batches.append((sql, params))
+        compiled = driver_statement(self._conn, statement, tuple(rows[0]))
+        self._batches.append((compiled.sql, compiled.parameters(rows)))
 
     def add_sql(self, sql: str, parameters: Mapping[str, Any]) -> None:
         """Driver-level ``sql`` once with ``parameters`` (already converted), sent later."""
@@ -89,7 +47,7 @@ class Pipeline:
             return
         import psycopg
 
-        driver: Any = self._conn.connection.driver_connection
+        driver = driver_of(self._conn)
         sql = batches[0][0]
         try:
             with driver.pipeline(), driver.cursor() as cursor:
