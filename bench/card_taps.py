@@ -167,13 +167,13 @@ def bench(database_url: str, *, seconds: int, connections: int, workers: int) ->
         }
         results: dict[str, Any] = {"seed_s": round(seed_seconds, 1), "cards": len(numbers)}
         with running_server(database_url, workers=workers, env=env) as server:
-            health, health_cpu_ms = measured_run(
+            health, health_cpu_ms, *_ = measured_run(
                 server, 'wrk.method = "GET"\nwrk.path = "/healthz"\n',
                 seconds=seconds, connections=connections,
             )  # fmt: skip
             warm = run_wrk(server.base_url, script, seconds=1, connections=connections)
             start = warm.requests + 1000
-            tap, tap_cpu_ms = measured_run(
+            tap, tap_cpu_ms, *_ = measured_run(
                 server,
                 TAP % {**{"tokens": ", ".join(f'"{t}"' for t in tokens)},
                        "cards": ", ".join(f'"{n}"' for n in numbers), "start": start},

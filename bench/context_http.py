@@ -101,6 +101,27 @@ def server_cpu_s(server: Server) -> float:
     return total
 
 
+def loop_cpu_s(server: Server) -> float:
+    """CPU seconds of the server's main threads (their event loops): the HTTP work.
+
+    uvicorn serves on the main thread of the server process (of each worker process
+    with several workers: the parent's main thread then only watches them); the rest
+    of the server's CPU is its other threads (the store's writer, the checkpointer).
+    """
+    root = psutil.Process(server.process.pid)
+    processes = [root, *root.children(recursive=True)]
+    total = 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    for process in processes:
+        try:
+            stat = Path(f"/proc/{process.pid}/task/{process.pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def settle(server: Server, *, most_s: float = 20.0) -> None:
     """Wait until the server's processes are idle: background start-up work done.
 
@@ -180,19 +201,26 @@ class BackendCpu:
 
 def measured_run(
     server: Server, script: str, *, seconds: int, connections: int, database_url: str = ""
-) -> tuple[WrkResult, float, float]:
-    """A wrk run, and the server's and the database's CPU milliseconds per request.
+) -> tuple[WrkResult, float, float, float]:
+    """A wrk run; the server's, its loop's and the database's CPU milliseconds per request.
 
     CPU per request barely moves when other work shares the machine, unlike req/s: it is
     the figure to compare between runs under load. The database's is 0 on SQLite (its
     work is in the server's).
     """
     before = server_cpu_s(server)
+    loop_before = loop_cpu_s(server)
     with BackendCpu(database_url) as backends:
         result = run_wrk(server.base_url, script, seconds=seconds, connections=connections)
         used = server_cpu_s(server) - before
+        loop_used = loop_cpu_s(server) - loop_before
     count = max(result.requests, 1)
-    return result, round(1000 * used / count, 3), round(1000 * backends.used_s() / count, 3)
+    return (
+        result,
+        round(1000 * used / count, 3),
+        round(1000 * backends.used_s() / count, 3),
+        round(1000 * loop_used / count, 3),
+    )
 
 
 def bench_patch(
@@ -205,10 +233,10 @@ def bench_patch(
         # Warm up (imports, caches, connection pools) before measuring.
         run_wrk(server.base_url, script, seconds=1, connections=connections)
         settle(server)
-        result, cpu_ms, database_ms = measured_run(
+        result, cpu_ms, database_ms, loop_ms = measured_run(
             server, script, seconds=seconds, connections=connections, database_url=database_url
         )
-        healthz, healthz_cpu_ms, _ = measured_run(
+        healthz, healthz_cpu_ms, _, _ = measured_run(
             server, HEALTHZ, seconds=max(1, seconds // 2), connections=connections
         )
     return {
@@ -217,6 +245,7 @@ def bench_patch(
         "patch_p99_ms": result.p99_ms,
         "patch_errors": result.errors,
         "patch_server_cpu_ms": cpu_ms,
+        "patch_loop_cpu_ms": loop_ms,
         "patch_database_cpu_ms": database_ms,
         "healthz_per_s": healthz.requests_per_s,
         "healthz_server_cpu_ms": healthz_cpu_ms,
@@ -238,10 +267,11 @@ def bench_all(
         run_wrk(server.base_url, scripts["patch"], seconds=1, connections=connections)
         settle(server)
         for label, script in scripts.items():
-            result, cpu_ms, database_ms = measured_run(
+            result, cpu_ms, database_ms, loop_ms = measured_run(
                 server, script, seconds=seconds, connections=connections, database_url=database_url
             )
             results[f"{label}_server_cpu_ms"] = cpu_ms
+            results[f"{label}_loop_cpu_ms"] = loop_ms
             if database_ms:
                 results[f"{label}_database_cpu_ms"] = database_ms
             results[f"{label}_per_s"] = result.requests_per_s

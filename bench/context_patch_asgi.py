@@ -22,6 +22,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -105,11 +106,13 @@ async def drive(app: Any, *, seconds: float, tasks: int, seed_value: int) -> dic
     latencies.clear()
     statuses.clear()
     pauses.clear()
+    threads_before = thread_cpu_s()
     cpu_before = time.process_time()
     wall_before = time.perf_counter()
     deadline = wall_before + seconds
     await asyncio.gather(*(caller() for _ in range(tasks)))
     cpu = time.process_time() - cpu_before
+    threads_after = thread_cpu_s()
     wall = time.perf_counter() - wall_before
     latencies.sort()
     count = len(latencies)
@@ -122,6 +125,13 @@ async def drive(app: Any, *, seconds: float, tasks: int, seed_value: int) -> dic
         "statuses": {str(k): v for k, v in statuses.items()},
         "patch_per_s": round(count / wall, 1),
         "patch_cpu_us": round(1e6 * cpu / max(count, 1), 1),
+        # Per thread: the event loop (HTTP-less request handling) and the store's writer.
+        **{
+            f"patch_{name}_cpu_us": round(
+                1e6 * (used - threads_before.get(name, 0.0)) / max(count, 1), 1
+            )
+            for name, used in threads_after.items()
+        },
         "patch_p50_ms": percentile(0.50),
         "patch_p99_ms": percentile(0.99),
         "patch_max_ms": round(1000 * latencies[-1], 2) if latencies else 0.0,
@@ -129,6 +139,24 @@ async def drive(app: Any, *, seconds: float, tasks: int, seed_value: int) -> dic
         "gc_total_ms": round(1000 * sum(pauses), 1),
         "gc_max_pause_ms": round(1000 * max(pauses, default=0.0), 2),
     }
+
+
+def thread_cpu_s() -> dict[str, float]:
+    """CPU seconds of the loop's thread and of the store's writer thread (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    names = {threading.main_thread().native_id: "loop"}
+    for thread in threading.enumerate():
+        if thread.name == "smartcity-store-writer" and thread.native_id is not None:
+            names[thread.native_id] = "writer"
+    used: dict[str, float] = {}
+    for native_id, name in names.items():
+        try:
+            stat = Path(f"/proc/self/task/{native_id}/stat").read_text()
+        except OSError:  # the thread ended meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        used[name] = used.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return used
 
 
 writer_profiles: list[cProfile.Profile] = []

@@ -175,7 +175,9 @@ def test_lifespan_starts_and_stops_the_platform(platform: Platform) -> None:
         async def drain(self) -> None:
             calls.append("drain")
 
-        def subscribe(self, pattern: str, handler: object, *, name: str | None = None) -> object:
+        def subscribe(
+            self, pattern: str, handler: object, *, name: str | None = None, accepts: object = None
+        ) -> object:
             calls.append(f"subscribe {pattern}")
             return SimpleNamespace(name=name or pattern, cancel=lambda: None)
 

@@ -36,13 +36,13 @@ def client(store: Store, clock: FixedClock, tmp_path: Path) -> Iterator[TestClie
 def answered_fast(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Paths the fast path answered (so a test knows which side replied)."""
     seen: list[str] = []
-    original = fast_patch.patch_attribute_reply
+    original = fast_patch.patch_attribute_of
 
-    async def spy(request: Any, entity_id: str, attribute: str) -> Any:
-        seen.append(request.url.path)
-        return await original(request, entity_id, attribute)
+    async def spy(ngsi: Any, platform: Any, entity_id: str, attribute: str) -> Any:
+        seen.append(f"{BASE}/entities/{entity_id}/attrs/{attribute}")
+        return await original(ngsi, platform, entity_id, attribute)
 
-    monkeypatch.setattr(fast_patch, "patch_attribute_reply", spy)
+    monkeypatch.setattr(fast_patch, "patch_attribute_of", spy)
     return seen
 
 
@@ -102,3 +102,24 @@ def test_other_methods_on_the_same_paths_still_route(client: TestClient) -> None
     path = f"{BASE}/entities/{STATION}/attrs/temperature"
     assert client.delete(path).status_code == 204
     assert client.get(f"{BASE}/entities/{STATION}").json().get("temperature") is None
+
+
+def test_the_answers_carry_what_the_routed_answers_carry(client: TestClient) -> None:
+    # 204 without a body or headers of its own; JSON-LD asked for in Accept on a 207.
+    path = f"{BASE}/entities/{STATION}/attrs/temperature"
+    answer = client.patch(path, json={"value": 21.5}, headers={**JSON, "Accept": "*/*"})
+    assert answer.status_code == 204
+    assert answer.content == b""
+    assert "content-type" not in answer.headers
+    several = client.patch(
+        f"{BASE}/entities/{STATION}/attrs",
+        json={"humidity": {"value": 50}},
+        headers={**JSON, "Accept": "application/ld+json"},
+    )
+    assert several.status_code == 207
+    assert several.headers["content-type"].startswith("application/ld+json")
+    assert "@context" in several.json()
+    refused = client.patch(path, json={"value": 1}, headers={**JSON, "Accept": "text/csv"})
+    assert problem(refused)[0] == 406
+    bad_tenant = client.patch(path, json={"value": 1}, headers={**JSON, "NGSILD-Tenant": "a b"})
+    assert problem(bad_tenant) == (400, "BadRequestData")

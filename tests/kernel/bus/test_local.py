@@ -358,3 +358,44 @@ async def test_a_bus_never_started_keeps_only_the_newest_events(
     await bus.drain()
     await bus.stop()
     assert recorder.numbers() == list(range(150, 250))
+
+
+async def test_a_subscriber_gets_only_the_events_it_accepts_in_order() -> None:
+    bus = fast_bus()
+    odd, everything = Recorder(), Recorder()
+    asked: list[int] = []
+
+    def accepts(event: Event) -> bool:
+        assert isinstance(event, TicketOpened)
+        asked.append(event.n)
+        return event.n % 2 == 1
+
+    bus.subscribe("hotline.ticket_opened", odd, accepts=accepts)
+    bus.subscribe("hotline.ticket_opened", everything)
+    bus.publish(TicketOpened(0))  # buffered before start: asked when routed
+    await bus.start()
+    for n in range(1, 6):
+        bus.publish(TicketOpened(n))
+    await asyncio.to_thread(bus.publish, TicketOpened(6))  # from another thread
+    await bus.drain()
+    assert asked == [0, 1, 2, 3, 4, 5, 6]
+    assert odd.numbers() == [1, 3, 5]
+    assert everything.numbers() == [0, 1, 2, 3, 4, 5, 6]
+    await bus.stop()
+
+
+async def test_a_failing_accepts_delivers_the_event(caplog: pytest.LogCaptureFixture) -> None:
+    bus = fast_bus()
+    got = Recorder()
+
+    def broken(event: Event) -> bool:
+        raise RuntimeError("broken predicate")
+
+    bus.subscribe("hotline.*", got, accepts=broken, name="careful")
+    await bus.start()
+    with caplog.at_level(logging.ERROR, logger="smartcity.kernel.bus.local"):
+        bus.publish(TicketOpened(1))
+        await bus.drain()
+    assert got.numbers() == [1]
+    assert "accepts() failed" in caplog.text
+    await bus.stop()

@@ -51,7 +51,9 @@ class RecordingBus:
     async def stop(self) -> None: ...
     async def drain(self) -> None: ...
 
-    def subscribe(self, pattern: str, handler: Any, *, name: str | None = None) -> Any:
+    def subscribe(
+        self, pattern: str, handler: Any, *, name: str | None = None, accepts: Any = None
+    ) -> Any:
         raise NotImplementedError
 
 

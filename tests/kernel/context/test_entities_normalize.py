@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -10,7 +11,11 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from smartcity.kernel.context.errors import BadRequestData
-from smartcity.kernel.context.normalize import normalize_attributes, normalize_entity
+from smartcity.kernel.context.normalize import (
+    normalize_attributes,
+    normalize_entity,
+    normalize_fragment,
+)
 from smartcity.kernel.context.representation import render_entity
 from tests.kernel.context.test_entities_fakes import DEFAULT, FakeContext
 
@@ -353,3 +358,30 @@ def test_values_the_database_cannot_hold_are_refused() -> None:
         deep = {"k": deep}
     with pytest.raises(BadRequestData, match="nests deeper"):
         normalize_attributes({"p": {"value": deep}}, CONTEXT)
+
+
+def fragment_outcome(raw: Any) -> Any:
+    """The normalized fragment, or the error's reason."""
+    try:
+        return normalize_fragment(raw, CONTEXT, label="temperature")
+    except BadRequestData as error:
+        return error.reason
+
+
+@given(
+    st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.booleans(),
+        st.none(),
+        st.text(max_size=3),
+    )
+)
+@example(2**63)
+@example(-(2**63))
+@example(float("nan"))
+def test_a_fragment_of_one_value_normalizes_as_any_fragment(value: Any) -> None:
+    # {"value": x} takes a short way; a read-only mapping takes the general one.
+    assert fragment_outcome({"value": value}) == fragment_outcome(
+        MappingProxyType({"value": value})
+    )

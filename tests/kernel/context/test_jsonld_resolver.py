@@ -395,3 +395,18 @@ def test_intranet_deployments_allow_private_hosts_from_the_environment(
 )
 def test_public_address_classification(address: str, public: bool) -> None:
     assert is_public_address(address) is public
+
+
+def test_cached_answers_only_what_needs_no_work(context_server: ContextServer) -> None:
+    # What the loop may take without a thread hop: the core context, a fresh entry.
+    url = context_server.serve("/traffic.jsonld", SPEED_CONTEXT)
+    now = [100.0]
+    resolver = ContextResolver(allow_private_addresses=True, ttl_s=60.0, monotonic=lambda: now[0])
+    assert resolver.cached(None) is core_context()
+    assert resolver.cached(url) is None
+    assert context_server.hits == {}
+    resolved = resolver.resolve(url)
+    assert resolver.cached(url) is resolved
+    now[0] += 61.0
+    assert resolver.cached(url) is None
+    resolver.close()

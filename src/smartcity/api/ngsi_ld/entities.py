@@ -121,23 +121,35 @@ async def patch_attribute_reply(request: Request, entity_id: str, attribute: str
     lock never stalls the loop and no threadpool thread waits for it.
     """
     ngsi = await with_body(request)
+    await patch_attribute_of(ngsi, platform_of(request), entity_id, attribute)
+    return Response(status_code=204)
+
+
+async def patch_attribute_of(
+    ngsi: NgsiRequest, platform: Platform, entity_id: str, attribute: str
+) -> None:
+    """The work of ``PATCH .../attrs/{attribute}`` once the request is read (204 after)."""
     entity_id = entity_id_of(entity_id)
     check_name(attribute)
     name = Normalizer(ngsi.context).expand_name(attribute)
     fragment = normalize_fragment(ngsi.body, ngsi.context, label=attribute)
-    library = library_of(platform_of(request))
-    await library.patch_attribute_async(ngsi.tenant, entity_id, name, fragment)
-    return Response(status_code=204)
+    await library_of(platform).patch_attribute_async(ngsi.tenant, entity_id, name, fragment)
 
 
 async def update_attributes_reply(request: Request, entity_id: str) -> Response:
     """The answer to ``PATCH .../entities/{entity_id}/attrs`` (204, or 207 with skips)."""
     ngsi = await with_body(request)
+    return update_reply(ngsi, await update_attributes_of(ngsi, platform_of(request), entity_id))
+
+
+async def update_attributes_of(
+    ngsi: NgsiRequest, platform: Platform, entity_id: str
+) -> UpdateResult:
+    """The work of ``PATCH .../entities/{entity_id}/attrs`` once the request is read."""
     entity_id = entity_id_of(entity_id)
     attributes = Normalizer(ngsi.context).attributes(ngsi.body)
-    library = library_of(platform_of(request))
-    result = await library.update_attributes_async(ngsi.tenant, entity_id, attributes, "update")
-    return update_reply(ngsi, result)
+    library = library_of(platform)
+    return await library.update_attributes_async(ngsi.tenant, entity_id, attributes, "update")
 
 
 @router.patch("/entities/{entity_id:path}/attrs/{attribute}", status_code=204)

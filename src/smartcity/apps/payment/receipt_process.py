@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
-from smartcity.kernel.bus import Event, Handler, Subscription
+from smartcity.kernel.bus import Accepts, Event, Handler, Subscription
 
 if TYPE_CHECKING:
     from smartcity.kernel.config import Settings
@@ -207,7 +207,14 @@ class ForwardingBus:
     def publish(self, event: Event) -> None:
         self.outbox.append(event)
 
-    def subscribe(self, pattern: str, handler: Handler, *, name: str | None = None) -> Subscription:
+    def subscribe(
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        accepts: Accepts | None = None,
+    ) -> Subscription:
         # Nothing runs in the worker but receipts; nobody listens here.
         return _Unsubscribed(name or pattern)
 

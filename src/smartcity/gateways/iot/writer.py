@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 
 from smartcity.gateways.iot.agent import IotAgent, Update
 from smartcity.kernel.bus import Bus, Event
-from smartcity.kernel.bus.base import Handler, Subscription
+from smartcity.kernel.bus.base import Accepts, Handler, Subscription
 from smartcity.kernel.clock import Clock, RealClock
 from smartcity.kernel.errors import DomainError
 from smartcity.kernel.storage import Store
@@ -178,7 +178,14 @@ class CollectingBus:
         """Keep the event."""
         self.events.append(event)
 
-    def subscribe(self, pattern: str, handler: Handler, *, name: str | None = None) -> Subscription:
+    def subscribe(
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        accepts: Accepts | None = None,
+    ) -> Subscription:
         """Nobody subscribes inside the worker."""
         raise NotImplementedError("the MQTT write worker delivers no events itself")
 

@@ -5,6 +5,6 @@ Events are frozen dataclasses deriving from :class:`Event`, each with a ``topic`
 ``bus.publish(event)`` after their transaction commits.
 """
 
-from smartcity.kernel.bus.base import Bus, Event, Handler, Subscription, open_bus
+from smartcity.kernel.bus.base import Accepts, Bus, Event, Handler, Subscription, open_bus
 
-__all__ = ["Bus", "Event", "Handler", "Subscription", "open_bus"]
+__all__ = ["Accepts", "Bus", "Event", "Handler", "Subscription", "open_bus"]

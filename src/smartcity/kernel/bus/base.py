@@ -17,6 +17,8 @@ class Event:
 
 
 Handler = Callable[[Event], Awaitable[None]]
+# Whether a subscriber wants an event at all (see ``Bus.subscribe``).
+Accepts = Callable[[Event], bool]
 
 
 class Subscription(Protocol):
@@ -43,8 +45,21 @@ class Bus(Protocol):
         """Queue ``event`` for every matching subscriber; never blocks on subscribers."""
         ...
 
-    def subscribe(self, pattern: str, handler: Handler, *, name: str | None = None) -> Subscription:
-        """Deliver events whose topic matches ``pattern`` (exact, ``area.*`` or ``*``)."""
+    def subscribe(
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        accepts: Accepts | None = None,
+    ) -> Subscription:
+        """Deliver events whose topic matches ``pattern`` (exact, ``area.*`` or ``*``).
+
+        ``accepts``, if given, is asked about each matching event as it is routed, in
+        publication order; the bus may leave out an event it refuses (a subscriber with
+        nothing to do for most events saves their queueing and hand-over). A bus may
+        also ignore it and deliver everything: the handler must not rely on it.
+        """
         ...
 
     async def drain(self) -> None:

@@ -24,7 +24,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-from smartcity.kernel.bus.base import Event, Handler
+from smartcity.kernel.bus.base import Accepts, Event, Handler
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +99,27 @@ class BusStats:
     dropped: int = 0
 
 
+def wanted(sub: LocalSubscription, event: Event) -> bool:
+    """Whether ``sub`` accepts ``event``; a failing ``accepts`` counts as yes."""
+    accepts = sub.accepts
+    try:
+        return accepts is None or bool(accepts(event))
+    except Exception:
+        log.exception("bus subscriber %s: accepts() failed; delivering the event", sub.name)
+        return True
+
+
 class LocalSubscription:
     """One subscriber: its pattern, handler, queue and worker."""
 
-    def __init__(self, bus: LocalBus, pattern: str, handler: Handler, name: str) -> None:
+    def __init__(
+        self, bus: LocalBus, pattern: str, handler: Handler, name: str, accepts: Accepts | None
+    ) -> None:
         self._bus = bus
         self.pattern = pattern
         self.handler = handler
+        # Asked on the loop as each matching event is routed; a refused one is not queued.
+        self.accepts = accepts
         self._name = name
         self.cancelled = False
         self.queue: asyncio.Queue[Event] | None = None
@@ -271,14 +285,19 @@ class LocalBus:
                     self._keep(self._outbox.popleft())
 
     def subscribe(
-        self, pattern: str, handler: Handler, *, name: str | None = None
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        accepts: Accepts | None = None,
     ) -> LocalSubscription:
         """Deliver events whose topic matches ``pattern`` (exact, ``area.*`` or ``*``)."""
         check_pattern(pattern)
         if not callable(handler):
             raise TypeError("a bus handler must be an async callable taking the event")
         label = name or f"{getattr(handler, '__qualname__', type(handler).__name__)}"
-        sub = LocalSubscription(self, pattern, handler, f"{label}#{next(self._names)}")
+        sub = LocalSubscription(self, pattern, handler, f"{label}#{next(self._names)}", accepts)
         with self._lock:
             self._subscriptions = (*self._subscriptions, sub)
         loop = self._loop
@@ -368,6 +387,8 @@ class LocalBus:
         topic = type(event).topic
         for sub in self._subscriptions:
             if sub.queue is None or not topic_matches(sub.pattern, topic):
+                continue
+            if sub.accepts is not None and not wanted(sub, event):
                 continue
             sub.queue.put_nowait(event)
             sub.pending += 1

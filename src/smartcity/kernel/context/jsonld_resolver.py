@@ -242,17 +242,11 @@ class ContextResolver:
         remote context cannot be fetched in time and :class:`BadRequestData` when a
         context is not valid JSON-LD.
         """
-        if value is None or (isinstance(value, str) and is_core_context_url(value)):
-            return core_context()
+        known = self.cached(value)
+        if known is not None:
+            return known
         key = self._cache_key(value)
         now = self._monotonic()
-        with self._lock:
-            cached = self._contexts.get(key, now)
-        if cached is not None:
-            if isinstance(value, str):
-                self._count_use(value)
-            context: LdContext = cached.value
-            return context
         deadline = now + self._timeout_s
         expiries: list[float] = [now + self._ttl_s]
 
@@ -269,6 +263,24 @@ class ContextResolver:
         context = processor.result(value)
         with self._lock:
             self._contexts.put(key, _Cached(min(expiries), context))
+        return context
+
+    def cached(self, value: Any) -> LdContext | None:
+        """The active context for ``value`` if it needs no processing or fetching now.
+
+        The core context, or a context processed earlier and still fresh; None when
+        :meth:`resolve` has work to do (which may mean waiting for a remote document).
+        """
+        if value is None or (isinstance(value, str) and is_core_context_url(value)):
+            return core_context()
+        key = self._cache_key(value)
+        with self._lock:
+            cached = self._contexts.get(key, self._monotonic())
+        if cached is None:
+            return None
+        if isinstance(value, str):
+            self._count_use(value)
+        context: LdContext = cached.value
         return context
 
     def document(self, url: str) -> Any:

@@ -219,6 +219,14 @@ def normalize_fragment(raw: object, context: LdContext, *, label: str) -> Instan
 
     Without a ``type`` (or a member implying one) the fragment keeps the stored type.
     """
+    if type(raw) is dict and len(raw) == 1:
+        # A sensor's new reading, ``{"value": 21.5}``: the checks ``instance`` makes of
+        # a number, without a normalizer.
+        value = raw.get("value")
+        if (type(value) is float and math.isfinite(value)) or (
+            type(value) is int and abs(value) < 2**63
+        ):
+            return {"type": PROPERTY, "value": value}
     normalizer = Normalizer(context)
     if not isinstance(raw, Mapping):
         raise BadRequestData(f"the fragment of attribute {label!r} must be a JSON object")

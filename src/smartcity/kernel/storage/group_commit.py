@@ -59,14 +59,16 @@ class Together:
     item: Any
 
 
-@dataclass
+@dataclass(slots=True)
 class Write:
     """One queued write: the work, what runs after commit, and its future outcome."""
 
     work: Callable[[Connection], Any]
     after_commit: Callable[[Any], None] | None
     retry_on: tuple[type[BaseException], ...]
-    future: Future[Any] = field(default_factory=Future)
+    # Set for a caller waiting in a thread (``submit``); a loop's caller has ``waiter``
+    # (a thread's future costs a lock and a condition per write).
+    future: Future[Any] | None = None
     context: contextvars.Context = field(default_factory=contextvars.copy_context)
     # Set for a caller awaiting on an event loop: its outcome is handed over on the loop.
     waiter: asyncio.Future[Any] | None = None
@@ -92,7 +94,9 @@ class GroupCommit:
         retry_on: tuple[type[BaseException], ...] = (),
     ) -> Future[Any]:
         """Queue ``work``; the future holds its result once committed, or its exception."""
-        return self._queue_write(Write(work, after_commit, retry_on)).future
+        future: Future[Any] = Future()
+        self._queue_write(Write(work, after_commit, retry_on, future))
+        return future
 
     async def run(
         self,
@@ -108,10 +112,9 @@ class GroupCommit:
         event loop wakes once per group rather than once per write. With ``together``
         the write may run with the group's others of the same kind (see the module).
         """
-        write = Write(work, after_commit, retry_on, together=together)
-        write.waiter = asyncio.get_running_loop().create_future()
-        self._queue_write(write)
-        return await write.waiter
+        waiter = asyncio.get_running_loop().create_future()
+        self._queue_write(Write(work, after_commit, retry_on, waiter=waiter, together=together))
+        return await waiter
 
     def _queue_write(self, write: Write) -> Write:
         if threading.current_thread() is self._thread:
@@ -275,6 +278,8 @@ def deliver(group: list[Write]) -> None:
     for write in group:
         if write.waiter is not None:
             by_loop.setdefault(write.waiter.get_loop(), []).append(write)
+            continue
+        if write.future is None:
             continue
         ok, value = write.outcome or (False, RuntimeError("the write never ran"))
         if ok:

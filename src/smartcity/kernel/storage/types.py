@@ -97,3 +97,44 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite one function from an aware instant to SQLite's text, else the usual.
+
+        The usual chain (``process_bind_param``, then SQLite's own ``DATETIME``
+        formatting through a dict) costs ~3 µs per value; every history and attribute
+        row binds two or three instants. The fused one is used only if it writes the
+        very text the chain writes (checked once per dialect).
+        """
+        chained = super().bind_processor(dialect)
+        if dialect.name != "sqlite" or chained is None:
+            return chained
+        sample = datetime(2026, 11, 22, 1, 2, 3, 45, tzinfo=UTC)
+        if chained(sample) != sqlite_utc_text(sample):  # pragma: no cover - a changed format
+            return chained
+        return sqlite_utc_text
+
+
+# Instants bound lately, and their text: a write binds its own time in several rows
+# (the entity's modifiedAt, the attribute's, the history row's), a stored createdAt
+# again at every update. Equal aware instants have equal UTC text. Cleared when full.
+_texts: dict[datetime, str] = {}
+_TEXTS_KEPT = 4096
+
+
+def sqlite_utc_text(value: datetime | None) -> str | None:
+    """An aware instant as SQLite's ``DATETIME`` stores it: UTC, naive, microseconds."""
+    if value is None:
+        return None
+    known = _texts.get(value)
+    if known is not None:
+        return known
+    zone = value.tzinfo
+    if zone is None:
+        raise ValueError(f"naive datetime {value.isoformat()} has no time zone; use UTC")
+    # "YYYY-MM-DD HH:MM:SS.ffffff+00:00" without its offset.
+    text = (value if zone is UTC else value.astimezone(UTC)).isoformat(" ", "microseconds")[:26]
+    if len(_texts) >= _TEXTS_KEPT:
+        _texts.clear()
+    _texts[value] = text
+    return text

@@ -345,3 +345,30 @@ async def test_shutdown_grace_is_bounded_by_a_dead_endpoint(running: Running) ->
         await running.notifier.stop(grace=0.3)
         assert asyncio.get_running_loop().time() - started < 5
         release.set()
+
+
+async def test_changes_in_a_tenant_without_subscriptions_are_not_queued(running: Running) -> None:
+    with Receiver() as receiver:
+        running.actions.create("district-a", subscription(receiver.url))
+        await running.notifier.drain()
+        delivered = running.bus.stats().delivered
+        running.change(tenant="")  # nobody subscribes in the default tenant
+        running.change("urn:ngsi-ld:AirQualityObserved:7", tenant="district-a")
+        await running.notifier.drain()
+        assert running.bus.stats().delivered - delivered == 1
+        [received] = receiver.received
+    assert received.body["data"][0]["id"] == "urn:ngsi-ld:AirQualityObserved:7"
+
+
+async def test_a_change_routed_right_after_a_new_subscription_notifies_it(
+    running: Running,
+) -> None:
+    # The subscription's change is routed and not yet applied when the entity change
+    # is routed: the entity change must still reach the handler (it runs in order).
+    with Receiver() as receiver:
+        created = running.actions.create("district-b", subscription(receiver.url))
+        await asyncio.sleep(0)
+        running.change(tenant="district-b")
+        await running.notifier.drain()
+        [received] = receiver.received
+    assert received.body["subscriptionId"] == created.id
