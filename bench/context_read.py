@@ -36,6 +36,7 @@ from smartcity.kernel.context.entity_rows import (
     instance_row,
 )
 from smartcity.kernel.context.query import build_selection, select_entity_ids
+from smartcity.kernel.context.series import fill_series
 from smartcity.kernel.context.tables import (
     context_attribute,
     context_entity,
@@ -45,11 +46,6 @@ from smartcity.kernel.context.tables import (
 from smartcity.kernel.context.temporal import TemporalHistory
 from smartcity.kernel.context.temporal_params import Aggregation, TemporalQuery, TimeWindow
 from smartcity.kernel.storage import Store, open_store
-
-try:
-    from smartcity.kernel.context.series import fill_series
-except ImportError:  # the code before decision 0014 (a baseline run)
-    fill_series = None  # type: ignore[assignment]
 
 VOCABULARY = "https://uri.etsi.org/ngsi-ld/default-context/"
 LOCATION = "https://uri.etsi.org/ngsi-ld/location"
@@ -251,16 +247,12 @@ def _fill_instances(store: Store, entities: int, instances: int) -> None:
     per_entity = max(1, instances // entities)
     step = 86_400 / per_entity
     rows: list[dict[str, Any]] = []
-    sequence = 0
 
     def add(entity_id: str, entity_type: str, at: datetime, value: float) -> None:
-        nonlocal sequence, rows
-        sequence += 1
+        nonlocal rows
         instance = {"type": "Property", "value": value, "observedAt": at.isoformat()}
         attribute = attribute_row("", entity_id, entity_type, _expand("no2"), instance, at, at)
-        row = instance_row(attribute, at)
-        row["instance_id"] = f"urn:ngsi-ld:instance:{sequence}"
-        rows.append(row)
+        rows.append(instance_row(attribute, at))
         if len(rows) >= BATCH:
             with store.begin() as conn:
                 _insert_history(store, conn, rows)
@@ -290,28 +282,28 @@ def _fill_instances(store: Store, entities: int, instances: int) -> None:
 
 
 def _insert_history(store: Store, conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """History rows as the library writes them (with their series ids where the schema
-    has them: the same file runs against the code before decision 0014)."""
-    if fill_series is not None:
-        fill_series(conn, rows)
+    """History rows as the library writes them: their series ids instead of their keys
+    (decisions 0014 and 0016)."""
+    fill_series(conn, rows)
     store.bulk_insert(conn, context_instance, rows)
 
 
 def _raw_hourly(store: Store) -> str:
     if store.dialect == "sqlite":
         period = (
-            "CAST(round((julianday(observed_at) - julianday('2026-11-20 00:00:00'))"
+            "CAST(round((julianday(c.observed_at) - julianday('2026-11-20 00:00:00'))"
             " * 86400000) AS INTEGER) / 3600000"
         )
     else:
-        period = "floor((extract(epoch FROM observed_at) - :origin) / 3600)::int"
+        period = "floor((extract(epoch FROM c.observed_at) - :origin) / 3600)::int"
     return f"""
-SELECT entity_id, name, dataset_id, {period} AS period, count(value_number), avg(value_number)
-FROM context_instance
-WHERE tenant = '' AND deleted = false AND entity_type = :type AND name = :name
-  AND observed_at >= :start AND observed_at < :end
-GROUP BY entity_id, name, dataset_id, period
-ORDER BY entity_id, name, dataset_id, period
+SELECT s.entity_id, s.name, s.dataset_id, {period} AS period, count(c.value_number),
+  avg(c.value_number)
+FROM context_series s JOIN context_instance c ON c.series_id = s.id
+WHERE s.tenant = '' AND c.deleted = false AND s.entity_type = :type AND s.name = :name
+  AND c.observed_at >= :start AND c.observed_at < :end
+GROUP BY s.entity_id, s.name, s.dataset_id, period
+ORDER BY s.entity_id, s.name, s.dataset_id, period
 """
 
 

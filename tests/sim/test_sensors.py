@@ -15,7 +15,7 @@ from smartcity.api import create_app
 from smartcity.gateways.iot.routes import router as iot_router
 from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.config import Settings
-from smartcity.kernel.context.tables import context_entity, context_instance
+from smartcity.kernel.context.tables import context_entity, context_instance, context_series
 from smartcity.kernel.platform import Platform
 from smartcity.kernel.storage import Store
 from smartcity.sim.city import seed_city
@@ -72,7 +72,8 @@ def test_sensors_stream_smart_data_model_entities_in_process(platform: Platform)
         readings = conn.execute(
             select(func.count())
             .select_from(context_instance)
-            .where(context_instance.c.name == DEFAULT + "pm25")
+            .join(context_series, context_series.c.id == context_instance.c.series_id)
+            .where(context_series.c.name == DEFAULT + "pm25")
         ).scalar_one()
     assert readings == 8 * 11  # 200 readings round-robin over 25 sensors: 8 rounds
     station = platform.context.retrieve_entity("", "urn:ngsi-ld:AirQualityObserved:aq-00000")

@@ -85,6 +85,28 @@ def test_modifying_one_instance(client: TestClient) -> None:
     assert gone.status_code == 404
 
 
+def test_an_instance_id_names_one_instance_of_its_own_attribute(client: TestClient) -> None:
+    """instanceIds are derived from the history row's number (decision 0016): one names
+    no instance of another attribute, entity or tenant, and a malformed one none."""
+    client.post(BASE, json=TEMPORAL_ENTITY)
+    first = history(client)["no2"][0]["instanceId"]
+    prefix, number = first.rsplit(":", 1)
+    elsewhere = [
+        f"{BASE}/{STATION}/attrs/pm10/{first}",
+        f"{BASE}/urn:ngsi-ld:Thing:none/attrs/no2/{first}",
+        f"{BASE}/{STATION}/attrs/no2/{prefix}:{number}0000",
+        f"{BASE}/{STATION}/attrs/no2/{prefix}:{'9' * 30}",
+        f"{BASE}/{STATION}/attrs/no2/{prefix}:-1",
+        f"{BASE}/{STATION}/attrs/no2/{prefix}:",
+    ]
+    for url in elsewhere:
+        assert client.patch(url, json={"value": 1.0}).status_code == 404, url
+    mine = f"{BASE}/{STATION}/attrs/no2/{first}"
+    other = client.patch(mine, json={"value": 1.0}, headers={"NGSILD-Tenant": "other"})
+    assert other.status_code == 404
+    assert history(client)["no2"][0]["value"] == 10.0
+
+
 def test_deleting_attributes(client: TestClient) -> None:
     client.post(BASE, json=TEMPORAL_ENTITY)
     assert client.delete(f"{BASE}/{STATION}/attrs/no2").status_code == 204

@@ -22,7 +22,7 @@ from smartcity.gateways.iot.writer import ProcessWriter
 from smartcity.kernel.bus import Event
 from smartcity.kernel.config import Settings
 from smartcity.kernel.context.events import EntityChanged
-from smartcity.kernel.context.tables import context_instance
+from smartcity.kernel.context.tables import context_instance, context_series
 from smartcity.kernel.errors import ConfigurationError
 from smartcity.kernel.platform import Platform
 from tests.gateways.iot.conftest import DEFAULT, air_station
@@ -92,7 +92,8 @@ def test_messages_on_device_topics_become_library_updates(
     with platform.store.connect() as conn:
         history = conn.execute(
             select(context_instance.c.value_number)
-            .where(context_instance.c.name == DEFAULT + "temperature")
+            .join(context_series, context_series.c.id == context_instance.c.series_id)
+            .where(context_series.c.name == DEFAULT + "temperature")
             .order_by(context_instance.c.seq)
         ).scalars()
         assert list(history) == [21.5, 22, 22.5]

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from smartcity.kernel.context.errors import ResourceNotFound
-from smartcity.kernel.context.tables import context_instance
+from smartcity.kernel.context.tables import context_instance, context_series
 from smartcity.kernel.platform import Platform
 from tests.gateways.iot.conftest import DEFAULT, air_station
 
@@ -57,7 +57,8 @@ def test_json_and_ultralight_measures_reach_the_library(
     with platform.store.connect() as conn:
         history = conn.execute(
             select(context_instance.c.value_number)
-            .where(context_instance.c.name == DEFAULT + "temperature")
+            .join(context_series, context_series.c.id == context_instance.c.series_id)
+            .where(context_series.c.name == DEFAULT + "temperature")
             .order_by(context_instance.c.seq)
         ).scalars()
         assert list(history) == [21.5, 22, 21.9]

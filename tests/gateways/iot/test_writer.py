@@ -23,7 +23,7 @@ from smartcity.kernel.bus import Event
 from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.config import Settings
 from smartcity.kernel.context.events import EntityChanged
-from smartcity.kernel.context.tables import context_instance
+from smartcity.kernel.context.tables import context_instance, context_series
 from smartcity.kernel.errors import ConfigurationError
 from smartcity.kernel.platform import Platform
 from smartcity.kernel.storage import Store
@@ -84,7 +84,8 @@ def test_a_worker_process_writes_batches_and_the_parent_publishes_their_events(
     with store.connect() as conn:
         history = conn.execute(
             select(context_instance.c.value_number)
-            .where(context_instance.c.name == TEMPERATURE)
+            .join(context_series, context_series.c.id == context_instance.c.series_id)
+            .where(context_series.c.name == TEMPERATURE)
             .order_by(context_instance.c.seq)
         ).scalars()
         assert list(history) == [20, 30, 21]

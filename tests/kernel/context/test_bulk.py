@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smartcity.kernel.context.bulk import driver_rows, random_uuids
+from smartcity.kernel.context.bulk import driver_rows
 
 NAMES = ("a", "b", "c", "d")
 
@@ -41,36 +40,3 @@ def test_driver_rows_are_each_row_in_statement_order_converted(
 def test_unhashable_values_are_converted_one_by_one() -> None:
     rows = [{"a": [1], "b": 2}, {"a": [1], "b": 3}]
     assert driver_rows(rows, ["b", "a"], [None, len]) == [(2, 1), (3, 1)]
-
-
-def test_random_uuids_are_distinct_version_4_uuids() -> None:
-    ids = random_uuids(2000)
-    assert len(set(ids)) == 2000
-    for text in ids:
-        parsed = uuid.UUID(text)
-        assert str(parsed) == text
-        assert parsed.version == 4
-        assert parsed.variant == uuid.RFC_4122
-
-
-def test_random_uuids_carry_their_prefix() -> None:
-    prefix = "urn:ngsi-ld:attribute:instance:"
-    ids = random_uuids(300, prefix)
-    assert len(set(ids)) == 300
-    for text in ids:
-        assert text.startswith(prefix)
-        assert uuid.UUID(text.removeprefix(prefix)).version == 4
-    assert random_uuids(0, prefix) == []
-
-
-def test_random_uuids_of_every_small_count_are_version_4_uuids() -> None:
-    # A few ids are formatted one by one, many laid out column-wise: both are UUIDs.
-    prefix = "urn:ngsi-ld:attribute:instance:"
-    for count in range(1, 40):
-        ids = random_uuids(count, prefix)
-        assert len(ids) == count == len(set(ids))
-        for text in ids:
-            parsed = uuid.UUID(text.removeprefix(prefix))
-            assert prefix + str(parsed) == text
-            assert parsed.version == 4
-            assert parsed.variant == uuid.RFC_4122

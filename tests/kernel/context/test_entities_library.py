@@ -110,7 +110,8 @@ def test_create_then_retrieve_with_system_attributes(
     assert typed["active"] == (None, None, True)
     assert typed["owner"] == (None, "urn:ngsi-ld:Organization:1", None)
     assert len(history) == 5
-    assert all(h.instance_id.startswith("urn:ngsi-ld:attribute:instance:") for h in history)
+    # each row names its series (decision 0016): one per attribute of the entity
+    assert len({h.series_id for h in history}) == 5
     [event] = bus.events
     assert isinstance(event, EntityChanged) and event.operation == "create"
     assert event.entity[TEMPERATURE][0]["value"] == 21.5

@@ -21,7 +21,7 @@ from smartcity.kernel.context.library import ContextLibrary
 from smartcity.kernel.context.model import Entity
 from smartcity.kernel.context.normalize import normalize_attributes, normalize_fragment
 from smartcity.kernel.context.reads import load_entity
-from smartcity.kernel.context.tables import context_instance
+from smartcity.kernel.context.tables import context_instance, context_series
 from smartcity.kernel.storage import Store
 from tests.kernel.context.test_entities_fakes import DEFAULT
 from tests.kernel.context.test_entities_library import (
@@ -107,9 +107,10 @@ def history(store: Store, entity_id: str) -> list[Any]:
         return list(
             conn.execute(
                 select(context_instance.c.value_number)
+                .join(context_series, context_series.c.id == context_instance.c.series_id)
                 .where(
-                    context_instance.c.entity_id == entity_id,
-                    context_instance.c.name == TEMPERATURE,
+                    context_series.c.entity_id == entity_id,
+                    context_series.c.name == TEMPERATURE,
                 )
                 .order_by(context_instance.c.seq)
             ).scalars()

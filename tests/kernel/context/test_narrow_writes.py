@@ -43,25 +43,21 @@ def library(store: Store, clock: FixedClock) -> ContextLibrary:
 
 
 def history(store: Store, tenant: str = "t") -> list[dict[str, Any]]:
-    """Every history row of the tenant with the key of the series it names."""
+    """Every history row of the tenant with the key of the series it names (a row
+    stores only its series id: decision 0016)."""
     i, s = context_instance, context_series
     statement = (
         select(
-            i.c.entity_id,
-            i.c.name,
-            i.c.dataset_id,
-            i.c.entity_type,
+            s.c.entity_id,
+            s.c.name,
+            s.c.dataset_id,
+            s.c.entity_type,
             i.c.value_number,
             i.c.value_text,
             i.c.observed_at,
-            i.c.instance_id,
-            s.c.entity_id.label("series_entity"),
-            s.c.name.label("series_name"),
-            s.c.dataset_id.label("series_dataset"),
-            s.c.entity_type.label("series_type"),
         )
         .join(s, s.c.id == i.c.series_id)
-        .where(i.c.tenant == tenant)
+        .where(s.c.tenant == tenant)
         .order_by(i.c.seq)
     )
     with store.begin() as conn:
@@ -117,15 +113,9 @@ def test_a_batch_mixing_values_in_place_new_attributes_and_new_entities(
     rows = history(store)
     # 3 entities x 2 attributes created, then 1 + 2 + 2 + 2 written by the batch
     assert len(rows) == 6 + 7
-    assert len({row["instance_id"] for row in rows}) == len(rows)
     for row in rows:
-        # every history row names the series of its own key
-        assert (row["series_entity"], row["series_name"], row["series_dataset"]) == (
-            row["entity_id"],
-            row["name"],
-            row["dataset_id"],
-        )
-        assert row["series_type"] == row["entity_type"] == SENSOR
+        # every history row names the series of its key, under the entity's type
+        assert row["entity_type"] == SENSOR
     latest = {(r["entity_id"], r["name"]): r for r in rows}
     assert latest[(ids[0], READING)]["value_number"] == 40
     assert latest[(ids[1], READING)]["value_text"] == "high"
@@ -216,9 +206,12 @@ def test_multi_instance_attributes_are_replaced_by_datasetid(
     assert values["urn:ngsi-ld:Sensor:2"] == {("", 1, created), (dataset_b, 30, created)}
     rows = history(store)
     assert len(rows) == 4 + 3
-    for row in rows:
-        assert row["series_dataset"] == row["dataset_id"]
-        assert row["series_entity"] == row["entity_id"]
+    assert {(row["entity_id"], row["dataset_id"]) for row in rows} == {
+        ("urn:ngsi-ld:Sensor:1", ""),
+        ("urn:ngsi-ld:Sensor:1", dataset_b),
+        ("urn:ngsi-ld:Sensor:2", ""),
+        ("urn:ngsi-ld:Sensor:2", dataset_b),
+    }
 
 
 def test_a_row_deleted_after_the_batch_read_it_asks_for_a_retry(
@@ -300,7 +293,7 @@ def test_postgresql_binds_a_column_of_one_value_once_and_names_non_finite_number
     ]
     assert all(len(row) == len(NARROW_FIELDS) for row in rows)
     columns = [tuple(column) for column in zip(*rows, strict=True)]
-    statement, parameters = postgres_statement("t", now, columns, ["i1", "i2", "i3"])
+    statement, parameters = postgres_statement("t", now, columns)
     assert parameters["entity_type"] == SENSOR
     assert parameters["observed_at"] == now
     assert parameters["entity_id"] == '["e1","e2","e3"]'

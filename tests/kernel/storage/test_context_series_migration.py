@@ -33,7 +33,9 @@ def test_existing_history_rows_get_their_series(tmp_path: Path) -> None:
         ]
         with store.begin() as conn:
             conn.execute(text(INSERT), rows)
-        store.migrate()
+        with store.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0021_context_series")
         with store.connect() as conn:
             series = conn.execute(
                 text("SELECT tenant, entity_id, name, id FROM context_series ORDER BY id")

@@ -11,7 +11,6 @@ multi-row VALUES batching is already what the server wants.
 from __future__ import annotations
 
 import operator
-import os
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
@@ -21,15 +20,6 @@ from sqlalchemy.sql import ClauseElement
 
 from smartcity.kernel.storage.base import bind_processors
 from smartcity.kernel.storage.driver import driver_of, driver_statement
-
-# The variant digit of a version 4 UUID is 8, 9, a or b: two random bits of a hex digit.
-VARIANT_DIGITS = bytes.maketrans(b"0123456789abcdef", b"89ab89ab89ab89ab")
-# Where each of the 32 hex digits and the 4 dashes of a UUID's text form go.
-UUID_DIGITS = [i + (i >= 8) + (i >= 12) + (i >= 16) + (i >= 20) for i in range(32)]
-UUID_DASHES = (8, 13, 18, 23)
-# Below this many ids, each is formatted on its own (see ``random_uuids``).
-FEW_UUIDS = 16
-VARIANT_TEXT = dict(zip("0123456789abcdef", "89ab89ab89ab89ab", strict=True))
 
 
 def convert_column(column: list[Any], processor: Callable[[Any], Any]) -> list[Any]:
@@ -121,42 +111,6 @@ def copy_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]])
     ):
         for row in values:
             copy.write_row(row)
-
-
-def random_uuids(count: int, prefix: str = "") -> list[str]:
-    """``count`` random (version 4) UUIDs as text, from one read of the OS generator.
-
-    ``uuid.uuid4()`` costs a system call and an object per id; a batch of ten thousand
-    attribute instances needs ten thousand ids. Each id starts with ``prefix``. The
-    texts are laid out in one buffer a character column at a time (one strided copy of
-    every id's n-th hex digit), so no Python runs per id but the final slicing.
-    """
-    if count < FEW_UUIDS:
-        # The strided layout costs ~70 slice copies whatever ``count`` is: ~40 µs for
-        # the one history row of a PATCH, where formatting each id costs ~1 µs.
-        hexes = os.urandom(16 * count).hex()
-        return [
-            f"{prefix}{h[:8]}-{h[8:12]}-4{h[13:16]}-{VARIANT_TEXT[h[16]]}{h[17:20]}-{h[20:]}"
-            for h in (hexes[i : i + 32] for i in range(0, 32 * count, 32))
-        ]
-    digits = os.urandom(16 * count).hex().encode()
-    head = prefix.encode()
-    start = len(head)
-    width = start + 36
-    out = bytearray(width * count)
-    for position, char in enumerate(head):
-        out[position::width] = bytes((char,)) * count
-    for position in UUID_DASHES:
-        out[start + position :: width] = b"-" * count
-    for digit, position in enumerate(UUID_DIGITS):
-        column = digits[digit::32]
-        if digit == 12:
-            column = b"4" * count  # the version
-        elif digit == 16:
-            column = column.translate(VARIANT_DIGITS)  # two random bits of 8, 9, a or b
-        out[start + position :: width] = column
-    text = out.decode("ascii")
-    return [text[i : i + width] for i in range(0, width * count, width)]
 
 
 def update_many(

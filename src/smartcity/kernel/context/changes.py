@@ -18,9 +18,8 @@ from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from smartcity.kernel.context.bulk import copy_rows, execute_many, random_uuids, update_many
+from smartcity.kernel.context.bulk import copy_rows, execute_many, update_many
 from smartcity.kernel.context.entity_rows import (
-    INSTANCE_PREFIX,
     attribute_row,
     attributes_of,
     entity_row,
@@ -72,7 +71,9 @@ ATTRIBUTE_UPDATED = (
 # text index leaves that index alone.
 VALUE_UPDATED = ("kind", "value_number", "value_json", "observed_at", "unit_code", "modified_at")
 SERIES_KEY = ("tenant", "entity_id", "name", "dataset_id", "entity_type")
-# The columns of a history row as the write path builds it (its series id aside).
+# The stored columns of a history row but its number and series id: the write path
+# builds each row with these and its series' key (``SERIES_KEY``), which it finds the
+# series id by (decision 0016).
 INSTANCE_COLUMNS = tuple(
     column.name for column in context_instance.columns if column.name not in ("seq", "series_id")
 )
@@ -234,7 +235,6 @@ class Changes:
                     "entity_type": entity_type,
                     "name": name,
                     "dataset_id": dataset,
-                    "instance_id": "",
                     "kind": kind,
                     "value_number": number,
                     "value_text": text,
@@ -564,13 +564,12 @@ class Changes:
             self.check_narrow()
             rows = self.narrow_rows
             kinds = self.narrow_kinds_change
-            if write_narrow(conn, tenant, self.now, rows, INSTANCE_PREFIX, kinds) != len(rows):
+            if write_narrow(conn, tenant, self.now, rows, kinds) != len(rows):
                 raise IntegrityError("UPDATE context_attribute", None, RowsGone())
 
     def insert_instances(self, conn: Connection, statements: Statements) -> None:
         """The history rows, each with the id of its series (decision 0014)."""
         rows = self.instances
-        self.number_instances()
         sqlite = conn.dialect.name == "sqlite"
         if sqlite or len(rows) <= FEW_ROWS:
             # Each row's INSERT finds its series id itself (one index probe of the small
@@ -585,9 +584,12 @@ class Changes:
             return
         keys = [(r["entity_id"], r["name"], r["dataset_id"], r["entity_type"]) for r in rows]
         series = series_ids(conn, self.tenant, keys)
-        for row, key in zip(rows, keys, strict=True):
-            row["series_id"] = series[key]
-        copy_rows(conn, context_instance, rows)
+        # As stored: the series id and the values, not the series' key.
+        stored = [
+            {"series_id": series[key], **{column: row[column] for column in INSTANCE_COLUMNS}}
+            for row, key in zip(rows, keys, strict=True)
+        ]
+        copy_rows(conn, context_instance, stored)
 
     def check_narrow(self) -> None:
         """The values replaced in place are each written once, by nothing else here.
@@ -637,12 +639,6 @@ class Changes:
             and len(self.new_types) <= FEW_ROWS
         )
 
-    def number_instances(self) -> None:
-        """Give every history row its instance id."""
-        ids = random_uuids(len(self.instances), INSTANCE_PREFIX)
-        for row, instance_id in zip(self.instances, ids, strict=True):
-            row["instance_id"] = instance_id
-
     def apply_pipelined(self, conn: Connection, statements: Statements) -> None:
         """The rest of ``apply`` for a few rows on PostgreSQL: one round trip, not one each.
 
@@ -660,7 +656,6 @@ class Changes:
         )
         pipeline.add(statements.insert_types, self.new_types)
         pipeline.add(statements.upsert_attributes, self.attributes)
-        self.number_instances()
         if self.new_series:
             pipeline.add(statements.insert_series, self.series_rows(sorted(self.new_series)))
         # Each history row finds its series id itself (decision 0014).

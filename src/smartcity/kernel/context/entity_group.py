@@ -40,7 +40,7 @@ from smartcity.kernel.context.reads import (
     ordered_types,
     sqlite_instant_text,
 )
-from smartcity.kernel.context.tables import context_attribute, context_instance
+from smartcity.kernel.context.tables import context_attribute, context_instance, context_series
 from smartcity.kernel.storage import Store
 from smartcity.kernel.storage.driver import driver_of, execute_rows, fetch_all, traced
 from smartcity.kernel.storage.types import UtcDateTime
@@ -229,7 +229,6 @@ def apply_group(conn: Connection, group: Sequence[Changes], store: Store) -> Non
         attributes.extend(changes.attributes)
         if changes.new_series:
             series.extend(changes.series_rows(sorted(changes.new_series)))
-        changes.number_instances()
         instances.extend(changes.instances)
     ordered = (
         (statements.update_entity, changed),
@@ -353,20 +352,28 @@ def upsert_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[str, 
 
 
 def instance_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    """The group's history rows as one INSERT, in order, each finding its series id."""
+    """The group's history rows as one INSERT, in order, each finding its series id by
+    its series' key (which the row itself no longer stores: decision 0016)."""
     columns = tuple(rows[0])
+    values = tuple(c for c in columns if c not in SERIES_KEY)
     sql = _json_sql.get(("instances", columns))
     if sql is None:
-        names = ", ".join(columns)
         series = " AND ".join(f"s.{key} = k.{key}" for key in SERIES_KEY)
+        keys = [c for c in columns if c in SERIES_KEY]
+        definitions = ", ".join(
+            (
+                record_columns(conn, context_series, keys),
+                record_columns(conn, context_instance, values),
+            )
+        )
+        ordered = ", ".join(keys + list(values))
         sql = (
-            f"INSERT INTO context_instance (series_id, {names})"
+            f"INSERT INTO context_instance (series_id, {', '.join(values)})"
             f" SELECT (SELECT s.id FROM context_series AS s WHERE {series}),"
-            f" {', '.join(f'k.{c}' for c in columns)}"
-            f" FROM ROWS FROM (json_to_recordset(%(rows)s::json)"
-            f" AS ({record_columns(conn, context_instance, columns)}))"
-            f" WITH ORDINALITY AS k({names}, position)"
+            f" {', '.join(f'k.{c}' for c in values)}"
+            f" FROM ROWS FROM (json_to_recordset(%(rows)s::json) AS ({definitions}))"
+            f" WITH ORDINALITY AS k({ordered}, position)"
             " ORDER BY k.position"
         )
         _json_sql["instances", columns] = sql
-    return sql, {"rows": json_rows(rows, instant_columns(context_instance, columns))}
+    return sql, {"rows": json_rows(rows, instant_columns(context_instance, values))}

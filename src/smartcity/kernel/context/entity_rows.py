@@ -30,6 +30,21 @@ H3_RESOLUTION = 7
 INSTANCE_PREFIX = "urn:ngsi-ld:attribute:instance:"
 
 
+def instance_id_of(seq: int) -> str:
+    """The instanceId of the history row ``seq``: system-generated, so derived from the
+    row's number instead of stored on every row (decision 0016)."""
+    return f"{INSTANCE_PREFIX}{seq}"
+
+
+def seq_of(instance_id: str) -> int | None:
+    """The history row an instanceId names; None if it names none (never stored)."""
+    number = instance_id.removeprefix(INSTANCE_PREFIX)
+    if number == instance_id or not number.isascii() or not number.isdecimal():
+        return None
+    # Beyond a 64-bit row number it names no row (and would not bind).
+    return int(number) if len(number) <= 18 else None
+
+
 def stored_json(instance: Mapping[str, Any]) -> str:
     """The instance as stored: without system timestamps (they have their own columns)."""
     if SYSTEM_MEMBERS.isdisjoint(instance):
@@ -88,15 +103,15 @@ def attribute_row(
 def instance_row(
     attribute: Mapping[str, Any], recorded_at: datetime, *, deleted: bool = False
 ) -> dict[str, Any]:
-    """The ``context_instance`` (history) row for an attribute row just written."""
+    """The ``context_instance`` (history) row for an attribute row just written, with
+    the key of its series (``SERIES_KEY``): the write path finds the series by it, and
+    stores only the series id (decision 0016)."""
     return {
         "tenant": attribute["tenant"],
         "entity_id": attribute["entity_id"],
         "entity_type": attribute["entity_type"],
         "name": attribute["name"],
         "dataset_id": attribute["dataset_id"],
-        # Filled in for the whole batch at once when the rows are written.
-        "instance_id": "",
         "kind": attribute["kind"],
         "value_number": attribute["value_number"],
         "value_text": attribute["value_text"],

@@ -10,8 +10,9 @@ value (a batch shares its instants).
 
 - SQLite: the UPDATE finds each row by its row id, read with the batch
   (``load_batch``), instead of a probe of the four-string primary key; the history
-  ``INSERT`` finds each series id by a scalar subquery and names every value once
-  (numbered parameters).
+  ``INSERT`` binds the series id read with the batch (else finds it by a scalar
+  subquery) and the values: a history row stores no key strings and no instanceId
+  (decision 0016).
 - PostgreSQL: ONE statement does both: the columns go as JSON arrays (``orjson``
   writes them in C; the server splits them with ``json_array_elements_text``), the
   UPDATE joins them on the key, and the history rows are an ``INSERT … SELECT`` joined
@@ -30,7 +31,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
-from smartcity.kernel.context.bulk import convert_column, random_uuids
+from smartcity.kernel.context.bulk import convert_column
 from smartcity.kernel.context.tables import context_attribute, context_instance
 from smartcity.kernel.storage.base import bind_processors
 
@@ -86,18 +87,17 @@ _UPDATE_BY_KEY = (
     "WHERE tenant = ? AND entity_id = ? AND name = ? AND dataset_id = ?"
 )
 _HISTORY_COLUMNS = (
-    "INSERT INTO context_instance (tenant, entity_id, entity_type, name, dataset_id, "
-    "instance_id, kind, value_number, value_text, value_bool, value_json, observed_at, "
-    "unit_code, recorded_at, deleted, series_id) VALUES "
+    "INSERT INTO context_instance (kind, value_number, value_text, value_bool, value_json, "
+    "observed_at, unit_code, recorded_at, deleted, series_id) VALUES "
 )
-# ?1 tenant, ?2 entity id, ?3 entity type, ?4 name, ?5 datasetId, then the row's values
-# and (if read with the batch) ?16 its series id.
+# The row's values (deleted: false as SQLite stores it), then its series id: read with
+# the batch, or found by its key (tenant, entity id, name, datasetId, entity type).
 _INSERT_HISTORY = (
-    _HISTORY_COLUMNS + "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-    "(SELECT id FROM context_series WHERE tenant = ?1 AND entity_id = ?2 AND name = ?4 "
-    "AND dataset_id = ?5 AND entity_type = ?3))"
+    _HISTORY_COLUMNS + "(?, ?, ?, ?, ?, ?, ?, ?, 0, "
+    "(SELECT id FROM context_series WHERE tenant = ? AND entity_id = ? AND name = ? "
+    "AND dataset_id = ? AND entity_type = ?))"
 )
-_INSERT_HISTORY_BY_SERIES = _HISTORY_COLUMNS + "(" + ", ".join(["?"] * 16) + ")"
+_INSERT_HISTORY_BY_SERIES = _HISTORY_COLUMNS + "(?, ?, ?, ?, ?, ?, ?, ?, 0, ?)"
 
 
 def write_narrow(
@@ -105,7 +105,6 @@ def write_narrow(
     tenant: str,
     now: datetime,
     rows: Sequence[tuple[Any, ...]],
-    instance_prefix: str,
     kinds_change: bool = True,
 ) -> int:
     """Rewrite the stored values of ``rows`` and record their history; rows updated.
@@ -115,10 +114,9 @@ def write_narrow(
     if not rows:
         return 0
     columns = list(zip(*rows, strict=True))
-    instance_ids = random_uuids(len(rows), prefix=instance_prefix)
     if conn.dialect.name == "postgresql":
-        return _write_postgres(conn, tenant, now, columns, instance_ids)
-    return _write_sqlite(conn, tenant, now, columns, instance_ids, kinds_change)
+        return _write_postgres(conn, tenant, now, columns)
+    return _write_sqlite(conn, tenant, now, columns, kinds_change)
 
 
 def _converted(conn: Connection, table: Any, name: str, column: Sequence[Any]) -> Sequence[Any]:
@@ -131,7 +129,6 @@ def _write_sqlite(
     tenant: str,
     now: datetime,
     columns: list[tuple[Any, ...]],
-    instance_ids: list[str],
     kinds_change: bool,
 ) -> int:
     observed = _converted(conn, context_attribute, "observed_at", columns[OBSERVED_AT])
@@ -169,14 +166,7 @@ def _write_sqlite(
         )
         updated = driver(_UPDATE_BY_ROWID, list(by_id)).rowcount
     series = columns[SERIES_ID]
-    known = None not in series
-    history = zip(
-        repeat(tenant),
-        columns[ENTITY_ID],
-        columns[ENTITY_TYPE],
-        columns[NAME],
-        columns[DATASET_ID],
-        instance_ids,
+    history = (
         columns[KIND],
         columns[NUMBER],
         columns[TEXT],
@@ -185,17 +175,24 @@ def _write_sqlite(
         observed,
         columns[UNIT_CODE],
         repeat(modified),
-        # deleted: False as SQLite stores it
-        repeat(0),
-        *((series,) if known else ()),
     )
-    driver(_INSERT_HISTORY_BY_SERIES if known else _INSERT_HISTORY, list(history))
+    if None not in series:
+        driver(_INSERT_HISTORY_BY_SERIES, list(zip(*history, series, strict=False)))
+    else:
+        series_keys = (
+            repeat(tenant),
+            columns[ENTITY_ID],
+            columns[NAME],
+            columns[DATASET_ID],
+            columns[ENTITY_TYPE],
+        )
+        driver(_INSERT_HISTORY, list(zip(*history, *series_keys, strict=False)))
     return int(updated)
 
 
 # The value columns of a replaced value and their PostgreSQL types, in the order of
 # the JSON arrays.
-_POSTGRES_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+_POSTGRES_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("entity_id", "text", ENTITY_ID),
     ("name", "text", NAME),
     ("dataset_id", "text", DATASET_ID),
@@ -207,7 +204,6 @@ _POSTGRES_COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("value_json", "text", JSON),
     ("observed_at", "timestamptz", OBSERVED_AT),
     ("unit_code", "text", UNIT_CODE),
-    ("instance_id", "text", None),
 )
 
 
@@ -241,9 +237,9 @@ def _postgres_statement(single: tuple[bool, ...]) -> str:
         "modified_at = %(now)s "
         f"FROM u WHERE t.tenant = %(tenant)s AND t.entity_id = {value['entity_id']} "
         f"AND t.name = {value['name']} AND t.dataset_id = {value['dataset_id']} RETURNING 1), "
-        "recorded AS (INSERT INTO context_instance (series_id, tenant, "
+        "recorded AS (INSERT INTO context_instance (series_id, "
         f"{', '.join(_HISTORY_VALUES)}, recorded_at, deleted) "
-        f"SELECT s.id, %(tenant)s, {history}, %(now)s, false "
+        f"SELECT s.id, {history}, %(now)s, false "
         "FROM u JOIN context_series AS s ON s.tenant = %(tenant)s "
         f"AND s.entity_id = {value['entity_id']} AND s.name = {value['name']} "
         f"AND s.dataset_id = {value['dataset_id']} AND s.entity_type = {value['entity_type']} "
@@ -253,11 +249,8 @@ def _postgres_statement(single: tuple[bool, ...]) -> str:
     return found
 
 
+# What a history row stores besides its series id and time (decision 0016).
 _HISTORY_VALUES = (
-    "entity_id",
-    "entity_type",
-    "name",
-    "dataset_id",
     "kind",
     "value_number",
     "value_text",
@@ -265,7 +258,6 @@ _HISTORY_VALUES = (
     "value_json",
     "observed_at",
     "unit_code",
-    "instance_id",
 )
 
 
@@ -280,7 +272,7 @@ def _finite(column: Sequence[Any]) -> Sequence[Any]:
 
 
 def postgres_statement(
-    tenant: str, now: datetime, columns: list[tuple[Any, ...]], instance_ids: list[str]
+    tenant: str, now: datetime, columns: list[tuple[Any, ...]]
 ) -> tuple[str, dict[str, Any]]:
     """The PostgreSQL statement of ``write_narrow`` and its parameters."""
     # A column with one value over the batch (often the type, kind, datasetId, unit,
@@ -289,7 +281,7 @@ def postgres_statement(
     parameters: dict[str, Any] = {"tenant": tenant, "now": now}
     single: list[bool] = []
     for name, _type, index in _POSTGRES_COLUMNS:
-        column: Sequence[Any] = instance_ids if index is None else columns[index]
+        column: Sequence[Any] = columns[index]
         if index == NUMBER:
             column = _finite(column)
         one = index != ENTITY_ID and column.count(column[0]) == len(column)
@@ -303,11 +295,10 @@ def _write_postgres(
     tenant: str,
     now: datetime,
     columns: list[tuple[Any, ...]],
-    instance_ids: list[str],
 ) -> int:
-    statement, parameters = postgres_statement(tenant, now, columns, instance_ids)
+    statement, parameters = postgres_statement(tenant, now, columns)
     updated, recorded = conn.exec_driver_sql(statement, parameters).one()
-    if recorded != len(instance_ids):
+    if recorded != len(columns[ENTITY_ID]):
         # A stored attribute row always has its series (decision 0014): a missing one
         # means the row is gone; the caller's check of ``updated`` runs the work again.
         return min(int(updated), int(recorded))

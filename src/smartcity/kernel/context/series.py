@@ -1,12 +1,12 @@
 """Series of the temporal history: one integer id per attribute instance and type.
 
-A history row (``context_instance``) carries the id of its series (``context_series``:
-tenant, entity id, attribute name, datasetId, entity type) and the history's index is
-keyed by that id: an 8-byte key instead of the ~140 bytes of the four strings, which is
-most of what a batch's history insert costs (decision 0014). Writers find or create the
-series of their rows (:func:`series_ids`); readers select the series first and then the
-history rows by id (:func:`in_series`). Series are never deleted: a history row may name
-one at any time.
+A history row (``context_instance``) names its series (``context_series``: tenant,
+entity id, attribute name, datasetId, entity type) by id only, and the history's index
+is keyed by that id: an 8-byte key instead of the ~140 bytes of the four strings
+(decision 0014), which the row no longer repeats either (decision 0016). Writers find or
+create the series of their rows (:func:`series_ids`); readers select or join the series
+and then the history rows by id (:func:`in_series`). Series are never deleted: a history
+row may name one at any time.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from smartcity.kernel.context.tables import context_instance, context_series
 
 # (entity id, attribute name, datasetId, entity type) within one tenant.
 SeriesKey = tuple[str, str, str, str]
+# The columns of a series' key: what a history row as built carries and is stored by.
+SERIES_COLUMNS = ("tenant", "entity_id", "name", "dataset_id", "entity_type")
 
 # Entity ids per lookup statement (SQLite caps the bound parameters of a statement).
 LOOKUP_CHUNK = 500
@@ -78,7 +80,8 @@ def _insert_missing(conn: Connection) -> Any:
 
 
 def fill_series(conn: Connection, rows: Sequence[MutableMapping[str, Any]]) -> None:
-    """Set ``series_id`` on history rows (dicts with their tenant and key columns)."""
+    """Make history rows built with their series' key (tenant and key columns) rows as
+    stored: ``series_id`` set, the key columns (and any ``instance_id``) removed."""
     by_tenant: dict[str, list[MutableMapping[str, Any]]] = {}
     for row in rows:
         by_tenant.setdefault(row["tenant"], []).append(row)
@@ -86,6 +89,9 @@ def fill_series(conn: Connection, rows: Sequence[MutableMapping[str, Any]]) -> N
         ids = series_ids(conn, tenant, (key_of(row) for row in own))
         for row in own:
             row["series_id"] = ids[key_of(row)]
+            for column in SERIES_COLUMNS:
+                del row[column]
+            row.pop("instance_id", None)
 
 
 def in_series(
@@ -99,11 +105,9 @@ def in_series(
     types: Sequence[str] | None = None,
     id_pattern: str | None = None,
 ) -> ColumnElement[bool]:
-    """History rows of the series matching these conditions (an indexed lookup).
-
-    Readers keep their own conditions on the row's columns too: the series narrow the
-    rows read to the index ranges of the series that can match.
-    """
+    """History rows of the series matching these conditions (an indexed lookup of the
+    series, then the index ranges of their rows): the only way a row is found by its
+    tenant, entity, attribute or datasetId."""
     conditions: list[ColumnElement[bool]] = [cs.c.tenant == tenant]
     if entity_ids is not None:
         conditions.append(cs.c.entity_id.in_(entity_ids))

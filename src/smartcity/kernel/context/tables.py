@@ -15,7 +15,8 @@ default tenant); a tenant's rows are invisible to every other tenant.
 - ``context_series``: one integer id per attribute instance under the type it was
   written as (tenant, entity, attribute, datasetId, entity type): the short key the
   history is indexed by (decision 0014).
-- ``context_instance``: the temporal history: every value an attribute ever had.
+- ``context_instance``: the temporal history: every value an attribute ever had, each
+  row naming its series by id only (decision 0016).
 """
 
 from sqlalchemy import (
@@ -195,16 +196,11 @@ context_instance = Table(
     Column(
         "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
-    # The row's series (context_series.id): the key of the only index on the history
-    # but its primary key. The series' columns stay on the row (what reads return and
-    # filter on); an index on them cost 2-3x the insert of the row (decision 0014).
+    # The row's series (context_series.id): tenant, entity, attribute, datasetId and
+    # type live on the series only (decision 0016), and the history's only index but its
+    # primary key is keyed by it (decision 0014). The row's instanceId is derived from
+    # ``seq`` (``instance_id_of``), not stored.
     Column("series_id", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
-    Column("tenant", String(TENANT), nullable=False),
-    Column("entity_id", String(ENTITY_ID), nullable=False),
-    Column("entity_type", String(NAME), nullable=False),
-    Column("name", String(NAME), nullable=False),
-    Column("dataset_id", String(ENTITY_ID), nullable=False),
-    Column("instance_id", String(80), nullable=False),
     *_value_columns(),
     # When the platform recorded this value (the temporal API's modifiedAt/createdAt).
     Column("recorded_at", UtcDateTime, nullable=False),

@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 
 from smartcity.kernel.context import temporal_ranges
 from smartcity.kernel.context.entities import gc_paused
+from smartcity.kernel.context.entity_rows import instance_id_of
 from smartcity.kernel.context.errors import ResourceNotFound
 from smartcity.kernel.context.temporal_params import (
     AGGREGATION_METHODS,
@@ -163,7 +164,7 @@ class TemporalHistory:
                     AttributeInstance(
                         name=row.name,
                         dataset_id=row.dataset_id,
-                        instance_id=row.instance_id,
+                        instance_id=instance_id_of(row.seq),
                         kind=row.kind,
                         attribute=json.loads(row.value_json),
                         observed_at=row.observed_at,

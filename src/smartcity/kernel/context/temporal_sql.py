@@ -161,11 +161,11 @@ def entity_count(dialect: str, tenant: str, query: TemporalQuery) -> Select[Any]
     )
 
 
+# The row's key comes from its series (decision 0016); its instanceId from ``seq``.
 INSTANCE_COLUMNS = (
-    ci.c.entity_id,
-    ci.c.name,
-    ci.c.dataset_id,
-    ci.c.instance_id,
+    cs.c.entity_id,
+    cs.c.name,
+    cs.c.dataset_id,
     ci.c.kind,
     ci.c.value_json,
     ci.c.observed_at,
@@ -186,12 +186,12 @@ def instances(
             select(*INSTANCE_COLUMNS)
             .select_from(history)
             .where(*conditions)
-            .order_by(ci.c.entity_id, ci.c.name, ci.c.dataset_id, when, ci.c.seq)
+            .order_by(cs.c.entity_id, cs.c.name, cs.c.dataset_id, when, ci.c.seq)
         )
     rank = (
         func.row_number()
         .over(
-            partition_by=(ci.c.entity_id, ci.c.name, ci.c.dataset_id),
+            partition_by=(cs.c.entity_id, cs.c.name, cs.c.dataset_id),
             order_by=(when.desc(), ci.c.seq.desc()),
         )
         .label("rank")

@@ -2,7 +2,8 @@
 
 A temporal entity posted to ``/temporal/entities`` is **history**: each attribute
 instance becomes one ``context_instance`` row, exactly as the library's write path
-records a live update (same row shape, same instance id scheme). The current entity
+records a live update (same row shape: a series id and the values; the instanceId is
+derived from the row's number, decision 0016). The current entity
 (``context_entity``/``context_attribute``) is left alone on purpose: the temporal API
 often back-fills old measurements, and letting the last one posted become "current"
 would overwrite a newer live value with an older one. The current state stays owned by
@@ -11,7 +12,6 @@ the entity API, whose every write also lands in the history.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,20 +19,17 @@ import orjson
 from sqlalchemy import Connection, delete, insert, select, update
 
 from smartcity.kernel.clock import Clock
-from smartcity.kernel.context.entity_rows import (
-    INSTANCE_PREFIX,
-    attribute_row,
-    instance_row,
-)
+from smartcity.kernel.context.entity_rows import attribute_row, instance_row, seq_of
 from smartcity.kernel.context.errors import BadRequestData, ResourceNotFound
 from smartcity.kernel.context.jsonld import LdContext
 from smartcity.kernel.context.model import ENTITY_MEMBERS, Instance, check_entity_id
 from smartcity.kernel.context.normalize import Normalizer, normalize_fragment
 from smartcity.kernel.context.series import fill_series, in_series
-from smartcity.kernel.context.tables import context_instance
+from smartcity.kernel.context.tables import context_instance, context_series
 from smartcity.kernel.storage import Store
 
 ci = context_instance
+cs = context_series
 
 
 def temporal_attributes(document: object, normalizer: Normalizer) -> dict[str, list[Instance]]:
@@ -66,9 +63,7 @@ class TemporalWriter:
 
     def _has_history(self, conn: Connection, tenant: str, entity_id: str) -> bool:
         found = conn.execute(
-            select(ci.c.seq)
-            .where(in_series(tenant, entity_id=entity_id), ci.c.entity_id == entity_id)
-            .limit(1)
+            select(ci.c.seq).where(in_series(tenant, entity_id=entity_id)).limit(1)
         ).first()
         return found is not None
 
@@ -84,11 +79,12 @@ class TemporalWriter:
         rows: list[dict[str, Any]] = []
         for name, instances in attributes.items():
             for instance in instances:
-                row = instance_row(
-                    attribute_row(tenant, entity_id, entity_type, name, instance, now, now), now
+                rows.append(
+                    instance_row(
+                        attribute_row(tenant, entity_id, entity_type, name, instance, now, now),
+                        now,
+                    )
                 )
-                row["instance_id"] = INSTANCE_PREFIX + str(uuid.uuid4())
-                rows.append(row)
         if rows:
             fill_series(conn, rows)
             conn.execute(insert(ci), rows)
@@ -115,8 +111,12 @@ class TemporalWriter:
         attributes = temporal_attributes(document, Normalizer(context))
         with self._store.begin() as conn:
             known = conn.execute(
-                select(ci.c.entity_type)
-                .where(in_series(tenant, entity_id=entity_id), ci.c.entity_id == entity_id)
+                select(cs.c.entity_type)
+                .where(
+                    cs.c.tenant == tenant,
+                    cs.c.entity_id == entity_id,
+                    select(ci.c.seq).where(ci.c.series_id == cs.c.id).exists(),
+                )
                 .limit(1)
             ).first()
             if known is None:
@@ -126,13 +126,7 @@ class TemporalWriter:
     def delete_entity(self, tenant: str, entity_id: str) -> None:
         """Delete an entity's whole history."""
         with self._store.begin() as conn:
-            result = conn.execute(
-                delete(ci).where(
-                    in_series(tenant, entity_id=entity_id),
-                    ci.c.tenant == tenant,
-                    ci.c.entity_id == entity_id,
-                )
-            )
+            result = conn.execute(delete(ci).where(in_series(tenant, entity_id=entity_id)))
         if not result.rowcount:
             raise ResourceNotFound(f"entity {entity_id} has no temporal history")
 
@@ -147,16 +141,9 @@ class TemporalWriter:
     ) -> None:
         """Delete an attribute's history: the default instance, one datasetId, or all."""
         dataset = None if delete_all else dataset_id or ""
-        conditions = [
-            in_series(tenant, entity_id=entity_id, name=name, dataset_id=dataset),
-            ci.c.tenant == tenant,
-            ci.c.entity_id == entity_id,
-            ci.c.name == name,
-        ]
-        if dataset is not None:
-            conditions.append(ci.c.dataset_id == dataset)
+        in_history = in_series(tenant, entity_id=entity_id, name=name, dataset_id=dataset)
         with self._store.begin() as conn:
-            result = conn.execute(delete(ci).where(*conditions))
+            result = conn.execute(delete(ci).where(in_history))
         if not result.rowcount:
             raise ResourceNotFound(f"entity {entity_id} has no history of attribute {name}")
 
@@ -171,15 +158,14 @@ class TemporalWriter:
     ) -> None:
         """Change one stored instance (its value, observedAt, sub-attributes)."""
         changes = normalize_fragment(fragment, context, label=name)
-        where = (
-            in_series(tenant, entity_id=entity_id, name=name),
-            ci.c.tenant == tenant,
-            ci.c.entity_id == entity_id,
-            ci.c.name == name,
-            ci.c.instance_id == instance_id,
-        )
+        seq = seq_of(instance_id)
+        # The row by its number, and only if it belongs to this tenant, entity and
+        # attribute (its series).
+        where = (ci.c.seq == seq, in_series(tenant, entity_id=entity_id, name=name))
         with self._store.begin() as conn:
-            stored = conn.execute(select(ci.c.value_json).where(*where)).first()
+            stored = None
+            if seq is not None:
+                stored = conn.execute(select(ci.c.value_json).where(*where)).first()
             if stored is None:
                 raise ResourceNotFound(
                     f"entity {entity_id} has no instance {instance_id} of {name}"
