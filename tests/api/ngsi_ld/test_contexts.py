@@ -23,8 +23,14 @@ TRAFFIC = {"@context": {"tf": "https://traffic.city.example/ns#", "speed": "tf:s
 
 
 @pytest.fixture
-def remote_context() -> Iterator[str]:
-    """The URL of a context document served by a local HTTP server."""
+def remote_context(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The URL of a context document served by a local HTTP server.
+
+    The shared resolver gets more time than its 1 s default: these tests are about the
+    cache, and a loaded machine may take longer for a first fetch (the timeout has
+    tests of its own).
+    """
+    monkeypatch.setattr(shared_resolver(), "_timeout_s", 30.0)
     body = json.dumps({"@context": {"count": "https://traffic.city.example/ns#count"}}).encode()
 
     class Handler(BaseHTTPRequestHandler):
