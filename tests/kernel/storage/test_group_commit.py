@@ -6,7 +6,6 @@ import asyncio
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -255,56 +254,3 @@ def test_segments_keep_queue_order() -> None:
         (run_two, 2),
     ]
     assert [w for _run, writes in cut for w in writes] == group
-
-
-def test_a_small_group_behind_a_larger_one_waits_for_the_writes_arriving(
-    store: Store, clock: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from smartcity.kernel.storage import group_commit
-
-    calls: list[list[str]] = []
-
-    def run_together(conn: Connection, items: Sequence[Any]) -> list[tuple[bool, Any]]:
-        calls.append(list(items))
-        return [(True, insert(key, clock)(conn)) for key in items]
-
-    def together(key: str) -> Any:
-        return store.write_async(insert(key, clock), together=Together(run_together, key))
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        late: list[Any] = []
-        writer_queue = store._writer._queue  # type: ignore[attr-defined]
-
-        def arriving(_seconds: float) -> None:
-            # While the writer waits, a caller queues one more write.
-            late.append(asyncio.run_coroutine_threadsafe(together("late"), loop))
-            for _ in range(10_000):
-                if writer_queue.qsize():
-                    return
-                threading.Event().wait(0.001)
-
-        started, release = threading.Event(), threading.Event()
-
-        def hold(conn: Connection) -> str:
-            started.set()
-            release.wait(10)
-            return insert("first", clock)(conn)
-
-        # Alone in its group, a write going together holds the writer on every backend.
-        held = asyncio.ensure_future(
-            store.write_async(hold, together=Together(run_together, "first"))
-        )
-        await asyncio.to_thread(started.wait, 10)
-        several = [asyncio.ensure_future(together(k)) for k in ("a", "b", "c", "d")]
-        await asyncio.sleep(0.05)
-        release.set()
-        await held
-        await asyncio.gather(*several)
-        monkeypatch.setattr(group_commit, "time", SimpleNamespace(sleep=arriving))
-        await together("alone")
-        await asyncio.wrap_future(late[0])
-
-    asyncio.run(main())
-    assert calls == [["a", "b", "c", "d"], ["alone", "late"]]
-    assert stored_keys(store) == ["a", "alone", "b", "c", "d", "first", "late"]

@@ -32,7 +32,6 @@ import contextvars
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -45,8 +44,6 @@ log = logging.getLogger(__name__)
 # More writes per group add latency to the first ones for little saved per commit.
 MAX_GROUP = 64
 SAVEPOINT = "smartcity_write"
-# How long a small group waits for the writes arriving behind it (see ``_serve``).
-GATHER_S = 0.0005
 
 
 # Runs several writes' items in one go on one connection; per item (succeeded, value or
@@ -163,20 +160,21 @@ class GroupCommit:
                 self._thread.start()
 
     def _serve(self) -> None:
-        last_size = 0
         while True:
             first = self._queue.get()
             if first is None:
                 return
             group = [first]
-            stop = self._drain(group)
-            if not stop and last_size > 1 and len(group) * 2 <= last_size:
-                # Writes are arriving and few are here yet: a moment's wait (the thread
-                # lets go of the interpreter meanwhile) lets the callers queue theirs,
-                # and the group shares one commit instead of two.
-                time.sleep(GATHER_S)
-                stop = self._drain(group)
-            last_size = len(group)
+            stop = False
+            while len(group) < MAX_GROUP:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                group.append(more)
             try:
                 self._run_group(group)
             except BaseException as error:  # pragma: no cover - never leave a caller hanging
@@ -187,18 +185,6 @@ class GroupCommit:
             deliver(group)
             if stop:
                 return
-
-    def _drain(self, group: list[Write]) -> bool:
-        """Add the writes queued meanwhile to ``group``; True if a stop came."""
-        while len(group) < MAX_GROUP:
-            try:
-                more = self._queue.get_nowait()
-            except queue.Empty:
-                return False
-            if more is None:
-                return True
-            group.append(more)
-        return False
 
     def _run_group(self, group: list[Write]) -> None:
         if len(group) == 1:
