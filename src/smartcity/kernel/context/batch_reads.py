@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from orjson import loads
 from sqlalchemy import Connection
 
 from smartcity.kernel.context.model import Entity, format_instant
@@ -111,22 +112,25 @@ def load_batch(
                 "createdAt": text(created),
                 "modifiedAt": text(modified),
             }
-        # The rows of one entity come together.
+        # The rows of one entity come together. ``add_instance`` inline: the loop runs
+        # once per attribute of the batch.
         last = None
         entity: Entity = {}
+        known = texts.get
         for entity_id, name, value_json, a_created, a_modified, rowid, series_id in fetch_all(
             conn, _SQLITE_ATTRIBUTES, parameters
         ):
             if entity_id != last:
                 last = entity_id
                 entity = found[entity_id]
-            instance = add_instance(
-                entity,
-                name,
-                value_json,
-                texts.get(a_created) or text(a_created),
-                texts.get(a_modified) or text(a_modified),
-            )
+            instance: dict[str, Any] = loads(value_json)
+            instance["createdAt"] = known(a_created) or text(a_created)
+            instance["modifiedAt"] = known(a_modified) or text(a_modified)
+            instances = entity.get(name)
+            if instances is None:
+                entity[name] = [instance]
+            else:
+                instances.append(instance)
             if keep:
                 row_ids[id(instance)] = (rowid, series_id)
     return found

@@ -396,10 +396,59 @@ class Changes:
         in_place = plain and self.narrow_updates
         entity_id = stored["id"]
         entity_type = stored["type"][0]
+        now_text = self.now_text
+        instants = self.instants
+        stored_rows = self.stored_rows
+        add_narrow = self.narrow_rows.append
         for name, instances in attributes.items():
             previous: list[Instance] = stored.get(name) or []
             if in_place and len(instances) == 1 and len(previous) == 1:
-                stamped = self.replace_one(entity_id, entity_type, name, instances[0], previous[0])
+                instance = instances[0]
+                old = previous[0]
+                value = instance.get("value")
+                if (
+                    (type(value) is float or type(value) is int)
+                    and instance["type"] == PROPERTY
+                    and old["type"] == PROPERTY
+                    and "datasetId" not in instance
+                    and "datasetId" not in old
+                    and "createdAt" not in instance
+                    and "modifiedAt" not in instance
+                    and not isinstance(old.get("value"), (str, bool))
+                ):
+                    # The readings of a batch, inline (``replace_one`` in short, one call
+                    # less per value): a number replacing a stored value that has no text
+                    # or boolean copy, in the default instance.
+                    observed = instance.get("observedAt")
+                    observed_at = None
+                    if observed is not None:
+                        observed_at = instants.get(observed) or self.instant(observed, "observedAt")
+                    unit_code = instance.get("unitCode")
+                    if unit_code != old.get("unitCode"):
+                        self.narrow_kinds_change = True
+                    row = stored_rows.get(id(old), NOT_READ)
+                    add_narrow(
+                        (
+                            entity_id,
+                            name,
+                            "",
+                            entity_type,
+                            PROPERTY,
+                            float(value),
+                            None,
+                            None,
+                            dumps(instance).decode(),
+                            observed_at,
+                            unit_code,
+                            row[0],
+                            row[1],
+                        )
+                    )
+                    created = old.get("createdAt") or now_text
+                    stored[name] = [{**instance, "createdAt": created, "modifiedAt": now_text}]
+                    written.append(name)
+                    continue
+                stamped = self.replace_one(entity_id, entity_type, name, instance, old)
                 if stamped is not None:
                     stored[name] = [stamped]
                     written.append(name)
