@@ -342,3 +342,59 @@ def test_a_value_in_place_may_change_its_unit(store: Store, library: ContextLibr
             ).all()
         )
     assert units == {"urn:ngsi-ld:Sensor:1": "CEL", "urn:ngsi-ld:Sensor:2": None}
+
+
+@pytest.mark.parametrize("unit", ["CEL", "o'clock", "x\\'); --"])
+def test_a_batch_sharing_one_value_stores_and_records_it_whatever_it_holds(
+    store: Store, library: ContextLibrary, unit: str
+) -> None:
+    """One value over the whole batch (a unit, a text, an instant) is stored as sent,
+    whether it is written once into the statement or bound (a quote always is)."""
+    text = f"open {unit}"
+    library.create_entities(
+        "t",
+        [
+            sensor(n, 1, **{LEVEL: [{"type": "Property", "value": text, "unitCode": unit}]})
+            for n in range(3)
+        ],
+    )
+    batch = [
+        {
+            "id": f"urn:ngsi-ld:Sensor:{n}",
+            "type": [SENSOR],
+            READING: [{"type": "Property", "value": 2.5, "unitCode": unit}],
+            LEVEL: [
+                {
+                    "type": "Property",
+                    "value": text,
+                    "unitCode": unit,
+                    "observedAt": "2026-11-21T10:00:00Z",
+                }
+            ],
+        }
+        for n in range(3)
+    ]
+    assert not library.upsert_entities("t", batch, "update").errors
+    with store.begin() as conn:
+        stored = load_entities(conn, "t", [f"urn:ngsi-ld:Sensor:{n}" for n in range(3)])
+        rows = conn.execute(
+            select(
+                context_attribute.c.name,
+                context_attribute.c.value_number,
+                context_attribute.c.value_text,
+                context_attribute.c.unit_code,
+            ).where(context_attribute.c.tenant == "t", context_attribute.c.name != LABEL)
+        ).all()
+    assert sorted(set(rows)) == [(LEVEL, None, text, unit), (READING, 2.5, None, unit)]
+    for entity in stored.values():
+        assert entity[READING][0]["value"] == 2.5
+        assert entity[READING][0]["unitCode"] == unit
+        assert entity[LEVEL][0]["value"] == text
+        assert entity[LEVEL][0]["observedAt"] == "2026-11-21T10:00:00Z"
+    recorded = history(store)[-6:]
+    assert sorted((r["name"], r["value_number"], r["value_text"]) for r in recorded) == sorted(
+        [(READING, 2.5, None)] * 3 + [(LEVEL, None, text)] * 3
+    )
+    assert {r["observed_at"] for r in recorded if r["name"] == LEVEL} == {
+        datetime(2026, 11, 21, 10, tzinfo=UTC)
+    }
