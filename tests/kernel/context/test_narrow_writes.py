@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,7 +18,7 @@ from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.context.batch_reads import load_batch
 from smartcity.kernel.context.changes import Changes
 from smartcity.kernel.context.library import ContextLibrary
-from smartcity.kernel.context.narrow_writes import NARROW_FIELDS, postgres_statement
+from smartcity.kernel.context.narrow_writes import NARROW_FIELDS, _literal, postgres_statement
 from smartcity.kernel.context.reads import load_entities
 from smartcity.kernel.context.tables import context_attribute, context_instance, context_series
 from smartcity.kernel.storage import Store
@@ -398,3 +401,16 @@ def test_a_batch_sharing_one_value_stores_and_records_it_whatever_it_holds(
     assert {r["observed_at"] for r in recorded if r["name"] == LEVEL} == {
         datetime(2026, 11, 21, 10, tzinfo=UTC)
     }
+
+
+@given(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1), st.text(max_size=80)))
+def test_a_value_written_into_the_statement_reads_back_as_itself(value: Any) -> None:
+    """Only NULL, integers and plain words become SQL text, and SQLite reads them back
+    unchanged; everything else (a quote, a backslash, any other character) is bound."""
+    literal = _literal([value, value])
+    if literal is None:
+        assert isinstance(value, str)
+        return
+    with sqlite3.connect(":memory:") as db:
+        assert db.execute(f"SELECT {literal}").fetchone()[0] == value
+    assert _literal([value, "other"]) is None
