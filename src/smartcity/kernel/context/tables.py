@@ -11,7 +11,8 @@ default tenant); a tenant's rows are invisible to every other tenant.
 - ``context_attribute``: one row per attribute instance (name + datasetId; '' is the
   default instance). ``value_json`` holds the whole normalized attribute (expanded,
   with sub-attributes) and is what retrieval returns; ``value_number``/``value_text``/
-  ``value_bool`` are typed copies of the value used by indexed ``q`` filters.
+  ``value_bool`` are typed copies of the value used by indexed ``q`` filters, and
+  ``value_class`` (generated) says which copy holds it.
 - ``context_series``: one integer id per attribute instance under the type it was
   written as (tenant, entity, attribute, datasetId, entity type): the short key the
   history is indexed by (decision 0014).
@@ -113,8 +114,9 @@ context_entity_type = Table(
 )
 
 # Which typed copy of ``context_attribute`` holds an instance's value (``value_class``):
-# computed by the database, so no writer sets it. SQLite has it as a virtual column
-# (computed when read, never stored; the migration adds it so).
+# computed by the database, so no writer sets it. Declared stored (PostgreSQL 15 has
+# no other kind); the SQLite migration adds it virtual (computed when read), as SQLite
+# cannot add a stored one to a table, and nothing on SQLite indexes it.
 VALUE_CLASS_NONE, VALUE_CLASS_TEXT, VALUE_CLASS_NUMBER = 0, 1, 2
 VALUE_CLASS = (
     f"CASE WHEN value_number IS NOT NULL THEN {VALUE_CLASS_NUMBER}"
@@ -161,8 +163,9 @@ Index(
     context_attribute.c.entity_id,
 ).ddl_if(dialect="sqlite")
 # PostgreSQL: the same prefix, then the class: discovery, the compiler's per-name checks
-# (one seek each), and a number comparison reads its attribute's number rows in
-# entity id order and tests each row's number (10,000 rows of a type: ~2 ms).
+# (one seek each); a number comparison reads the rows of its attribute's numbers and
+# tests each row's number: more row visits than an index range (decision 0015,
+# addendum 2, has the price).
 Index(
     "ix_context_attribute_class",
     context_attribute.c.tenant,
