@@ -254,3 +254,84 @@ def test_segments_keep_queue_order() -> None:
         (run_two, 2),
     ]
     assert [w for _run, writes in cut for w in writes] == group
+
+
+def test_a_loops_writes_run_their_after_commit_on_the_loop_before_the_caller_resumes(
+    store: Store, clock: Any
+) -> None:
+    if not getattr(store, "group_commit", False):
+        pytest.skip("this store runs every write on its own connection")
+    seen: list[tuple[str, int]] = []
+
+    async def one(key: str) -> str:
+        result: str = await store.write_async(
+            insert(key, clock),
+            after_commit=lambda value: seen.append((value, threading.get_ident())),
+        )
+        # The write's after-commit step (its events) ran before its caller resumes.
+        assert (key, threading.get_ident()) in seen
+        return result
+
+    async def main() -> list[str]:
+        return list(await asyncio.gather(*(one(f"k{i}") for i in range(20))))
+
+    assert asyncio.run(main()) == [f"k{i}" for i in range(20)]
+    # In queue order, on the loop's thread (no wake-up of the loop per event).
+    assert [key for key, _ in seen] == [f"k{i}" for i in range(20)]
+    assert {thread for _, thread in seen} == {threading.get_ident()}
+
+
+def test_a_cancelled_callers_write_still_runs_its_after_commit(store: Store, clock: Any) -> None:
+    if not getattr(store, "group_commit", False):
+        pytest.skip("this store runs every write on its own connection")
+    release, (holder, first) = hold_writer(store, clock)
+    seen: list[str] = []
+
+    async def main() -> None:
+        task = asyncio.ensure_future(
+            store.write_async(insert("k", clock), after_commit=seen.append)
+        )
+        await asyncio.sleep(0.05)  # queued behind the held write
+        task.cancel()
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        for _ in range(200):  # the write commits and settles on this loop
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+
+    asyncio.run(main())
+    first.result(10)
+    holder.shutdown()
+    assert seen == ["k"]
+    assert stored_keys(store) == ["first", "k"]
+
+
+def test_a_group_with_a_threads_write_runs_after_commits_in_the_writer_in_order(
+    store: Store, clock: Any
+) -> None:
+    if not getattr(store, "group_commit", False):
+        pytest.skip("this store runs every write on its own connection")
+    release, (holder, first) = hold_writer(store, clock)
+    seen: list[tuple[str, str]] = []
+
+    def note(value: str) -> None:
+        seen.append((value, threading.current_thread().name))
+
+    async def main() -> None:
+        loop_write = asyncio.ensure_future(store.write_async(insert("a", clock), after_commit=note))
+        await asyncio.sleep(0.05)
+        thread_write = asyncio.get_running_loop().run_in_executor(
+            None, lambda: store.write(insert("b", clock), after_commit=note)
+        )
+        await asyncio.sleep(0.05)
+        release.set()
+        assert await loop_write == "a"
+        assert await thread_write == "b"
+
+    asyncio.run(main())
+    first.result(10)
+    holder.shutdown()
+    assert [value for value, _ in seen] == ["a", "b"]
+    assert {name for _, name in seen} == {"smartcity-store-writer"}

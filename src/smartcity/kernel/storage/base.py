@@ -117,7 +117,7 @@ class SqlStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._writer = GroupCommit(self.begin)
+        self._writer = GroupCommit(self.begin, self.writer_begin)
         self._threads: ThreadPoolExecutor | None = None
 
     def _write_threads(self) -> ThreadPoolExecutor:
@@ -146,6 +146,11 @@ class SqlStore:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn
+
+    def writer_begin(self) -> contextlib.AbstractContextManager[Connection]:
+        """``begin`` for the group-commit writer thread's transactions (SQLite keeps a
+        connection for them)."""
+        return self.begin()
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:
