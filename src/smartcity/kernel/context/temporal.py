@@ -303,33 +303,26 @@ class TemporalHistory:
         statement, each asked-for method a column (``temporal_ranges.postgres_statement``)."""
         sql, parameters = temporal_ranges.postgres_statement(tenant, query, aggregation, entity_ids)
         rows = fetch_all(conn, sql, parameters)
-        if len({(row[0], row[2], row[3], row[4]) for row in rows}) != len(rows):
-            # An attribute instance with history under two entity types (two series):
-            # the range scans would split its periods.
-            self._aggregate_grouped(conn, tenant, query, aggregation, entities, entity_ids)
-            return
         methods = temporal_ranges.postgres_methods(aggregation)
         bounds = temporal_ranges.periods_of(query, aggregation)
+        current: str | None = None
+        periods: list[Period] = []
+        # Thousands of rows: the loop is most of the client's time, so positional
+        # arguments, one entity lookup per entity, and a comprehension only where a
+        # method has no value (NULL only where the period has no number).
         for entity_id, recorded_type, name, dataset_id, number, kind, *values in rows:
-            entity = entities.get(entity_id)
-            if entity is None:
-                entity = entities[entity_id] = TemporalEntity(entity_id, recorded_type)
+            if entity_id != current:
+                entity = entities.get(entity_id)
+                if entity is None:
+                    entity = entities[entity_id] = TemporalEntity(entity_id, recorded_type)
+                current, periods = entity_id, entity.periods
+            computed = dict(zip(methods, values, strict=True))
+            if None in values:
+                computed = {
+                    method: value for method, value in computed.items() if value is not None
+                }
             start, end = bounds[number]
-            entity.periods.append(
-                Period(
-                    name=name,
-                    dataset_id=dataset_id,
-                    kind=kind,
-                    start=start,
-                    end=end,
-                    # NULL only where the period has no number (see POSTGRES_METHODS).
-                    values={
-                        method: value
-                        for method, value in zip(methods, values, strict=True)
-                        if value is not None
-                    },
-                )
-            )
+            periods.append(Period(name, dataset_id, kind, start, end, computed))
 
     def _add_types(
         self, conn: Connection, tenant: str, entities: dict[str, TemporalEntity]

@@ -320,7 +320,7 @@ def postgres_statement(
     named parameters).
 
     Rows ``(entity_id, entity_type, name, dataset_id, period, kind, *methods)`` in that
-    order, one per attribute instance (series) and period holding instances; ``period``
+    order, one per attribute instance and period holding instances; ``period``
     indexes :func:`periods_of`, the methods are :func:`postgres_methods`. Each (series,
     period) is one index-only range scan of ``ix_context_instance_series`` aggregated as
     it is read (a ``LATERAL`` subquery: its columns need no packing), so no instance
@@ -372,16 +372,20 @@ def postgres_statement(
     )
     sql = (
         f"WITH page AS ({page}),"
-        " series AS MATERIALIZED (SELECT s.id, s.entity_id, s.entity_type, s.name,"
-        " s.dataset_id, row_number() OVER (ORDER BY s.entity_id, s.name, s.dataset_id) AS rank"
+        # An attribute instance recorded under two entity types (a replaced entity) has
+        # two series: one range scan covers both, as the general statement groups them.
+        " series AS MATERIALIZED (SELECT s.entity_id, s.name, s.dataset_id,"
+        " min(s.entity_type) AS entity_type, array_agg(s.id) AS ids,"
+        " row_number() OVER (ORDER BY s.entity_id, s.name, s.dataset_id) AS rank"
         " FROM page JOIN context_series s ON s.entity_id = page.entity_id"
-        f" WHERE s.tenant = %(tenant)s AND s.name = ANY(%(attrs)s){types})"
+        f" WHERE s.tenant = %(tenant)s AND s.name = ANY(%(attrs)s){types}"
+        " GROUP BY s.entity_id, s.name, s.dataset_id)"
         " SELECT series.entity_id, series.entity_type, series.name, series.dataset_id,"
         " bucket.period - 1, ranged.*"
         " FROM series CROSS JOIN unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[])"
         " WITH ORDINALITY AS bucket(start_at, end_at, period)"
         f" CROSS JOIN LATERAL (SELECT max(c.kind) AS kind, {methods}"
-        " FROM context_instance c WHERE c.series_id = series.id"
+        " FROM context_instance c WHERE c.series_id = ANY(series.ids)"
         " AND c.observed_at >= bucket.start_at AND c.observed_at < bucket.end_at"
         " AND c.deleted = false) AS ranged"
         " WHERE ranged.kind IS NOT NULL"
