@@ -112,6 +112,12 @@ class TemporalHistory:
     ) -> TemporalPage:
         """The entities with instances matching ``query`` (a page of them, by id)."""
         with self._store.connect() as conn:
+            if aggregation is not None and self._in_one_statement(query, aggregation):
+                # No transaction around it: a BEGIN and a ROLLBACK are two round trips
+                # more than the statement, and psycopg forgets its prepared statements
+                # at every ROLLBACK. (Each statement reads its own snapshot in a
+                # READ COMMITTED transaction all the same.)
+                conn.execution_options(isolation_level="AUTOCOMMIT")
             total = (
                 conn.execute(entity_count(self._store.dialect, tenant, query)).scalar_one()
                 if count
@@ -176,6 +182,17 @@ class TemporalHistory:
             return
         self._aggregate(conn, tenant, query, aggregation, entities, ids)
 
+    def _in_one_statement(self, query: TemporalQuery, aggregation: Aggregation) -> bool:
+        """Whether one PostgreSQL statement answers the aggregation (the range scans)."""
+        return self._store.dialect == "postgresql" and self._by_ranges(query, aggregation, None)
+
+    def _by_ranges(
+        self, query: TemporalQuery, aggregation: Aggregation, entity_ids: list[str] | None
+    ) -> bool:
+        return self._store.dialect in RANGE_SCAN_DIALECTS and temporal_ranges.applies(
+            query, aggregation, entity_ids
+        )
+
     def _aggregate(
         self,
         conn: Connection,
@@ -186,10 +203,7 @@ class TemporalHistory:
         entity_ids: list[str] | None,
     ) -> None:
         """Add the aggregated periods; without ``entity_ids`` the page's entities too."""
-        dialect = self._store.dialect
-        if dialect in RANGE_SCAN_DIALECTS and temporal_ranges.applies(
-            query, aggregation, entity_ids
-        ):
+        if self._by_ranges(query, aggregation, entity_ids):
             self._aggregate_ranges(conn, tenant, query, aggregation, entities, entity_ids)
             return
         self._aggregate_grouped(conn, tenant, query, aggregation, entities, entity_ids)

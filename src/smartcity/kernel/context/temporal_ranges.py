@@ -43,7 +43,6 @@ MAX_RANGES = 250_000
 MAX_PARAMETERS = 30_000
 
 PACK_FUNCTION = "smartcity_pack"
-NO_JIT = "SET LOCAL jit = off"
 
 
 def periods_of(query: TemporalQuery, aggregation: Aggregation) -> list[tuple[datetime, datetime]]:
@@ -231,13 +230,10 @@ def prepare(conn: Connection) -> None:
     """Ready the connection for the statements of this module.
 
     SQLite: make :data:`PACK_FUNCTION` known (each time: registering is a pointer swap,
-    cheaper than tracking connections). PostgreSQL: no JIT for this transaction; the
-    planner cannot know how few attribute instances the skipping finds, prices the
-    statement high, and compiling it takes longer (~0.5 s) than running it.
+    cheaper than tracking connections). PostgreSQL: nothing; the store's connections
+    run without JIT (``storage.postgres.no_jit``), which would compile these statements
+    for longer (~0.5 s) than they run.
     """
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(NO_JIT)
-        return
     if conn.dialect.name != "sqlite":
         return
     driver = conn.connection.driver_connection
