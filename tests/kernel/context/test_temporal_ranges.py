@@ -218,6 +218,10 @@ def test_an_aggregation_without_a_transaction_leaves_the_connection_transactiona
     )
     assert page.count == 1
     assert page.entities[0].periods[0].values == {"avg": 2.0}
+    one = TemporalHistory(store).retrieve(
+        "", "urn:ngsi-ld:AirQualityObserved:s1", query, aggregation=Aggregation(methods=("sum",))
+    )
+    assert one.periods[0].values == {"sum": 2.0}
     # A write not committed is rolled back on every connection of the pool.
     for _ in range(3):
         with store.connect() as conn:

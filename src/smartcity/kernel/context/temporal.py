@@ -112,7 +112,7 @@ class TemporalHistory:
     ) -> TemporalPage:
         """The entities with instances matching ``query`` (a page of them, by id)."""
         with self._store.connect() as conn:
-            if aggregation is not None and self._in_one_statement(query, aggregation):
+            if aggregation is not None and self._in_one_statement(query, aggregation, None):
                 # No transaction around it: a BEGIN and a ROLLBACK are two round trips
                 # more than the statement, and psycopg forgets its prepared statements
                 # at every ROLLBACK. (Each statement reads its own snapshot in a
@@ -148,6 +148,9 @@ class TemporalHistory:
     ) -> TemporalEntity:
         """One entity's history; ResourceNotFound if it never had any."""
         with self._store.connect() as conn:
+            if aggregation is not None and self._in_one_statement(query, aggregation, [entity_id]):
+                # As in ``query``: the type lookup and one statement, no transaction.
+                conn.execution_options(isolation_level="AUTOCOMMIT")
             known = conn.execute(entity_type(tenant, entity_id)).first()
             if known is None:
                 raise ResourceNotFound(f"entity {entity_id} has no temporal history")
@@ -182,9 +185,13 @@ class TemporalHistory:
             return
         self._aggregate(conn, tenant, query, aggregation, entities, ids)
 
-    def _in_one_statement(self, query: TemporalQuery, aggregation: Aggregation) -> bool:
+    def _in_one_statement(
+        self, query: TemporalQuery, aggregation: Aggregation, entity_ids: list[str] | None
+    ) -> bool:
         """Whether one PostgreSQL statement answers the aggregation (the range scans)."""
-        return self._store.dialect == "postgresql" and self._by_ranges(query, aggregation, None)
+        return self._store.dialect == "postgresql" and self._by_ranges(
+            query, aggregation, entity_ids
+        )
 
     def _by_ranges(
         self, query: TemporalQuery, aggregation: Aggregation, entity_ids: list[str] | None
