@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import create_engine, event, text
 
 from smartcity.kernel.storage import Store, open_store
-from smartcity.kernel.storage.postgres import ping_after_idle, plan_each_run
+from smartcity.kernel.storage.driver import plan_each_run
+from smartcity.kernel.storage.postgres import ping_after_idle
 
 
 @pytest.fixture

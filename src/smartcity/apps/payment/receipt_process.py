@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 
-from smartcity.kernel.bus import Accepts, Event, Handler, Subscription
+from smartcity.kernel.bus import Event
+from smartcity.kernel.bus.collecting import CollectingBus
 
 if TYPE_CHECKING:
     from smartcity.kernel.config import Settings
@@ -184,44 +185,6 @@ class ReceiptProcess:
 # --- the worker process --------------------------------------------------------------
 
 
-@dataclass
-class _Unsubscribed:
-    name: str
-
-    def cancel(self) -> None:
-        return None
-
-
-@dataclass
-class ForwardingBus:
-    """The worker's bus: what is published goes up the pipe to the server's bus."""
-
-    outbox: list[Event] = field(default_factory=list)
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    def publish(self, event: Event) -> None:
-        self.outbox.append(event)
-
-    def subscribe(
-        self,
-        pattern: str,
-        handler: Handler,
-        *,
-        name: str | None = None,
-        accepts: Accepts | None = None,
-    ) -> Subscription:
-        # Nothing runs in the worker but receipts; nobody listens here.
-        return _Unsubscribed(name or pattern)
-
-    async def drain(self) -> None:
-        return None
-
-
 def run_worker(
     settings: Settings,
     orders: multiprocessing.connection.Connection,
@@ -233,7 +196,7 @@ def run_worker(
     from smartcity.apps.payment.storage import confirmed_without_receipt
     from smartcity.kernel.platform import Platform
 
-    bus = ForwardingBus()
+    bus = CollectingBus()
     platform = Platform.open(settings, apps=[payment.APP], bus=bus, migrate=False)
     signer = actions.runtime_of(platform).signer
 
@@ -251,12 +214,11 @@ def run_worker(
                         log.exception("could not issue the receipt of order %d", order_id)
             except Exception:
                 log.exception("could not issue %d receipts; the next sweep retries", len(batch))
-            if bus.outbox:
-                sent, bus.outbox = bus.outbox, []
+            if sent := bus.take():
                 events.send(sent)
 
     def publish(published: Sequence[Event]) -> None:
-        bus.outbox.extend(published)
+        bus.events.extend(published)
 
     try:
         if signer is not None:

@@ -255,7 +255,7 @@ def writer_for(platform: Platform, agent: IotAgent) -> BatchWriter:
     The worker opens the database by the configured URL, so it is used only when the
     platform's store is that database and it is not a private in-memory SQLite one. The
     thread writes through the platform's store (the library plans batch statements for
-    their arrays on any connection: ``storage.postgres.plan_each_run``).
+    their arrays on any connection: ``storage.driver.plan_each_run``).
     """
     url = platform.settings.resolved_database_url
     parsed = make_url(url)

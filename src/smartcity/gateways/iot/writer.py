@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 
 from smartcity.gateways.iot.agent import IotAgent, Update
 from smartcity.kernel.bus import Bus, Event
-from smartcity.kernel.bus.base import Accepts, Handler, Subscription
+from smartcity.kernel.bus.collecting import CollectingBus
 from smartcity.kernel.clock import RealClock
 from smartcity.kernel.errors import DomainError
 
@@ -141,42 +141,6 @@ class ProcessWriter:
         self._pool.shutdown(wait=True)
 
 
-class CollectingBus:
-    """A bus that keeps what is published for the parent process to publish."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    async def start(self) -> None:
-        """Nothing to start."""
-
-    async def stop(self) -> None:
-        """Nothing to stop."""
-
-    def publish(self, event: Event) -> None:
-        """Keep the event."""
-        self.events.append(event)
-
-    def subscribe(
-        self,
-        pattern: str,
-        handler: Handler,
-        *,
-        name: str | None = None,
-        accepts: Accepts | None = None,
-    ) -> Subscription:
-        """Nobody subscribes inside the worker."""
-        raise NotImplementedError("the MQTT write worker delivers no events itself")
-
-    async def drain(self) -> None:
-        """Nothing is queued."""
-
-    def take(self) -> list[Event]:
-        """The events kept so far, forgetting them."""
-        events, self.events = self.events, []
-        return events
-
-
 # The worker process's agent and bus (one worker process per ProcessWriter).
 _worker: tuple[IotAgent, CollectingBus] | None = None
 
@@ -184,7 +148,7 @@ _worker: tuple[IotAgent, CollectingBus] | None = None
 def worker_engine_options(database_url: str) -> dict[str, Any]:
     """Engine options of the worker process's store: a few connections are enough on
     PostgreSQL, as one batch is written at a time. (Its batch statements are planned for
-    their arrays by the library itself: ``storage.postgres.plan_each_run``.)"""
+    their arrays by the library itself: ``storage.driver.plan_each_run``.)"""
     if make_url(database_url).get_backend_name() != "postgresql":
         return {}
     return {"pool_size": 2, "max_overflow": 2}

@@ -40,9 +40,8 @@ from smartcity.kernel.context.model import (
 from smartcity.kernel.context.normalize import ALLOWED_MEMBERS, CORE_MEMBERS
 from smartcity.kernel.context.reads import check_tenant_exists, load_entity
 from smartcity.kernel.storage import Store
-from smartcity.kernel.storage.driver import driver_of, traced
+from smartcity.kernel.storage.driver import driver_of, plan_each_run, traced
 from smartcity.kernel.storage.group_commit import Together
-from smartcity.kernel.storage.postgres import plan_each_run
 
 UpdateMode = Literal["append", "append_no_overwrite", "update"]
 UpsertMode = Literal["replace", "update"]
@@ -373,12 +372,26 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
+def run_batch(services: Services, tenant: str, work: Callable[[Connection, Changes], T]) -> T:
+    """``run`` for a batch use case: thousands of rows in a few statements.
+
+    No cyclic garbage collection meanwhile (:func:`gc_paused`), and the batch's
+    statements are planned for their arrays however often they ran
+    (:func:`~smartcity.kernel.storage.driver.plan_each_run`; nothing on SQLite).
+    """
+
+    def planned(conn: Connection, changes: Changes) -> T:
+        plan_each_run(conn)
+        return work(conn, changes)
+
+    with gc_paused():
+        return run(services, tenant, planned)
+
+
 def create_entities(services: Services, tenant: str, entities: Sequence[Entity]) -> BatchResult:
     """Batch create: every entity whose id is free is created; the others are errors."""
 
     def work(conn: Connection, changes: Changes) -> BatchResult:
-        # PostgreSQL plans a batch's statements for its arrays, however often they ran.
-        plan_each_run(conn)
         result = BatchResult()
         existing = load_batch(conn, tenant, [e["id"] for e in entities])
         seen: set[str] = set()
@@ -394,8 +407,7 @@ def create_entities(services: Services, tenant: str, entities: Sequence[Entity])
             result.created.append(entity_id)
         return result
 
-    with gc_paused():
-        return run(services, tenant, work)
+    return run_batch(services, tenant, work)
 
 
 def upsert_entities(
@@ -405,7 +417,6 @@ def upsert_entities(
 
     def work(conn: Connection, changes: Changes) -> BatchResult:
         changes.narrow_updates = True
-        plan_each_run(conn)
         result = BatchResult()
         unique = merge_duplicates(entities, mode)
         existing = load_batch(conn, tenant, [e["id"] for e in unique], changes.stored_rows)
@@ -422,8 +433,7 @@ def upsert_entities(
             result.success.append(entity["id"])
         return result
 
-    with gc_paused():
-        return run(services, tenant, work)
+    return run_batch(services, tenant, work)
 
 
 def update_entities(
@@ -433,7 +443,6 @@ def update_entities(
 
     def work(conn: Connection, changes: Changes) -> BatchResult:
         changes.narrow_updates = True
-        plan_each_run(conn)
         result = BatchResult()
         unique = merge_duplicates(entities, "update")
         existing = load_batch(conn, tenant, [e["id"] for e in unique], changes.stored_rows)
@@ -448,15 +457,13 @@ def update_entities(
             result.success.append(entity["id"])
         return result
 
-    with gc_paused():
-        return run(services, tenant, work)
+    return run_batch(services, tenant, work)
 
 
 def delete_entities(services: Services, tenant: str, entity_ids: Sequence[str]) -> BatchResult:
     """Batch delete: existing entities are deleted; missing ones are errors."""
 
     def work(conn: Connection, changes: Changes) -> BatchResult:
-        plan_each_run(conn)
         result = BatchResult()
         existing = load_batch(conn, tenant, entity_ids)
         done: set[str] = set()
@@ -474,5 +481,4 @@ def delete_entities(services: Services, tenant: str, entity_ids: Sequence[str]) 
             result.success.append(entity_id)
         return result
 
-    with gc_paused():
-        return run(services, tenant, work)
+    return run_batch(services, tenant, work)

@@ -11,43 +11,18 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DisconnectionError
 
 from smartcity.kernel.storage.base import SqlStore, _create_engine, bind_processors
+from smartcity.kernel.storage.driver import PREPARE_THRESHOLD
 
 # A pooled connection unused for longer than this is pinged before it is handed out.
 IDLE_PING_S = 10.0
 
-# Where a connection keeps psycopg's prepare threshold while ``plan_each_run`` holds it.
-_PREPARE_THRESHOLD = "smartcity_prepare_threshold"
-
-
-def plan_each_run(conn: Connection) -> None:
-    """Until ``conn`` goes back to the pool, plan its statements for their parameters.
-
-    psycopg prepares a statement it ran five times on a connection, and PostgreSQL may
-    then settle on a generic plan, which cannot see how long the arrays of a batch are:
-    for a batch's ``UPDATE … FROM unnest(…)`` of 5,000 rows it assumed 10, and on tables
-    not yet analyzed nested-looped 5,000 × 5,000 rows (6.8 s for one statement instead
-    of ~30 ms). Unprepared (unnamed) statements are planned with the values they are
-    given, every time: worth it for a batch (under a millisecond of planning against
-    tens of milliseconds of work), not for a PATCH's few rows, whose statements keep
-    their prepared plans: forcing custom plans on every connection
-    (``plan_cache_mode=force_custom_plan``) cost a PATCH's backend 15–40% more CPU.
-    Nothing on SQLite.
-    """
-    if conn.dialect.name != "postgresql":
-        return
-    record = conn.connection
-    driver: Any = record.driver_connection
-    if _PREPARE_THRESHOLD not in record.info:
-        record.info[_PREPARE_THRESHOLD] = driver.prepare_threshold
-    driver.prepare_threshold = None
-
 
 def restore_prepare_on_checkin(engine: Engine) -> None:
-    """A connection ``plan_each_run`` changed prepares statements again once returned."""
+    """A connection ``driver.plan_each_run`` changed prepares statements again once returned."""
 
     @event.listens_for(engine, "checkin")
     def _prepare_again(dbapi_connection: Any, record: Any) -> None:
-        threshold = record.info.pop(_PREPARE_THRESHOLD, None) if record.info else None
+        threshold = record.info.pop(PREPARE_THRESHOLD, None) if record.info else None
         if threshold is not None and dbapi_connection is not None:
             dbapi_connection.prepare_threshold = threshold
 
