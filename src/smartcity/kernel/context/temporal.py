@@ -47,7 +47,7 @@ AGGREGATE_WORK_MEM = "SET LOCAL work_mem = '64MB'"
 TYPE_LOOKUP_CHUNK = 200
 # Where a windowed aggregation is answered by range scans (``temporal_ranges``). On
 # PostgreSQL they are ``LATERAL`` subqueries: hourly avg over a day, 100 entities, 2,400
-# index-only range scans took 23–27 ms of server CPU against 69–75 ms for one GROUP BY
+# index-only range scans took 22–27 ms of server CPU against 40–75 ms for one GROUP BY
 # on ``date_bin`` (session 7, measured under load; in session 4, with wide history rows
 # and the aggregates packed as JSON, the GROUP BY had been faster).
 RANGE_SCAN_DIALECTS = frozenset({"sqlite", "postgresql"})

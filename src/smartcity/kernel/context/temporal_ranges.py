@@ -20,7 +20,10 @@ only its own index entries, already in order:
 SQLite writes the real numbers of its JSON with 15 significant digits (and its
 ``printf`` is not exact beyond 16), so on SQLite the values are packed by a small
 function of ours (:func:`prepare` registers it): once per range, not once per row.
-PostgreSQL's ``json_build_array`` writes doubles exactly.
+
+PostgreSQL answers the page and every range in one statement
+(:func:`postgres_statement`): each range a ``LATERAL`` subquery, whose aggregates are
+columns of their own, so nothing is packed.
 """
 
 from __future__ import annotations
@@ -317,8 +320,8 @@ def postgres_statement(
 
     Rows ``(entity_id, entity_type, name, dataset_id, period, kind, *methods)`` in that
     order, one per attribute instance and period holding instances; ``period``
-    indexes :func:`periods_of`, the methods are :func:`postgres_methods`. Each (series,
-    period) is one index-only range scan of ``ix_context_instance_series`` aggregated as
+    indexes :func:`periods_of`, the methods are :func:`postgres_methods`. Each (attribute
+    instance, period) is one index-only range scan of ``ix_context_instance_series`` aggregated as
     it is read (a ``LATERAL`` subquery: its columns need no packing), so no instance
     is hashed, sorted or binned; the periods come as two arrays and the lists as arrays
     too, so the text is the same for every query of a shape and psycopg prepares it.
