@@ -11,7 +11,8 @@ default tenant); a tenant's rows are invisible to every other tenant.
 - ``context_attribute``: one row per attribute instance (name + datasetId; '' is the
   default instance). ``value_json`` holds the whole normalized attribute (expanded,
   with sub-attributes) and is what retrieval returns; ``value_number``/``value_text``/
-  ``value_bool`` are typed copies of the value used by indexed ``q`` filters.
+  ``value_bool`` are typed copies of the value used by indexed ``q`` filters, and
+  ``value_class`` (generated) says which copy holds it.
 - ``context_series``: one integer id per attribute instance under the type it was
   written as (tenant, entity, attribute, datasetId, entity type): the short key the
   history is indexed by (decision 0014).
@@ -23,10 +24,12 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Computed,
     Float,
     ForeignKeyConstraint,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -83,6 +86,9 @@ context_entity = Table(
         "location_south",
         "location_north",
     ),
+    # Every write touches its entity's ``modified_at`` (indexed nowhere): a HOT update
+    # when the page has room for the new row version, so new pages keep some.
+    postgresql_with={"fillfactor": 85},
 )
 # The widest box of a tenant (one index probe) bounds location_west from below in a box
 # search: a box reaching east of x starts east of x minus the widest width.
@@ -107,6 +113,16 @@ context_entity_type = Table(
     Index("ix_context_entity_type_tenant_type", "tenant", "type"),
 )
 
+# Which typed copy of ``context_attribute`` holds an instance's value (``value_class``):
+# computed by the database, so no writer sets it. Declared stored (PostgreSQL 15 has
+# no other kind); the SQLite migration adds it virtual (computed when read), as SQLite
+# cannot add a stored one to a table, and nothing on SQLite indexes it.
+VALUE_CLASS_NONE, VALUE_CLASS_TEXT, VALUE_CLASS_NUMBER = 0, 1, 2
+VALUE_CLASS = (
+    f"CASE WHEN value_number IS NOT NULL THEN {VALUE_CLASS_NUMBER}"
+    f" WHEN value_text IS NOT NULL THEN {VALUE_CLASS_TEXT} ELSE {VALUE_CLASS_NONE} END"
+)
+
 context_attribute = Table(
     "context_attribute",
     metadata,
@@ -118,43 +134,69 @@ context_attribute = Table(
     *_value_columns(),
     Column("created_at", UtcDateTime, nullable=False),
     Column("modified_at", UtcDateTime, nullable=False),
+    Column("value_class", SmallInteger, Computed(VALUE_CLASS, persisted=True)),
     ForeignKeyConstraint(
         ["tenant", "entity_id"],
         ["context_entity.tenant", "context_entity.id"],
         ondelete="CASCADE",
         name="fk_context_attribute_entity",
     ),
-    # entity_id last: a q lookup is answered from the index alone (no row visits).
-    # Every row is in the number index (a NULL number too): its (tenant, type, name)
-    # prefix also serves discovery and the per-name checks of the query compiler.
-    Index(
-        "ix_context_attribute_number", "tenant", "entity_type", "name", "value_number", "entity_id"
-    ),
-    # A live update changes ``value_number``, an indexed column, so PostgreSQL cannot
-    # update the row in place (no HOT update) and writes a new entry into EVERY index
-    # of the table whose condition the new row meets. Its indexes therefore hold only
-    # the rows they serve (decision 0015, addendum): numbers stay out of the text index
-    # there (SQLite updates only the indexes of the columns it sets, and keeps it whole).
-    Index(
-        "ix_context_attribute_text",
-        "tenant",
-        "entity_type",
-        "name",
-        "value_text",
-        "entity_id",
-        postgresql_where=text("value_text IS NOT NULL"),
-    ),
-    # The instances neither typed copy holds (whole values: lists, JSON, vocabulary
-    # terms; booleans): the compiler asks whether an attribute has any (one seek).
-    Index(
-        "ix_context_attribute_untyped",
-        "tenant",
-        "entity_type",
-        "name",
-        postgresql_where=text("value_number IS NULL AND value_text IS NULL"),
-        sqlite_where=text("value_number IS NULL AND value_text IS NULL"),
-    ),
+    # A live update changes ``value_number``; PostgreSQL can update the row in place
+    # (a HOT update: no new index entries) only when no indexed column changes, a
+    # column named in an index's condition included. So on PostgreSQL no index names
+    # ``value_number`` (decision 0015, second addendum): the rows of an attribute are
+    # found by ``value_class``, which a number replacing a number leaves as it was, and
+    # the page keeps room for the new row versions.
+    postgresql_with={"fillfactor": 80},
 )
+# SQLite: entity_id last, a q lookup is answered from the index alone (no row visits).
+# Every row is in the number index (a NULL number too): its (tenant, type, name)
+# prefix also serves discovery and the per-name checks of the query compiler. SQLite
+# updates only the indexes of the columns an UPDATE sets, so a live update costs it
+# one entry here, not one in every index.
+Index(
+    "ix_context_attribute_number",
+    context_attribute.c.tenant,
+    context_attribute.c.entity_type,
+    context_attribute.c.name,
+    context_attribute.c.value_number,
+    context_attribute.c.entity_id,
+).ddl_if(dialect="sqlite")
+# PostgreSQL: the same prefix, then the class: discovery, the compiler's per-name checks
+# (one seek each); a number comparison reads the rows of its attribute's numbers and
+# tests each row's number: more row visits than an index range (decision 0015,
+# addendum 2, has the price).
+Index(
+    "ix_context_attribute_class",
+    context_attribute.c.tenant,
+    context_attribute.c.entity_type,
+    context_attribute.c.name,
+    context_attribute.c.value_class,
+    context_attribute.c.entity_id,
+).ddl_if(dialect="postgresql")
+# Text comparisons. PostgreSQL leaves numbers out (decision 0015, addendum): a number
+# update keeps ``value_text`` NULL, so the condition does not stop a HOT update.
+# SQLite keeps it whole: its ``q`` on patterns (a ``REGEXP`` function) would not prove
+# the condition.
+Index(
+    "ix_context_attribute_text",
+    context_attribute.c.tenant,
+    context_attribute.c.entity_type,
+    context_attribute.c.name,
+    context_attribute.c.value_text,
+    context_attribute.c.entity_id,
+    postgresql_where=text("value_text IS NOT NULL"),
+)
+# SQLite: the instances neither typed copy holds (whole values: lists, JSON, vocabulary
+# terms; booleans): the compiler asks whether an attribute has any (one seek).
+# PostgreSQL asks ``ix_context_attribute_class`` (this condition names value_number).
+Index(
+    "ix_context_attribute_untyped",
+    context_attribute.c.tenant,
+    context_attribute.c.entity_type,
+    context_attribute.c.name,
+    sqlite_where=text("value_number IS NULL AND value_text IS NULL"),
+).ddl_if(dialect="sqlite")
 # Attribute names (``/attributes``) on SQLite, which walks an index's distinct prefixes
 # (0.2 ms for 100,000 entities, 177 ms without it) and touches it on no update. Not on
 # PostgreSQL: it cost every live update an entry there, and PostgreSQL reads every

@@ -83,7 +83,13 @@ from smartcity.kernel.context.query.memory import (
     vocabulary_literal,
 )
 from smartcity.kernel.context.query.selection import EntitySelection, EntitySelector
-from smartcity.kernel.context.tables import context_attribute, context_entity, context_entity_type
+from smartcity.kernel.context.tables import (
+    VALUE_CLASS_NONE,
+    VALUE_CLASS_NUMBER,
+    context_attribute,
+    context_entity,
+    context_entity_type,
+)
 from smartcity.kernel.storage.types import GeometryType
 
 entity = context_entity
@@ -346,7 +352,12 @@ class _Compiler:
 
     def column_compare(self, value: Value, operator: str) -> ColumnElement[bool]:
         if value.kind == "number":
-            return _comparator(attribute.c.value_number, operator, literal(value.value, Float))
+            compared = _comparator(attribute.c.value_number, operator, literal(value.value, Float))
+            if self.postgres:
+                # No PostgreSQL index holds numbers (live updates stay HOT): the class
+                # index reads the attribute's number rows, in entity id order.
+                return and_(attribute.c.value_class == VALUE_CLASS_NUMBER, compared)
+            return compared
         if value.kind == "boolean":
             return attribute.c.value_bool == literal(bool(value.value), Boolean)
         column: ColumnElement[Any] = attribute.c.value_text
@@ -626,7 +637,8 @@ def _selection_facts(
       the typed columns do not (a list, a JsonProperty, a VocabProperty: both typed
       columns NULL). Index seeks answer, per name and first type: if no instance has
       ``value_number`` NULL, none has both; else one seek in the index of exactly the
-      instances with both NULL (``ix_context_attribute_untyped``). Without the primary
+      instances with both NULL (``ix_context_attribute_untyped``; on PostgreSQL both
+      are seeks by ``value_class`` in ``ix_context_attribute_class``). Without the primary
       types the first types are the tenant's own, found by a loose index scan
       (``STORED_TYPES``).
 
@@ -679,13 +691,18 @@ def _run_facts(
     for index, name in enumerate(bare):
         parameters[f"name_{index}"] = name
         named = having.replace(":name", f":name_{index}")
-        # The second seek asks for both copies NULL: the rows of the small partial index
-        # ``ix_context_attribute_untyped`` (PostgreSQL's text index leaves NULLs out).
-        # SQLite, without statistics, would seek the text index and read every number
-        # row of an attribute holding numbers and texts: it is told.
+        # The second seek asks for both copies NULL: on SQLite the rows of the small
+        # partial index ``ix_context_attribute_untyped``. SQLite, without statistics,
+        # would seek the text index and read every number row of an attribute holding
+        # numbers and texts: it is told.
         number = named.format(typed="value_number")
         both = named.format(typed="value_number IS NULL AND value_text")
-        if conn.dialect.name == "sqlite":
+        if conn.dialect.name == "postgresql":
+            # No PostgreSQL index names value_number: ``ix_context_attribute_class``
+            # answers both questions with one seek each.
+            number = named.replace("{typed} IS NULL", f"value_class < {VALUE_CLASS_NUMBER}")
+            both = named.replace("{typed} IS NULL", f"value_class = {VALUE_CLASS_NONE}")
+        else:
             both = both.replace(
                 "FROM context_attribute",
                 "FROM context_attribute INDEXED BY ix_context_attribute_untyped",
