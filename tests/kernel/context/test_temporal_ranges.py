@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from smartcity.kernel.context import temporal, temporal_ranges, temporal_sql
+from smartcity.kernel.context.series import fill_series
+from smartcity.kernel.context.tables import context_instance
 from smartcity.kernel.context.temporal import TemporalHistory, TemporalPage
 from smartcity.kernel.context.temporal_params import (
     AGGREGATION_METHODS,
@@ -201,3 +203,31 @@ def test_date_bin_groups_equal_numbered_periods(
             reference = history.query("", query=query, aggregation=aggregation)
         assert binned.entities or not reference.entities
         assert _plain(binned) == _plain(reference)
+
+
+def test_an_aggregation_without_a_transaction_leaves_the_connection_transactional(
+    store: Store,
+) -> None:
+    """PostgreSQL answers the range scans in one statement outside a transaction; the
+    pooled connection must come back to the next user with transactions again."""
+    insert(store, [row("urn:ngsi-ld:AirQualityObserved:s1", "no2", 2.0, at(minutes=5))])
+    window = TimeWindow(timerel="between", time_at=at(hours=0), end_time_at=at(hours=1))
+    query = TemporalQuery(window=window, types=(iri("AirQualityObserved"),), attrs=(iri("no2"),))
+    page = TemporalHistory(store).query(
+        "", query, aggregation=Aggregation(methods=("avg",), period=None), count=True
+    )
+    assert page.count == 1
+    assert page.entities[0].periods[0].values == {"avg": 2.0}
+    one = TemporalHistory(store).retrieve(
+        "", "urn:ngsi-ld:AirQualityObserved:s1", query, aggregation=Aggregation(methods=("sum",))
+    )
+    assert one.periods[0].values == {"sum": 2.0}
+    # A write not committed is rolled back on every connection of the pool.
+    for _ in range(3):
+        with store.connect() as conn:
+            written = [row("urn:ngsi-ld:AirQualityObserved:s2", "no2", 1.0, at(minutes=6))]
+            fill_series(conn, written)
+            store.bulk_insert(conn, context_instance, written)
+    assert [e.id for e in TemporalHistory(store).query("", query).entities] == [
+        "urn:ngsi-ld:AirQualityObserved:s1"
+    ]

@@ -46,7 +46,7 @@ def test_an_attribute_under_two_types_keeps_one_period_each(store: Store) -> Non
     history = TemporalHistory(store)
     window = TimeWindow(timerel="between", time_at=at(hours=0), end_time_at=at(hours=3))
     expected = [(iri("no2"), 2, 2.0), (iri("no2"), 2, 2.0), (iri("no2"), 1, 3.0)]
-    # Named attributes and a between window: the range scans (SQLite).
+    # Named attributes and a between window: the range scans.
     ranges = TemporalQuery(window=window, ids=(ENTITY,), attrs=(iri("no2"),))
     assert _counts(history, ranges) == expected
     # No attributes named: the general GROUP BY.

@@ -20,7 +20,10 @@ only its own index entries, already in order:
 SQLite writes the real numbers of its JSON with 15 significant digits (and its
 ``printf`` is not exact beyond 16), so on SQLite the values are packed by a small
 function of ours (:func:`prepare` registers it): once per range, not once per row.
-PostgreSQL's ``json_build_array`` writes doubles exactly.
+
+PostgreSQL answers the page and every range in one statement
+(:func:`postgres_statement`): each range a ``LATERAL`` subquery, whose aggregates are
+columns of their own, so nothing is packed.
 """
 
 from __future__ import annotations
@@ -43,7 +46,6 @@ MAX_RANGES = 250_000
 MAX_PARAMETERS = 30_000
 
 PACK_FUNCTION = "smartcity_pack"
-NO_JIT = "SET LOCAL jit = off"
 
 
 def periods_of(query: TemporalQuery, aggregation: Aggregation) -> list[tuple[datetime, datetime]]:
@@ -231,13 +233,10 @@ def prepare(conn: Connection) -> None:
     """Ready the connection for the statements of this module.
 
     SQLite: make :data:`PACK_FUNCTION` known (each time: registering is a pointer swap,
-    cheaper than tracking connections). PostgreSQL: no JIT for this transaction; the
-    planner cannot know how few attribute instances the skipping finds, prices the
-    statement high, and compiling it takes longer (~0.5 s) than running it.
+    cheaper than tracking connections). PostgreSQL: nothing; the store's connections
+    run without JIT (``storage.postgres.no_jit``), which would compile these statements
+    for longer (~0.5 s) than they run.
     """
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(NO_JIT)
-        return
     if conn.dialect.name != "sqlite":
         return
     driver = conn.connection.driver_connection
@@ -286,6 +285,114 @@ def aggregate_statement(
     return text(sql).bindparams(**bound.values)
 
 
+# PostgreSQL: each asked-for method as its own column of the lateral aggregate. Every
+# numeric one is NULL where the range holds no number, so a column's NULL means "no
+# value" and nothing else (``aggregate_values``'s rule, without a count to check).
+POSTGRES_METHODS = {
+    "totalCount": "count(*)",
+    "distinctCount": (
+        "count(DISTINCT c.value_number) + count(DISTINCT c.value_text)"
+        " + count(DISTINCT c.value_bool) + count(DISTINCT CASE WHEN c.value_number IS NULL"
+        " AND c.value_text IS NULL AND c.value_bool IS NULL THEN c.value_json END)"
+    ),
+    "sum": "sum(c.value_number)",
+    "sumsq": "sum(c.value_number * c.value_number)",
+    "avg": "avg(c.value_number)",
+    "min": "min(c.value_number)",
+    "max": "max(c.value_number)",
+    "stddev": "stddev_pop(c.value_number)",
+}
+
+
+def postgres_methods(aggregation: Aggregation) -> tuple[str, ...]:
+    """The methods :func:`postgres_statement` computes, in the order of its columns."""
+    return tuple(dict.fromkeys(aggregation.methods))
+
+
+def postgres_statement(
+    tenant: str,
+    query: TemporalQuery,
+    aggregation: Aggregation,
+    entity_ids: Sequence[str] | None,
+) -> tuple[str, dict[str, Any]]:
+    """PostgreSQL: the page of entities and their aggregates in one statement (driver SQL,
+    named parameters).
+
+    Rows ``(entity_id, entity_type, name, dataset_id, period, kind, *methods)`` in that
+    order, one per attribute instance and period holding instances; ``period``
+    indexes :func:`periods_of`, the methods are :func:`postgres_methods`. Each (attribute
+    instance, period) is one index-only range scan of ``ix_context_instance_series`` aggregated as
+    it is read (a ``LATERAL`` subquery: its columns need no packing), so no instance
+    is hashed, sorted or binned; the periods come as two arrays and the lists as arrays
+    too, so the text is the same for every query of a shape and psycopg prepares it.
+    """
+    start, end = query.window.start, query.window.end
+    if start is None or end is None:  # pragma: no cover - ``applies`` checked it
+        raise ValueError("range scans need a window bounded on both sides")
+    periods = periods_of(query, aggregation)
+    parameters: dict[str, Any] = {
+        "tenant": tenant,
+        "attrs": list(query.attrs),
+        "start": start,
+        "end": end,
+        "starts": [first for first, _ in periods],
+        "ends": [last for _, last in periods],
+    }
+    # One type: an equality, so the walk over ``ix_context_series_type`` is in id order
+    # and stops when the page is full (with an array it sorts every entity of the types).
+    if len(query.types) == 1:
+        parameters["type"] = query.types[0]
+        types = " AND s.entity_type = %(type)s"
+    elif query.types:
+        parameters["types"] = list(query.types)
+        types = " AND s.entity_type = ANY(%(types)s)"
+    else:
+        types = ""
+    if query.ids:
+        parameters["ids"] = list(query.ids)
+        types += " AND s.entity_id = ANY(%(ids)s)"
+    if entity_ids is None:
+        parameters["limit"] = query.limit
+        parameters["offset"] = query.offset
+        page = (
+            "SELECT s.entity_id FROM context_series s"
+            f" WHERE s.tenant = %(tenant)s AND s.name = ANY(%(attrs)s){types}"
+            " AND EXISTS (SELECT 1 FROM context_instance m WHERE m.series_id = s.id"
+            " AND m.observed_at >= %(start)s AND m.observed_at < %(end)s"
+            " AND m.deleted = false)"
+            " GROUP BY s.entity_id ORDER BY s.entity_id LIMIT %(limit)s OFFSET %(offset)s"
+        )
+    else:
+        parameters["entity_ids"] = list(entity_ids)
+        page = "SELECT DISTINCT unnest(%(entity_ids)s::text[]) AS entity_id"
+    methods = ", ".join(
+        f"{POSTGRES_METHODS[method]} AS m{number}"
+        for number, method in enumerate(postgres_methods(aggregation))
+    )
+    sql = (
+        f"WITH page AS ({page}),"
+        # An attribute instance recorded under two entity types (a replaced entity) has
+        # two series: one range scan covers both, as the general statement groups them.
+        " series AS MATERIALIZED (SELECT s.entity_id, s.name, s.dataset_id,"
+        " min(s.entity_type) AS entity_type, array_agg(s.id) AS ids,"
+        " row_number() OVER (ORDER BY s.entity_id, s.name, s.dataset_id) AS rank"
+        " FROM page JOIN context_series s ON s.entity_id = page.entity_id"
+        f" WHERE s.tenant = %(tenant)s AND s.name = ANY(%(attrs)s){types}"
+        " GROUP BY s.entity_id, s.name, s.dataset_id)"
+        " SELECT series.entity_id, series.entity_type, series.name, series.dataset_id,"
+        " bucket.period - 1, ranged.*"
+        " FROM series CROSS JOIN unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[])"
+        " WITH ORDINALITY AS bucket(start_at, end_at, period)"
+        f" CROSS JOIN LATERAL (SELECT max(c.kind) AS kind, {methods}"
+        " FROM context_instance c WHERE c.series_id = ANY(series.ids)"
+        " AND c.observed_at >= bucket.start_at AND c.observed_at < bucket.end_at"
+        " AND c.deleted = false) AS ranged"
+        " WHERE ranged.kind IS NOT NULL"
+        " ORDER BY series.rank, bucket.period"
+    )
+    return sql, parameters
+
+
 def unpack(keys: Sequence[str], packed: Any) -> dict[str, Any] | None:
     """The aggregates of one range by name; None for a period without instances."""
     values = orjson.loads(packed) if isinstance(packed, str | bytes) else packed
@@ -298,6 +405,8 @@ __all__ = [
     "applies",
     "packed_keys",
     "page_statement",
+    "postgres_methods",
+    "postgres_statement",
     "prepare",
     "unpack",
 ]
