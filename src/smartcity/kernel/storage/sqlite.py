@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import operator
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,6 +22,9 @@ from smartcity.kernel.storage.driver import driver_of, traced
 
 log = logging.getLogger(__name__)
 
+# How long a writer waits for the write lock before it gives up.
+BUSY_TIMEOUT_S = 10.0
+
 # How often the checkpointer moves committed WAL pages into the database file.
 CHECKPOINT_INTERVAL_S = 0.5
 
@@ -31,7 +36,7 @@ def _tune(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     # only an OS crash or power loss may roll back the last commits.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
@@ -86,6 +91,44 @@ class Checkpointer:
             self._thread.join()
 
 
+class WriterLock:
+    """One write transaction at a time across every process that opens the database file.
+
+    SQLite lets one transaction write at a time. A writer that finds the file locked
+    sleeps in SQLite's busy handler, which polls (after 1, 2, 5, 10, ... up to 100 ms):
+    with two server processes, a write waited up to ~100 ms behind the other process's
+    group although the lock came free after a millisecond. Here writers queue on an
+    exclusive ``flock`` of a file beside the database (``<database>-writer``), and the
+    kernel wakes the next one as soon as the holder lets go. The threads of one process
+    queue on a thread lock first (an ``flock`` belongs to an open file, not a thread).
+    The lock goes with the process: a killed writer holds nothing.
+    """
+
+    def __init__(self, database: str) -> None:
+        self._fd = os.open(f"{database}-writer", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        self._threads = threading.Lock()
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock (waiting for it) until the block ends."""
+        # As long as SQLite's busy handler would have waited: a write nested in another
+        # write of the same thread fails as it did, instead of waiting for itself.
+        if not self._threads.acquire(timeout=BUSY_TIMEOUT_S):
+            raise TimeoutError(f"no write transaction within {BUSY_TIMEOUT_S:g} s")
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def close(self) -> None:
+        """Let go of the lock file."""
+        os.close(self._fd)
+
+
 class SQLiteStore(SqlStore):
     """Store on a SQLite file (or ``:memory:`` for throwaway use)."""
 
@@ -125,6 +168,7 @@ class SQLiteStore(SqlStore):
         store = cls(engine)
         if on_file:
             store._checkpointer = Checkpointer(database)
+            store._writer_lock = WriterLock(database)
         return store
 
     _checkpointer: Checkpointer | None = None
@@ -149,7 +193,7 @@ class SQLiteStore(SqlStore):
             conn = self._held = self._engine.connect()
             conn.execution_options(**{WRITE_OPTION: True})
         try:
-            with conn.begin():
+            with self._writing(), conn.begin():
                 yield conn
         except BaseException:
             self._settle_held(conn)
@@ -170,6 +214,19 @@ class SQLiteStore(SqlStore):
                 conn.invalidate()
                 conn.close()
 
+    _writer_lock: WriterLock | None = None
+
+    def _writing(self) -> contextlib.AbstractContextManager[None]:
+        """The cross-process writer lock (none for an in-memory database)."""
+        lock = self._writer_lock
+        return contextlib.nullcontext() if lock is None else lock.held()
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        # Held from before ``BEGIN IMMEDIATE`` until after the commit or rollback.
+        with self._writing(), super().begin() as conn:
+            yield conn
+
     def close(self) -> None:
         self._writer.close()  # the writer thread stops before its connection closes
         held, self._held = self._held, None
@@ -180,6 +237,9 @@ class SQLiteStore(SqlStore):
         if self._checkpointer is not None:
             self._checkpointer.close()
             self._checkpointer = None
+        if self._writer_lock is not None:
+            self._writer_lock.close()
+            self._writer_lock = None
 
     def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
         if not rows:
