@@ -658,8 +658,8 @@ def _selection_facts(
             f" WHERE tenant = :tenant AND type IN ({types}))",
         ]
         having = (
-            "EXISTS (SELECT 1 FROM context_attribute WHERE tenant = :tenant"
-            f" AND entity_type IN ({types}) AND name = :name AND {{typed}} IS NULL)"
+            "EXISTS (SELECT 1 FROM {source} WHERE tenant = :tenant"
+            f" AND entity_type IN ({types}) AND name = :name AND {{condition}})"
         )
         first, stored, *found = _run_facts(conn, "", counts, bare, having, parameters)
         if first == stored:
@@ -667,15 +667,36 @@ def _selection_facts(
     if not bare:
         return [], frozenset()
     having = (
-        "EXISTS (SELECT 1 FROM stored_type WHERE EXISTS (SELECT 1 FROM context_attribute"
+        "EXISTS (SELECT 1 FROM stored_type WHERE EXISTS (SELECT 1 FROM {source}"
         " WHERE tenant = :tenant AND entity_type = stored_type.type AND name = :name"
-        " AND {typed} IS NULL))"
+        " AND {condition}))"
     )
     return [], _maybe_whole(bare, _run_facts(conn, STORED_TYPES, [], bare, having, parameters))
 
 
 def _maybe_whole(bare: list[str], found: Sequence[Any]) -> frozenset[str]:
     return frozenset(name for name, maybe in zip(bare, found, strict=True) if maybe)
+
+
+# The two seeks per bare name of ``_selection_facts``, as (table source, condition):
+# an instance without a number copy, and one with neither copy. On SQLite the second
+# reads the small partial index of exactly those rows (without statistics SQLite would
+# seek the text index and read every number row of an attribute holding numbers and
+# texts: it is told). No PostgreSQL index names ``value_number`` (live updates stay
+# HOT): ``ix_context_attribute_class`` answers both with one seek each.
+_WHOLE_VALUE_SEEKS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "sqlite": (
+        ("context_attribute", "value_number IS NULL"),
+        (
+            "context_attribute INDEXED BY ix_context_attribute_untyped",
+            "value_number IS NULL AND value_text IS NULL",
+        ),
+    ),
+    "postgresql": (
+        ("context_attribute", f"value_class < {VALUE_CLASS_NUMBER}"),
+        ("context_attribute", f"value_class = {VALUE_CLASS_NONE}"),
+    ),
+}
 
 
 def _run_facts(
@@ -686,27 +707,13 @@ def _run_facts(
     having: str,
     parameters: dict[str, Any],
 ) -> Sequence[Any]:
-    """``SELECT parts..., (having(number) AND having(text)) per bare name``."""
+    """``SELECT parts..., (having(no number) AND having(neither copy)) per bare name``."""
     parts = list(parts)
+    seeks = _WHOLE_VALUE_SEEKS[conn.dialect.name]
     for index, name in enumerate(bare):
         parameters[f"name_{index}"] = name
         named = having.replace(":name", f":name_{index}")
-        # The second seek asks for both copies NULL: on SQLite the rows of the small
-        # partial index ``ix_context_attribute_untyped``. SQLite, without statistics,
-        # would seek the text index and read every number row of an attribute holding
-        # numbers and texts: it is told.
-        number = named.format(typed="value_number")
-        both = named.format(typed="value_number IS NULL AND value_text")
-        if conn.dialect.name == "postgresql":
-            # No PostgreSQL index names value_number: ``ix_context_attribute_class``
-            # answers both questions with one seek each.
-            number = named.replace("{typed} IS NULL", f"value_class < {VALUE_CLASS_NUMBER}")
-            both = named.replace("{typed} IS NULL", f"value_class = {VALUE_CLASS_NONE}")
-        else:
-            both = both.replace(
-                "FROM context_attribute",
-                "FROM context_attribute INDEXED BY ix_context_attribute_untyped",
-            )
+        number, both = (named.format(source=source, condition=c) for source, c in seeks)
         parts.append(f"({number} AND {both})")
     statement = text(prefix + "SELECT " + ", ".join(parts))
     return tuple(conn.execute(statement, parameters).one())
