@@ -8,6 +8,9 @@ Every figure runs on a fresh, migrated database of its own. Each area's benchmar
 beside this file (context_http, context_batch, context_read, context_notify,
 mqtt_ingestion); this script runs them and writes bench/results/context.json with keys
 prefixed by the backend (``sqlite_patch_per_s``, ``postgres_patch_p99_ms``, ...).
+
+The PATCH figure is served by two uvicorn workers on PostgreSQL and one on SQLite
+(``PATCH_WORKERS``: why, beside it); ``patch_workers`` records the number.
 """
 
 from __future__ import annotations
@@ -65,10 +68,24 @@ def fresh_database(backend: str) -> Iterator[str]:
         admin.close()
 
 
+# Serve workers per backend for the PATCH figure. PostgreSQL: two, one per core, as the
+# architecture's "many stateless serve workers" intends: one process's interpreter lock
+# binds a single worker (its loop and the store's writer share it) while the database
+# backend has the other core to spare; two groups in flight overlap one process's
+# Python with the other's wait for the server. SQLite: one, since two processes split
+# the groups and queue on one writer lock, costing more CPU per PATCH than the second
+# core gives back (docs/performance.md, "SQLite PATCH, session 7").
+PATCH_WORKERS = {"sqlite": 1, "postgresql": 2}
+
+
 def _patch(url: str) -> dict[str, Any]:
     from context_http import bench_patch
 
-    return bench_patch(url)
+    backend = "sqlite" if url.startswith("sqlite") else "postgresql"
+    return {
+        **bench_patch(url, workers=PATCH_WORKERS[backend]),
+        "patch_workers": PATCH_WORKERS[backend],
+    }
 
 
 def _batch(url: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
     uv run python bench/context_http.py                       # SQLite, 1 worker
     uv run python bench/context_http.py --workers 2 --database-url postgresql://...
+    uv run python bench/context_http.py --patch-only --seconds 5   # PATCH one attribute only
 
 Seeds ``ENTITIES`` entities through the library in-process, then runs ``smartcity serve``
 and drives it with wrk (own process, loopback only): every request PATCHes the
@@ -287,12 +288,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--patch-only", action="store_true", help="only PATCH one attribute (and healthz)"
+    )
     args = parser.parse_args()
+    run = bench_patch if args.patch_only else bench_all
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite:///{folder}/bench.db"
-        results = bench_all(
-            url, workers=args.workers, seconds=args.seconds, connections=args.connections
-        )
+        results = run(url, workers=args.workers, seconds=args.seconds, connections=args.connections)
     print(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode())
 
 

@@ -16,7 +16,8 @@ own retry, so one bad write never takes the others down.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -43,6 +44,7 @@ from smartcity.kernel.context.reads import (
 from smartcity.kernel.context.tables import context_attribute, context_instance, context_series
 from smartcity.kernel.storage import Store
 from smartcity.kernel.storage.driver import driver_of, execute_rows, fetch_all, traced
+from smartcity.kernel.storage.group_commit import whole_transaction
 from smartcity.kernel.storage.types import UtcDateTime
 
 # Changes one stored entity (read by the group) into ``Changes``; returns the answer.
@@ -66,6 +68,52 @@ class EntityWrite:
 def run_entity_writes(conn: Connection, items: Sequence[Any]) -> list[tuple[bool, Any]]:
     """Run ``items`` (:class:`EntityWrite`) as one group: per write (succeeded, value)."""
     writes = cast(Sequence[EntityWrite], items)
+    with statements_commit_alone(conn):
+        return decide_and_apply(conn, writes)
+
+
+@contextlib.contextmanager
+def statements_commit_alone(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, when the group is its transaction's whole: each statement commits.
+
+    A group then costs two round trips to the server: its read (a snapshot of what is
+    committed; in the transaction it held no lock either, at READ COMMITTED) and its one
+    write statement (``group_statement``), which commits alone, all or nothing. Sent as
+    a transaction they cost four: ``BEGIN`` with the read and the pipeline's closing
+    sync, the writes, ``COMMIT``. A group needing several write statements (a location
+    change, new types or series) opens a transaction before them (``send_postgres``);
+    the store commits it as before. Nothing changes on SQLite, under a tracer (which
+    sees each statement on its own), or when the transaction holds other work already.
+    """
+    if (
+        conn.dialect.name != "postgresql"
+        or not whole_transaction.get()
+        or traced(conn)
+        or driver_of(conn).info.transaction_status != _IDLE
+    ):
+        yield
+        return
+    driver = driver_of(conn)
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        if driver.autocommit:
+            try:
+                driver.autocommit = False
+            except Exception:
+                # Never leave the store's connection committing each statement: the
+                # next transaction on it would not be one. The pool replaces it.
+                conn.invalidate()
+                raise
+
+
+# psycopg's ``TransactionStatus.IDLE``: no transaction open on the connection.
+_IDLE = 0
+
+
+def decide_and_apply(conn: Connection, writes: Sequence[EntityWrite]) -> list[tuple[bool, Any]]:
+    """The group's read, each write's change in queue order, then the rows of all."""
     current = load_group(conn, [(write.tenant, write.entity_id) for write in writes])
     outcomes: list[tuple[bool, Any]] = []
     done: list[Changes] = []
@@ -159,7 +207,13 @@ def load_group(conn: Connection, keys: Sequence[EntityKey]) -> dict[EntityKey, E
     import psycopg
 
     driver = driver_of(conn)
-
+    if driver.autocommit:  # outside a transaction (``statements_commit_alone``)
+        try:
+            with driver.cursor() as cursor:
+                cursor.execute(_POSTGRES, parameters)
+                return entities_of(cursor.fetchall())
+        except psycopg.Error as error:
+            raise_translated(conn, _POSTGRES, error)
     try:
         # In pipeline mode the transaction's BEGIN travels with the read: one round
         # trip where psycopg alone sends BEGIN and waits for it first.
@@ -273,10 +327,22 @@ def send_postgres(conn: Connection, ordered: Sequence[tuple[Any, list[dict[str, 
     location change, new types or series) keep one statement per row.
     """
     statements = statements_for(conn)
+    kinds = {statement: rows for statement, rows in ordered if rows}
+    hot = (
+        statements.touch_entity,
+        statements.upsert_attributes,
+        statements.insert_instances_by_key,
+    )
+    if kinds.keys() == set(hot):
+        # The usual group (attribute updates only): one statement, one round trip.
+        send_one(conn, *group_statement(conn, *(kinds[statement] for statement in hot)))
+        return
+    driver = driver_of(conn)
+    if driver.autocommit:
+        # Several statements must commit together (``statements_commit_alone``).
+        driver.autocommit = False
     pipeline = Pipeline(conn)
-    for statement, rows in ordered:
-        if not rows:
-            continue
+    for statement, rows in kinds.items():
         if statement is statements.touch_entity:
             pipeline.add_sql(*touch_rows(rows))
         elif statement is statements.upsert_attributes:
@@ -288,10 +354,55 @@ def send_postgres(conn: Connection, ordered: Sequence[tuple[Any, list[dict[str, 
     pipeline.send()
 
 
+def send_one(conn: Connection, sql: str, parameters: dict[str, Any]) -> None:
+    """One driver-level statement (prepared once psycopg has run it a few times)."""
+    import psycopg
+
+    try:
+        with driver_of(conn).cursor() as cursor:
+            cursor.execute(sql, parameters)
+    except psycopg.Error as error:
+        raise_translated(conn, sql, error)
+
+
+# The group's three kinds of rows in one statement: data-modifying CTEs over the three
+# JSON documents, run in this order (each waits for the previous one's rows, so rows
+# are locked entity first, as the separate statements did). Not one statement per
+# kind: each cost the server its own bind, executor start and snapshot.
+_ONE_GROUP = """
+WITH touched AS ({touch} RETURNING 1),
+upserted AS ({upsert} RETURNING 1)
+{instances}
+"""
+
+
+def group_statement(
+    conn: Connection,
+    touches: Sequence[dict[str, Any]],
+    attributes: Sequence[dict[str, Any]],
+    instances: Sequence[dict[str, Any]],
+) -> tuple[str, dict[str, Any]]:
+    """The touches, attribute upserts and history rows of a group as ONE statement."""
+    touch_sql, parameters = touch_rows(touches)
+    upsert_sql, upserted = upsert_rows(
+        conn, attributes, name="attributes", after="(SELECT count(*) FROM touched) >= 0"
+    )
+    instance_sql, inserted = instance_rows(
+        conn, instances, name="instances", after="(SELECT count(*) FROM upserted) >= 0"
+    )
+    key = ("group", touch_sql, upsert_sql, instance_sql)
+    sql = _json_sql.get(key)
+    if sql is None:
+        sql = _json_sql[key] = _ONE_GROUP.format(
+            touch=touch_sql.strip(), upsert=upsert_sql, instances=instance_sql
+        )
+    return sql, parameters | upserted | inserted
+
+
 # The ``= ANY`` conditions make the rows found by primary key (see ``_POSTGRES``).
 _TOUCH = """
 UPDATE context_entity AS e SET modified_at = k.modified_at
-FROM json_to_recordset(%(rows)s::json) AS k(tenant text, id text, modified_at timestamptz)
+FROM json_to_recordset(%(touches)s::json) AS k(tenant text, id text, modified_at timestamptz)
 WHERE e.tenant = k.tenant AND e.id = k.id
   AND e.tenant = ANY(%(tenants)s::text[]) AND e.id = ANY(%(ids)s::text[])
 """
@@ -310,7 +421,7 @@ def touch_rows(rows: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
         for tenant, entity_id in keys
     ]
     return _TOUCH, {
-        "rows": orjson.dumps(document).decode(),
+        "touches": orjson.dumps(document).decode(),
         "tenants": sorted({key[0] for key in keys}),
         "ids": [key[1] for key in keys],
     }
@@ -324,7 +435,7 @@ def utc(instant: datetime) -> datetime:
 
 
 # The JSON statements, built once per kind and column set.
-_json_sql: dict[tuple[str, tuple[str, ...]], str] = {}
+_json_sql: dict[tuple[Any, ...], str] = {}
 
 
 def record_columns(conn: Connection, table: Table, columns: Sequence[str]) -> str:
@@ -344,35 +455,41 @@ def instant_columns(table: Table, columns: Sequence[str]) -> tuple[str, ...]:
     return tuple(c for c in columns if isinstance(table.c[c].type, UtcDateTime))
 
 
-def upsert_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    """The attribute upserts of the group as one statement.
+def upsert_rows(
+    conn: Connection, rows: Sequence[dict[str, Any]], *, name: str = "rows", after: str = ""
+) -> tuple[str, dict[str, Any]]:
+    """The attribute upserts of the group as one statement (its rows: parameter ``name``;
+    ``after``: a condition to evaluate first, see ``group_statement``).
 
     An attribute written twice in the group keeps its last row (its final state): one
     INSERT ... ON CONFLICT cannot update a row twice. In key order, like the touches.
     """
     last = {(r["tenant"], r["entity_id"], r["name"], r["dataset_id"]): r for r in rows}
     columns = tuple(rows[0])
-    sql = _json_sql.get(("upsert", columns))
+    sql = _json_sql.get(("upsert", columns, name, after))
     if sql is None:
         names = ", ".join(columns)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in ATTRIBUTE_UPDATED)
         sql = (
             f"INSERT INTO context_attribute ({names}) SELECT {names}"
-            f" FROM json_to_recordset(%(rows)s::json)"
+            f" FROM json_to_recordset(%({name})s::json)"
             f" AS k({record_columns(conn, context_attribute, columns)})"
-            f" ON CONFLICT ({', '.join(ATTRIBUTE_KEY)}) DO UPDATE SET {updates}"
+            + (f" WHERE {after}" if after else "")
+            + f" ON CONFLICT ({', '.join(ATTRIBUTE_KEY)}) DO UPDATE SET {updates}"
         )
-        _json_sql["upsert", columns] = sql
+        _json_sql["upsert", columns, name, after] = sql
     ordered = [last[key] for key in sorted(last)]
-    return sql, {"rows": json_rows(ordered, instant_columns(context_attribute, columns))}
+    return sql, {name: json_rows(ordered, instant_columns(context_attribute, columns))}
 
 
-def instance_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+def instance_rows(
+    conn: Connection, rows: Sequence[dict[str, Any]], *, name: str = "rows", after: str = ""
+) -> tuple[str, dict[str, Any]]:
     """The group's history rows as one INSERT, in order, each finding its series id by
     its series' key (which the row itself no longer stores: decision 0016)."""
     columns = tuple(rows[0])
     values = tuple(c for c in columns if c not in SERIES_KEY)
-    sql = _json_sql.get(("instances", columns))
+    sql = _json_sql.get(("instances", columns, name, after))
     if sql is None:
         series = " AND ".join(f"s.{key} = k.{key}" for key in SERIES_KEY)
         keys = [c for c in columns if c in SERIES_KEY]
@@ -387,9 +504,10 @@ def instance_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[str
             f"INSERT INTO context_instance (series_id, {', '.join(values)})"
             f" SELECT (SELECT s.id FROM context_series AS s WHERE {series}),"
             f" {', '.join(f'k.{c}' for c in values)}"
-            f" FROM ROWS FROM (json_to_recordset(%(rows)s::json) AS ({definitions}))"
+            f" FROM ROWS FROM (json_to_recordset(%({name})s::json) AS ({definitions}))"
             f" WITH ORDINALITY AS k({ordered}, position)"
-            " ORDER BY k.position"
+            + (f" WHERE {after}" if after else "")
+            + " ORDER BY k.position"
         )
-        _json_sql["instances", columns] = sql
-    return sql, {"rows": json_rows(rows, instant_columns(context_instance, values))}
+        _json_sql["instances", columns, name, after] = sql
+    return sql, {name: json_rows(rows, instant_columns(context_instance, values))}

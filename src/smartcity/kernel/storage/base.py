@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import contextvars
 import functools
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
@@ -14,7 +15,10 @@ from sqlalchemy import Connection, Engine, Table, create_engine, insert, text
 from sqlalchemy.engine import Dialect, make_url
 
 from smartcity.kernel.errors import ConfigurationError
+from smartcity.kernel.storage.driver import driver_of
 from smartcity.kernel.storage.group_commit import GroupCommit, Together
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -147,10 +151,66 @@ class SqlStore:
             with conn.begin():
                 yield conn
 
-    def writer_begin(self) -> contextlib.AbstractContextManager[Connection]:
-        """``begin`` for the group-commit writer thread's transactions (SQLite keeps a
-        connection for them)."""
-        return self.begin()
+    # The group-commit writer's connection, kept between its transactions (only the
+    # writer thread uses it; ``close`` closes it once that thread has stopped).
+    _held: Connection | None = None
+
+    @contextlib.contextmanager
+    def writer_begin(self) -> Iterator[Connection]:
+        """A write transaction on the writer thread's own connection.
+
+        The group commit has one writer thread: checking a connection out of the pool
+        for every group, and back in (the pool's events, its reset on return), cost more
+        than a small group's statements. The connection stays checked out between
+        groups, outside any transaction (it holds no lock and no snapshot, so it never
+        delays a reader, a checkpoint or another writer). Should a transaction fail, its
+        rollback is made sure of; a connection that cannot even roll back is closed and
+        the next group opens another.
+        """
+        conn = self._held
+        if conn is None or conn.closed or conn.invalidated or not self._held_usable(conn):
+            conn = self._held = self._engine.connect()
+            conn.execution_options(**{WRITE_OPTION: True})
+        try:
+            with self._writing(), conn.begin():
+                yield conn
+        except BaseException:
+            self._settle_held(conn)
+            raise
+        finally:
+            if self._held is conn:
+                self._held_done(conn)
+
+    def _held_usable(self, conn: Connection) -> bool:
+        """Whether the kept writer connection may serve the next group (or is replaced)."""
+        return True
+
+    def _held_done(self, conn: Connection) -> None:
+        """After each of the kept connection's transactions."""
+
+    def _writing(self) -> contextlib.AbstractContextManager[None]:
+        """What a write transaction holds from before its start until after its end."""
+        return contextlib.nullcontext()
+
+    def _settle_held(self, conn: Connection) -> None:
+        """After a failed transaction: make sure nothing of it stays open, or drop ``conn``."""
+        try:
+            if conn.in_transaction():
+                conn.rollback()
+            driver = driver_of(conn)
+            if driver_in_transaction(driver):
+                driver.rollback()
+        except Exception:
+            log.warning("the store writer's connection could not roll back; opening another")
+            self._drop_held(conn)
+
+    def _drop_held(self, conn: Connection) -> None:
+        """Forget the kept writer connection and close it (the next group opens another)."""
+        if self._held is conn:
+            self._held = None
+        with contextlib.suppress(Exception):
+            conn.invalidate()
+            conn.close()
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -218,11 +278,24 @@ class SqlStore:
                 conn.commit()
 
     def close(self) -> None:
-        self._writer.close()
+        self._writer.close()  # the writer thread stops before its connection closes
+        held, self._held = self._held, None
+        if held is not None:
+            with contextlib.suppress(Exception):
+                held.close()
         if self._threads is not None:
             self._threads.shutdown()
             self._threads = None
         self._engine.dispose()
+
+
+def driver_in_transaction(driver: Any) -> bool:
+    """Whether a DB-API connection (sqlite3's or psycopg's) has a transaction open."""
+    info = getattr(driver, "info", None)
+    status = getattr(info, "transaction_status", None)
+    if status is not None:  # psycopg: anything but IDLE (0), a broken connection too
+        return bool(status != 0)
+    return bool(driver.in_transaction)
 
 
 def bind_processors(table: Table, columns: Sequence[str], dialect: Dialect) -> list[Any]:

@@ -56,6 +56,13 @@ SAVEPOINT = "smartcity_write"
 # exception). A database error it raises fails the whole group (each write then runs alone).
 RunTogether = Callable[[Connection, Sequence[Any]], list[tuple[bool, Any]]]
 
+# True while a ``Together.run`` is the whole of its group's transaction: nothing ran
+# before it in that transaction and nothing but the commit follows. A run may then let
+# its one write statement commit by itself (PostgreSQL: no BEGIN, no COMMIT round trip).
+whole_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "smartcity_whole_transaction", default=False
+)
+
 
 @dataclass(frozen=True)
 class Together:
@@ -209,14 +216,16 @@ class GroupCommit:
             self._run_alone(group[0], self._group_begin)
             return
         outcomes: list[tuple[bool, Any]] = []
+        cut = segments(group)
         try:
             with self._group_begin() as conn:
-                for run, writes in segments(group):
+                for run, writes in cut:
                     if run is None:
                         outcomes.extend(self._run_in_savepoint(conn, w) for w in writes)
                     else:
                         items = [w.together.item for w in writes if w.together is not None]
-                        outcomes.extend(writes[0].context.run(run, conn, items))
+                        whole = len(cut) == 1
+                        outcomes.extend(writes[0].context.run(run_part, run, conn, items, whole))
         except Exception:
             # The commit (or a savepoint statement) failed: nothing of the group is
             # stored. Each write runs again alone and gets its own outcome.
@@ -270,6 +279,17 @@ class GroupCommit:
         if ok and not write.on_loop:
             run_after_commit(write, value)
         write.outcome = (ok, value)
+
+
+def run_part(
+    run: RunTogether, conn: Connection, items: Sequence[Any], whole: bool
+) -> list[tuple[bool, Any]]:
+    """``run`` on ``items``, telling it (``whole_transaction``) whether it is the whole group."""
+    token = whole_transaction.set(whole)
+    try:
+        return run(conn, items)
+    finally:
+        whole_transaction.reset(token)
 
 
 def run_after_commit(write: Write, value: Any) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DisconnectionError
 
 from smartcity.kernel.storage.base import SqlStore, _create_engine, bind_processors
-from smartcity.kernel.storage.driver import PREPARE_THRESHOLD
+from smartcity.kernel.storage.driver import PREPARE_THRESHOLD, driver_of
 
 # A pooled connection unused for longer than this is pinged before it is handed out.
 IDLE_PING_S = 10.0
@@ -78,6 +78,30 @@ class PostgresStore(SqlStore):
     """Store on PostgreSQL through psycopg 3."""
 
     group_commit = False
+
+    # When the writer's kept connection (``writer_begin``) last finished a transaction.
+    _held_since = 0.0
+
+    def _held_usable(self, conn: Connection) -> bool:
+        # As the pool does at checkout (``ping_after_idle``): a connection idle for a
+        # while may have been closed by the server, a proxy or a restart.
+        if time.monotonic() - self._held_since < IDLE_PING_S:
+            return True
+        try:
+            self._engine.dialect.do_ping(driver_of(conn))
+        except Exception:
+            self._drop_held(conn)
+            return False
+        return True
+
+    def _held_done(self, conn: Connection) -> None:
+        self._held_since = time.monotonic()
+        # A connection ``plan_each_run`` changed prepares statements again, as the pool
+        # restores it at check-in (``restore_prepare_on_checkin``); this one stays out.
+        record = conn.connection
+        threshold = record.info.pop(PREPARE_THRESHOLD, None) if record.info else None
+        if threshold is not None and record.driver_connection is not None:
+            record.driver_connection.prepare_threshold = threshold
 
     @classmethod
     def from_url(cls, url: URL, **options: Any) -> PostgresStore:

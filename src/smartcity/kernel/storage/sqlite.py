@@ -172,47 +172,8 @@ class SQLiteStore(SqlStore):
         return store
 
     _checkpointer: Checkpointer | None = None
-    # The group-commit writer's connection, kept between its transactions (only the
-    # writer thread uses it; ``close`` closes it once that thread has stopped).
-    _held: Connection | None = None
-
-    @contextlib.contextmanager
-    def writer_begin(self) -> Iterator[Connection]:
-        """A write transaction on the writer thread's own connection.
-
-        SQLite admits one writer at a time and the group commit has one writer thread:
-        checking a connection out of the pool for every group, and back in (the pool
-        rolls back on return), cost more than a small group's statements. The connection
-        stays checked out between groups, outside any transaction (it holds no lock and
-        no snapshot, so it never delays the checkpointer or a reader). Should a
-        transaction fail, its rollback is made sure of; a connection that cannot even
-        roll back is closed and the next group opens another.
-        """
-        conn = self._held
-        if conn is None or conn.closed or conn.invalidated:
-            conn = self._held = self._engine.connect()
-            conn.execution_options(**{WRITE_OPTION: True})
-        try:
-            with self._writing(), conn.begin():
-                yield conn
-        except BaseException:
-            self._settle_held(conn)
-            raise
-
-    def _settle_held(self, conn: Connection) -> None:
-        """After a failed transaction: make sure nothing of it stays open, or drop ``conn``."""
-        try:
-            if conn.in_transaction():
-                conn.rollback()
-            driver = driver_of(conn)
-            if driver.in_transaction:
-                driver.rollback()
-        except Exception:
-            log.warning("the store writer's connection could not roll back; opening another")
-            self._held = None
-            with contextlib.suppress(Exception):
-                conn.invalidate()
-                conn.close()
+    # The group-commit writer keeps its connection between groups (``writer_begin``):
+    # SQLite admits one writer at a time anyway.
 
     _writer_lock: WriterLock | None = None
 
@@ -228,11 +189,6 @@ class SQLiteStore(SqlStore):
             yield conn
 
     def close(self) -> None:
-        self._writer.close()  # the writer thread stops before its connection closes
-        held, self._held = self._held, None
-        if held is not None:
-            with contextlib.suppress(Exception):
-                held.close()
         super().close()
         if self._checkpointer is not None:
             self._checkpointer.close()
