@@ -171,6 +171,7 @@ class SqlStore:
         if conn is None or conn.closed or conn.invalidated or not self._held_usable(conn):
             conn = self._held = self._engine.connect()
             conn.execution_options(**{WRITE_OPTION: True})
+            self._held_opened(conn)
         try:
             with self._writing(), conn.begin():
                 yield conn
@@ -180,6 +181,13 @@ class SqlStore:
         finally:
             if self._held is conn:
                 self._held_done(conn)
+
+    def _held_opened(self, conn: Connection) -> None:
+        """Once, when the writer's kept connection is checked out."""
+
+    def _release_held(self, conn: Connection) -> None:
+        """Give the kept connection back (``close``)."""
+        conn.close()
 
     def _held_usable(self, conn: Connection) -> bool:
         """Whether the kept writer connection may serve the next group (or is replaced)."""
@@ -282,7 +290,7 @@ class SqlStore:
         held, self._held = self._held, None
         if held is not None:
             with contextlib.suppress(Exception):
-                held.close()
+                self._release_held(held)
         if self._threads is not None:
             self._threads.shutdown()
             self._threads = None

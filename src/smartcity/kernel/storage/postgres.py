@@ -55,6 +55,14 @@ def ping_after_idle(engine: Engine, idle_s: float = IDLE_PING_S) -> None:
             raise DisconnectionError(f"connection idle for {idle_s:g}s did not answer") from error
 
 
+def set_session(dbapi_connection: Any, sql: str) -> None:
+    """Run a session ``SET`` outside any transaction (a rollback does not undo it)."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    dbapi_connection.execute(sql)
+    dbapi_connection.autocommit = autocommit
+
+
 def no_jit(engine: Engine) -> None:
     """Every connection of ``engine`` runs without JIT compilation (``SET jit = off``).
 
@@ -81,6 +89,21 @@ class PostgresStore(SqlStore):
 
     # When the writer's kept connection (``writer_begin``) last finished a transaction.
     _held_since = 0.0
+
+    def _held_opened(self, conn: Connection) -> None:
+        # The writer's connection runs the groups of single-entity writes (and each of
+        # their writes alone should a group fail): a few rows each, found by primary
+        # key. psycopg prepares them; PostgreSQL then planned the group's write
+        # statement afresh at every group (a custom plan: its arrays' lengths made the
+        # generic plan look dearer), ~40% of the database's CPU per PATCH. A generic
+        # plan serves every group. Batches, which want plans for their arrays
+        # (``driver.plan_each_run``), never run on this connection.
+        set_session(driver_of(conn), "SET plan_cache_mode = force_generic_plan")
+
+    def _release_held(self, conn: Connection) -> None:
+        # Not back into the pool with the writer's plan setting: closed for good.
+        conn.invalidate()
+        conn.close()
 
     def _held_usable(self, conn: Connection) -> bool:
         # As the pool does at checkout (``ping_after_idle``): a connection idle for a
