@@ -338,3 +338,48 @@ def test_the_entity_keeps_the_last_writes_modified_at(store: Store, group_sizes:
             stored[TEMPERATURE][0]["modifiedAt"]
             == last[STATION.format(number)][TEMPERATURE][0]["modifiedAt"]
         )
+
+
+def test_postgres_groups_keep_one_connection_and_commit_their_one_statement(
+    library: ContextLibrary, store: Store, group_sizes: list[int]
+) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL's writer connection")
+    from sqlalchemy import event
+
+    for number in (1, 2, 3):
+        library.create_entity("", station(number))
+    checkouts: list[object] = []
+
+    def checkout(*args: Any) -> None:
+        checkouts.append(args[0])
+
+    patch = library.patch_attribute_async
+    for round_ in range(7):  # enough for psycopg to prepare the group's statements
+        outcomes = in_one_group(
+            library,
+            [
+                lambda r=round_: patch("", STATION.format(2), TEMPERATURE, fragment(r)),
+                lambda r=round_: patch("", STATION.format(3), TEMPERATURE, fragment(r + 100)),
+            ],
+        )
+        assert outcomes == [None, None]
+        if round_ == 0:  # the writer has its connection from here on
+            event.listen(store.engine, "checkout", checkout)
+    event.remove(store.engine, "checkout", checkout)
+    assert group_sizes[-1] == 2
+    # Every group ran on the writer's one kept connection, left outside a transaction
+    # and not committing each statement (the next transaction on it must be one).
+    assert checkouts == []
+    held = store._held  # type: ignore[attr-defined]
+    driver = held.connection.driver_connection
+    assert not driver.autocommit and driver.info.transaction_status == 0
+    assert history(store, STATION.format(2)) == [21.5, *range(7)]
+    assert history(store, STATION.format(3)) == [21.5, *range(100, 107)]
+    # The group's read and write are prepared, planned once (generic), never rolled back.
+    plans = driver.execute(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+    ).fetchall()
+    driver.rollback()
+    written = [p for p in plans if "WITH touched AS" in p[0]]
+    assert written and all(p[2] == 0 and p[1] >= 1 for p in written)
