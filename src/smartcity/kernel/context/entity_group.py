@@ -5,7 +5,8 @@ The PATCHes queued while the store's writer ran the previous group come to
 It reads every entity they name in one statement, lets each write change its entity in
 Python, in queue order (a later write of the same entity sees the earlier one's result,
 so the last value wins and every write keeps its history row), and sends the rows of all
-of them as one set of statements: on PostgreSQL one pipeline, one round trip. A domain
+of them as one set of statements: on PostgreSQL usually ONE statement, which commits
+alone when the group is its transaction's whole (``statements_commit_alone``). A domain
 error (unknown entity or attribute, a bad fragment) is decided before anything is
 written and answers that write alone; the others commit.
 
@@ -317,14 +318,16 @@ def apply_group(conn: Connection, group: Sequence[Changes], store: Store) -> Non
 
 
 def send_postgres(conn: Connection, ordered: Sequence[tuple[Any, list[dict[str, Any]]]]) -> None:
-    """The group's statements in one pipeline; the hot three take every row at once.
+    """The group's statements; the hot three take every row at once.
 
     psycopg's own work per statement and per parameter (adapting, pipeline bookkeeping)
     cost more than the rest of a PATCH's Python: the entity touches, attribute upserts
-    and history rows of the whole group therefore go as ONE statement each, their rows
-    as one JSON document (``json_to_recordset``; orjson writes it in microseconds, where
-    psycopg adapting the same values as arrays cost ~20 µs per PATCH). The rare kinds (a
-    location change, new types or series) keep one statement per row.
+    and history rows of the whole group therefore take their rows as one JSON document
+    each (``json_to_recordset``; orjson writes it in microseconds, where psycopg
+    adapting the same values as arrays cost ~20 µs per PATCH). When they are all the
+    group writes (attribute updates only) they are ONE statement (``group_statement``);
+    otherwise one statement each, and the rare kinds (a location change, new types or
+    series) one statement per row, all in one pipeline.
     """
     statements = statements_for(conn)
     kinds = {statement: rows for statement, rows in ordered if rows}
