@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from smartcity.gateways.iot.agent import IotAgent, Update
 from smartcity.gateways.iot.measures import typed_text
 from smartcity.gateways.iot.mqtt_wire import MqttSubscriber, MqttWireError
-from smartcity.gateways.iot.writer import BatchWriter, ProcessWriter, ThreadWriter
+from smartcity.gateways.iot.writer import BatchWriter, ProcessWriter, ThreadWriter, lanes_for
 from smartcity.kernel.context.errors import BadRequestData
 from smartcity.kernel.errors import ConfigurationError, DomainError
 from smartcity.kernel.platform import Platform
@@ -96,7 +96,8 @@ class MqttConsumer:
     broker: BrokerAddress
     batch_size: int = 2000
     batch_seconds: float = 0.05
-    # Where batches are written; None: a thread of this process (see writer.py).
+    # Where batches are written; None: one thread of this process (see writer.py;
+    # the server's is chosen by writer_for).
     writer: BatchWriter | None = None
     counts: ConsumerCounts = field(default_factory=ConsumerCounts)
     subscribed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -264,7 +265,7 @@ def writer_for(platform: Platform, agent: IotAgent) -> BatchWriter:
     own = shared and agent.library is platform.context
     if mqtt_writer() == "process" and own:
         return ProcessWriter(url, platform.bus)
-    return ThreadWriter(agent)
+    return ThreadWriter(agent, lanes_for(platform.store))
 
 
 async def start_mqtt(platform: Platform, agent: IotAgent | None = None) -> MqttConsumer | None:
