@@ -383,6 +383,83 @@ async def run(
     }
 
 
+def compare_lanes(
+    database_url: str | None, lanes: Sequence[int], rounds: int, per_device: int = 8
+) -> dict[str, Any]:
+    """The thread writer alone, no broker: the same batches written with each lane count
+    in turn (alternating, same minutes), after a first batch that creates the attributes.
+
+    Per lane count: measurements per second of each write, and the median; client and
+    database CPU µs per measurement. The difference is the lanes' overlap of one lane's
+    database time with another's Python.
+    """
+    from smartcity.gateways.iot.writer import ThreadWriter
+    from smartcity.kernel.context.library import ContextLibrary
+
+    store = open_store(database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}")
+    store.migrate(["smartcity.gateways.iot.tables"])
+    agent = IotAgent(store, ContextLibrary(store, open_bus("local"), RealClock()), RealClock())
+    devices = [f"aq-{n:04d}" for n in range(1000)]
+    agent.provision(
+        "",
+        [{"device_id": d, "apikey": "bench", "entity_type": "AirQualityObserved"} for d in devices],
+    )
+    from smartcity.api.collector import tune_collector
+
+    tune_collector()
+    writers = {count: ThreadWriter(agent, count) for count in lanes}
+    messages = iter(range(10**9))
+
+    def batch() -> list[Any]:
+        return [
+            update
+            for _ in range(per_device)
+            for device in devices
+            for update in agent.ultralight_updates("bench", device, payload_of(next(messages)))
+        ]
+
+    asyncio.run(writers[lanes[0]].write(batch()))
+    runs: dict[int, list[dict[str, float]]] = {count: [] for count in lanes}
+    for round_ in range(rounds):
+        for count in lanes if round_ % 2 == 0 else list(reversed(lanes)):
+            updates = batch()
+            measurements = sum(update.measurements for update in updates)
+            wall, cpu, database = (
+                time.perf_counter(),
+                time.process_time(),
+                database_cpu_seconds(store),
+            )
+            asyncio.run(writers[count].write(updates))
+            wall = time.perf_counter() - wall
+            cpu = time.process_time() - cpu
+            database_s = cpu_spent(database, database_cpu_seconds(store))
+            runs[count].append(
+                {
+                    "measurements_per_second": round(measurements / wall),
+                    "client_cpu_us_per_measurement": round(cpu / measurements * 1e6, 1),
+                    "database_cpu_us_per_measurement": round(database_s / measurements * 1e6, 1),
+                }
+            )
+    for writer in writers.values():
+        writer.close()
+    dialect = store.dialect
+    store.close()
+    return {
+        "when": datetime.now(UTC).isoformat(),
+        "database": dialect,
+        "load_average": os.getloadavg()[0],
+        **{
+            f"lanes_{count}": {
+                "median_measurements_per_second": sorted(
+                    run["measurements_per_second"] for run in results
+                )[len(results) // 2],
+                "runs": results,
+            }
+            for count, results in runs.items()
+        },
+    }
+
+
 def bench_mqtt(
     url: str = "mqtt://127.0.0.1:51883",
     *,
@@ -420,9 +497,34 @@ def main() -> None:
         help="sample each thread's and the database's CPU every 0.1 s (a core's share)",
     )
     parser.add_argument(
+        "--entities-per-write",
+        type=int,
+        default=None,
+        help="entities per library call (default: the agent's ENTITIES_PER_WRITE)",
+    )
+    parser.add_argument(
         "--lanes", type=int, default=None, help="thread writer's lanes (default: the backend's)"
     )
+    parser.add_argument(
+        "--compare-lanes",
+        default=None,
+        help="e.g. 1,2: write batches with each lane count in turn, no broker (see compare_lanes)",
+    )
+    parser.add_argument("--rounds", type=int, default=6, help="rounds of --compare-lanes")
     options = parser.parse_args()
+    if options.compare_lanes:
+        counts = [int(count) for count in options.compare_lanes.split(",")]
+        compared = compare_lanes(options.database_url, counts, options.rounds)
+        print(orjson.dumps(compared, option=orjson.OPT_INDENT_2).decode())
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "mqtt_lanes.json").write_bytes(
+            orjson.dumps(compared, option=orjson.OPT_INDENT_2)
+        )
+        return
+    if options.entities_per_write is not None:
+        from smartcity.gateways.iot import agent as agent_module
+
+        agent_module.ENTITIES_PER_WRITE = options.entities_per_write
     figures = asyncio.run(
         run(
             options.url,

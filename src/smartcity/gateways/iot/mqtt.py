@@ -8,7 +8,8 @@ that one measure's value.
 Each message is decoded, mapped and validated as it arrives (``mqtt_wire`` cuts the
 broker's stream into messages, many per read), then batched: up to ``batch_size`` messages or
 ``batch_seconds`` after the first, whichever comes first, become one round of
-``upsert_entities`` calls made in a worker thread while the event loop keeps reading.
+``upsert_entities`` calls made in writer threads (two lanes split by entity on
+PostgreSQL, see writer.py) while the event loop keeps reading.
 One bad message is logged and dropped; it never costs the others in its batch.
 """
 
