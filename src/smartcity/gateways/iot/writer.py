@@ -22,6 +22,7 @@ fixed by the consumer when it decoded the message.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import multiprocessing
 from collections.abc import Sequence
@@ -112,8 +113,14 @@ class ThreadWriter:
         """Write one batch off the event loop, its lanes at once."""
         loop = asyncio.get_running_loop()
         parts = split_by_entity(batch, self.lanes)
+        # Each lane runs in a copy of the caller's context, as asyncio.to_thread would.
         outcomes = await asyncio.gather(
-            *(loop.run_in_executor(self._threads, write_batch, self.agent, part) for part in parts)
+            *(
+                loop.run_in_executor(
+                    self._threads, contextvars.copy_context().run, write_batch, self.agent, part
+                )
+                for part in parts
+            )
         )
         if len(outcomes) == 1:
             return outcomes[0]
