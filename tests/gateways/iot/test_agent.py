@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -264,12 +265,14 @@ def test_unmapped_measures_pass_through_under_their_own_name_every_time(
     ]
 
 
+@pytest.fixture
+def restarted(store: Store, library: RecordingLibrary, clock: FixedClock) -> Callable[[], IotAgent]:
+    """A new agent over the same store and library: its device cache starts empty."""
+    return lambda: IotAgent(store, library, clock)
+
+
 def test_the_first_message_of_an_api_key_loads_all_its_devices_in_one_query(
-    agent: IotAgent,
-    store: Store,
-    library: RecordingLibrary,
-    clock: FixedClock,
-    monkeypatch: pytest.MonkeyPatch,
+    agent: IotAgent, restarted: Callable[[], IotAgent], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     agent.provision("env", [air_station(f"aq-{n}") for n in range(5)])
     queries: list[str] = []
@@ -282,7 +285,7 @@ def test_the_first_message_of_an_api_key_loads_all_its_devices_in_one_query(
                 queries.append(_name) or _real(*args, **kwargs)
             ),
         )
-    started = IotAgent(store, library, clock)  # a fresh cache, as after a restart
+    started = restarted()
 
     assert sum(started.ingest_ultralight("k3y", f"aq-{n}", "t|1") for n in range(5)) == 5
     with pytest.raises(ResourceNotFound):
@@ -293,15 +296,11 @@ def test_the_first_message_of_an_api_key_loads_all_its_devices_in_one_query(
 
 
 def test_a_key_with_more_devices_than_one_load_holds_finds_each_of_them(
-    agent: IotAgent,
-    store: Store,
-    library: RecordingLibrary,
-    clock: FixedClock,
-    monkeypatch: pytest.MonkeyPatch,
+    agent: IotAgent, restarted: Callable[[], IotAgent], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(agent_module, "DEVICES_PER_KEY", 2)
     agent.provision("env", [air_station(f"aq-{n}") for n in range(3)])
-    started = IotAgent(store, library, clock)
+    started = restarted()
 
     assert sum(started.ingest_ultralight("k3y", f"aq-{n}", "t|1") for n in range(3)) == 3
     with pytest.raises(ResourceNotFound):
