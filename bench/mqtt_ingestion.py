@@ -172,6 +172,76 @@ def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
+class Timeline:
+    """Samples, every ``interval`` seconds, the CPU of each thread of this process and of
+    the database's backends: where the wall time of a run goes (``--timeline``).
+
+    Threads are named by :mod:`threading` (``MainThread`` reads MQTT and decodes, the
+    writer's threads write); ``database`` is the sum over the PostgreSQL backends.
+    """
+
+    def __init__(self, store: Store, interval: float = 0.1) -> None:
+        import threading
+
+        self.store = store
+        self.interval = interval
+        self.rows: list[dict[str, float]] = []
+        self.batches: list[tuple[float, float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="bench-timeline", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def watch(self, consumer: MqttConsumer) -> None:
+        """Note when each of the consumer's batches is written, and its size."""
+        writer = consumer._writer
+        write = writer.write
+
+        async def timed(batch: list[Any]) -> Any:
+            began = time.perf_counter()
+            outcome = await write(batch)
+            ended = time.perf_counter()
+            self.batches.append((began, ended, len(batch)))
+            return outcome
+
+        writer.write = timed  # type: ignore[method-assign]
+
+    def stop(self) -> list[dict[str, Any]]:
+        """Stop sampling; returns per interval the share of a core each thread used."""
+        self._stop.set()
+        self._thread.join()
+        shares = []
+        for before, after in zip(self.rows, self.rows[1:], strict=False):
+            span = after["at"] - before["at"]
+            row: dict[str, Any] = {"at": round(after["at"] - self.rows[0]["at"], 2)}
+            for name, seconds in after.items():
+                if name != "at":
+                    row[name] = round((seconds - before.get(name, 0.0)) / span, 2)
+            shares.append(row)
+        return shares
+
+    def _sample(self) -> None:
+        import threading
+
+        ticks = os.sysconf("SC_CLK_TCK")
+        while not self._stop.is_set():
+            row = {"at": time.perf_counter()}
+            for thread in threading.enumerate():
+                if thread.native_id is None or thread is self._thread:
+                    continue
+                try:
+                    stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+                except OSError:
+                    continue
+                fields = stat.rsplit(")", 1)[1].split()
+                name = thread.name.split("_", 1)[0]
+                row[name] = row.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+            row["database"] = sum(database_cpu_seconds(self.store).values())
+            self.rows.append(row)
+            self._stop.wait(self.interval)
+
+
 def publish(url: str, devices: Sequence[str], messages: int) -> None:
     """Send ``messages`` UltraLight messages round-robin over ``devices`` (QoS 1, paho)."""
     broker = BrokerAddress.from_url(url)
@@ -202,6 +272,8 @@ async def run(
     publisher: str = "raw",
     writer_kind: str = "thread",
     collector: str = "served",
+    timeline: bool = False,
+    lanes: int | None = None,
 ) -> dict[str, Any]:
     """Measure one run; returns the figures."""
     store_url = database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
@@ -225,15 +297,14 @@ async def run(
 
         writer = ProcessWriter(store_url, bus)
         writer.wait_started()
-    elif library_kind == "real" and store.dialect == "postgresql":
-        # As the server does (mqtt.writer_for). Session-5 code wrote through a store of
-        # its own on PostgreSQL (custom plans); other code writes through the bench's
-        # store, as the server through the platform's.
+    elif library_kind == "real":
+        # As the server does (mqtt.writer_for): a thread writer with the backend's lanes.
+        # Older code has no lanes (it then writes in its consumer's default thread).
         from smartcity.gateways.iot import writer as writers
 
-        over_database = getattr(writers.ThreadWriter, "over_database", None)
-        if over_database is not None:
-            writer = over_database(store_url, bus, RealClock())
+        lanes_for = getattr(writers, "lanes_for", None)
+        if lanes_for is not None:
+            writer = writers.ThreadWriter(agent, lanes or lanes_for(store))  # type: ignore[call-arg,unused-ignore]
     # (No ``writer`` argument when there is none: the bench also runs the code before it.)
     options = {} if writer is None else {"writer": writer}
     consumer = MqttConsumer(agent, BrokerAddress.from_url(url), **options)
@@ -253,6 +324,10 @@ async def run(
     cpu_started = time.process_time()
     workers_started = children_cpu_seconds()
     database_started = database_cpu_seconds(store)
+    sampler = Timeline(store) if timeline else None
+    if sampler is not None:
+        sampler.start()
+        sampler.watch(consumer)
     processes = [
         multiprocessing.Process(
             target=PUBLISHERS[publisher], args=(url, devices[n::publishers], per_publisher)
@@ -270,6 +345,15 @@ async def run(
     workers = {pid: cpu for pid, cpu in children_cpu_seconds().items() if pid in workers_started}
     worker_seconds = cpu_spent(workers_started, workers)
     database_seconds = cpu_spent(database_started, database_cpu_seconds(store))
+    shares = sampler.stop() if sampler is not None else None
+    written = (
+        [
+            {"from": round(a - started, 3), "to": round(b - started, 3), "updates": n}
+            for a, b, n in sampler.batches
+        ]
+        if sampler is not None
+        else None
+    )
     for process in processes:
         process.join()
     await consumer.stop()
@@ -280,6 +364,7 @@ async def run(
         "library": library_kind,
         "publisher": publisher,
         "writer": writer_kind if library_kind == "real" else None,
+        "lanes": getattr(consumer._writer, "lanes", 1) if library_kind == "real" else None,
         "collector": collector,
         "database": dialect,
         "messages": per_publisher * publishers,
@@ -294,6 +379,84 @@ async def run(
         "total_cpu_us_per_measurement": round(
             (cpu_seconds + worker_seconds + database_seconds) / expected * 1e6, 1
         ),
+        **({"timeline": shares, "written": written} if shares is not None else {}),
+    }
+
+
+def compare_lanes(
+    database_url: str | None, lanes: Sequence[int], rounds: int, per_device: int = 8
+) -> dict[str, Any]:
+    """The thread writer alone, no broker: the same batches written with each lane count
+    in turn (alternating, same minutes), after a first batch that creates the attributes.
+
+    Per lane count: measurements per second of each write, and the median; client and
+    database CPU µs per measurement. The difference is the lanes' overlap of one lane's
+    database time with another's Python.
+    """
+    from smartcity.gateways.iot.writer import ThreadWriter
+    from smartcity.kernel.context.library import ContextLibrary
+
+    store = open_store(database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}")
+    store.migrate(["smartcity.gateways.iot.tables"])
+    agent = IotAgent(store, ContextLibrary(store, open_bus("local"), RealClock()), RealClock())
+    devices = [f"aq-{n:04d}" for n in range(1000)]
+    agent.provision(
+        "",
+        [{"device_id": d, "apikey": "bench", "entity_type": "AirQualityObserved"} for d in devices],
+    )
+    from smartcity.api.collector import tune_collector
+
+    tune_collector()
+    writers = {count: ThreadWriter(agent, count) for count in lanes}
+    messages = iter(range(10**9))
+
+    def batch() -> list[Any]:
+        return [
+            update
+            for _ in range(per_device)
+            for device in devices
+            for update in agent.ultralight_updates("bench", device, payload_of(next(messages)))
+        ]
+
+    asyncio.run(writers[lanes[0]].write(batch()))
+    runs: dict[int, list[dict[str, float]]] = {count: [] for count in lanes}
+    for round_ in range(rounds):
+        for count in lanes if round_ % 2 == 0 else list(reversed(lanes)):
+            updates = batch()
+            measurements = sum(update.measurements for update in updates)
+            wall, cpu, database = (
+                time.perf_counter(),
+                time.process_time(),
+                database_cpu_seconds(store),
+            )
+            asyncio.run(writers[count].write(updates))
+            wall = time.perf_counter() - wall
+            cpu = time.process_time() - cpu
+            database_s = cpu_spent(database, database_cpu_seconds(store))
+            runs[count].append(
+                {
+                    "measurements_per_second": round(measurements / wall),
+                    "client_cpu_us_per_measurement": round(cpu / measurements * 1e6, 1),
+                    "database_cpu_us_per_measurement": round(database_s / measurements * 1e6, 1),
+                }
+            )
+    for writer in writers.values():
+        writer.close()
+    dialect = store.dialect
+    store.close()
+    return {
+        "when": datetime.now(UTC).isoformat(),
+        "database": dialect,
+        "load_average": os.getloadavg()[0],
+        **{
+            f"lanes_{count}": {
+                "median_measurements_per_second": sorted(
+                    run["measurements_per_second"] for run in results
+                )[len(results) // 2],
+                "runs": results,
+            }
+            for count, results in runs.items()
+        },
     }
 
 
@@ -328,7 +491,40 @@ def main() -> None:
         default="served",
         help="tune the garbage collector as the served process does, or leave it",
     )
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="sample each thread's and the database's CPU every 0.1 s (a core's share)",
+    )
+    parser.add_argument(
+        "--entities-per-write",
+        type=int,
+        default=None,
+        help="entities per library call (default: the agent's ENTITIES_PER_WRITE)",
+    )
+    parser.add_argument(
+        "--lanes", type=int, default=None, help="thread writer's lanes (default: the backend's)"
+    )
+    parser.add_argument(
+        "--compare-lanes",
+        default=None,
+        help="e.g. 1,2: write batches with each lane count in turn, no broker (see compare_lanes)",
+    )
+    parser.add_argument("--rounds", type=int, default=6, help="rounds of --compare-lanes")
     options = parser.parse_args()
+    if options.compare_lanes:
+        counts = [int(count) for count in options.compare_lanes.split(",")]
+        compared = compare_lanes(options.database_url, counts, options.rounds)
+        print(orjson.dumps(compared, option=orjson.OPT_INDENT_2).decode())
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "mqtt_lanes.json").write_bytes(
+            orjson.dumps(compared, option=orjson.OPT_INDENT_2)
+        )
+        return
+    if options.entities_per_write is not None:
+        from smartcity.gateways.iot import agent as agent_module
+
+        agent_module.ENTITIES_PER_WRITE = options.entities_per_write
     figures = asyncio.run(
         run(
             options.url,
@@ -339,6 +535,8 @@ def main() -> None:
             options.publisher,
             options.writer,
             options.collector,
+            options.timeline,
+            options.lanes,
         )
     )
     print(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())

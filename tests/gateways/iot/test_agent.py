@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -262,3 +263,56 @@ def test_unmapped_measures_pass_through_under_their_own_name_every_time(
         1,
         2,
     ]
+
+
+@pytest.fixture
+def restarted(store: Store, library: RecordingLibrary, clock: FixedClock) -> Callable[[], IotAgent]:
+    """A new agent over the same store and library: its device cache starts empty."""
+    return lambda: IotAgent(store, library, clock)
+
+
+def test_the_first_message_of_an_api_key_loads_all_its_devices_in_one_query(
+    agent: IotAgent, restarted: Callable[[], IotAgent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent.provision("env", [air_station(f"aq-{n}") for n in range(5)])
+    queries: list[str] = []
+    for name in ("devices_of_key", "find_device"):
+        real = getattr(agent_module.registry, name)
+        monkeypatch.setattr(
+            agent_module.registry,
+            name,
+            lambda *args, _real=real, _name=name, **kwargs: (
+                queries.append(_name) or _real(*args, **kwargs)
+            ),
+        )
+    started = restarted()
+
+    assert sum(started.ingest_ultralight("k3y", f"aq-{n}", "t|1") for n in range(5)) == 5
+    with pytest.raises(ResourceNotFound):
+        started.ingest_ultralight("k3y", "aq-9", "t|1")
+    with pytest.raises(ResourceNotFound):
+        started.ingest_ultralight("wrong", "aq-1", "t|1")
+    assert queries == ["devices_of_key", "devices_of_key"]
+
+
+def test_a_key_with_more_devices_than_one_load_holds_finds_each_of_them(
+    agent: IotAgent, restarted: Callable[[], IotAgent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(agent_module, "DEVICES_PER_KEY", 2)
+    agent.provision("env", [air_station(f"aq-{n}") for n in range(3)])
+    started = restarted()
+
+    assert sum(started.ingest_ultralight("k3y", f"aq-{n}", "t|1") for n in range(3)) == 3
+    with pytest.raises(ResourceNotFound):
+        started.ingest_ultralight("k3y", "aq-9", "t|1")
+
+
+def test_a_device_provisioned_after_its_key_was_loaded_is_found_at_once(agent: IotAgent) -> None:
+    agent.provision("env", [air_station("aq-1")])
+    assert agent.ingest_ultralight("k3y", "aq-1", "t|1") == 1
+    with pytest.raises(ResourceNotFound):
+        agent.ingest_ultralight("k3y", "aq-2", "t|1")
+
+    agent.provision("env", [air_station("aq-2")])
+
+    assert agent.ingest_ultralight("k3y", "aq-2", "t|1") == 1

@@ -9,13 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from smartcity.gateways.iot import IotAgent
+from smartcity.gateways.iot.agent import Update
 from smartcity.gateways.iot.mqtt import writer_for
 from smartcity.gateways.iot.writer import (
     ProcessWriter,
     ThreadWriter,
+    lanes_for,
+    split_by_entity,
     worker_engine_options,
     write_batch,
 )
@@ -119,7 +124,11 @@ def test_one_refused_update_costs_only_itself(store: Store, clock: FixedClock) -
         *agent.ultralight_updates("k3y", "bad", "t|3"),
     ]
 
-    outcome = asyncio.run(ThreadWriter(agent).write(batch))
+    writer = ThreadWriter(agent)
+    try:
+        outcome = asyncio.run(writer.write(batch))
+    finally:
+        writer.close()
 
     assert (outcome.measurements, outcome.rejected) == (2, 1)
     assert [entity["id"] for _, entity in library.updates()] == [ENTITY]
@@ -158,3 +167,83 @@ def test_the_writer_is_a_thread_when_a_process_could_not_open_the_same_database(
 def test_the_worker_process_keeps_few_connections_only_on_postgresql() -> None:
     assert worker_engine_options("sqlite:///x.db") == {}
     assert worker_engine_options("postgresql://u@h/db") == {"pool_size": 2, "max_overflow": 2}
+
+
+def history_of(store: Store, name: str) -> dict[str, list[Any]]:
+    """Each entity's values of attribute ``name``, in the order they were stored."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            select(context_series.c.entity_id, context_instance.c.value_number)
+            .join(context_series, context_series.c.id == context_instance.c.series_id)
+            .where(context_series.c.name == name)
+            .order_by(context_instance.c.seq)
+        )
+        values: dict[str, list[Any]] = {}
+        for entity_id, value in rows:
+            values.setdefault(entity_id, []).append(value)
+    return values
+
+
+def test_lanes_write_every_measure_and_each_devices_in_the_order_they_arrived(
+    platform: Platform, store: Store
+) -> None:
+    agent = IotAgent.for_platform(platform)
+    devices = [f"aq-{n}" for n in range(8)]
+    agent.provision("env", [air_station(device) for device in devices])
+    batches = [
+        [
+            update
+            for reading in range(start, start + 3)
+            for device in devices
+            for update in agent.ultralight_updates("k3y", device, f"t|{reading}")
+        ]
+        for start in (0, 3)
+    ]
+    writer = ThreadWriter(agent, lanes=3)
+    try:
+        outcomes = [asyncio.run(writer.write(batch)) for batch in batches]
+    finally:
+        writer.close()
+
+    assert [(o.measurements, o.rejected) for o in outcomes] == [(24, 0), (24, 0)]
+    history = history_of(store, TEMPERATURE)
+    assert history == {
+        f"urn:ngsi-ld:AirQualityObserved:{device}": [0, 1, 2, 3, 4, 5] for device in devices
+    }
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from("abcdefg"), st.sampled_from(["", "t2"]))), st.integers(1, 4)
+)
+def test_a_batch_is_split_with_each_entity_in_one_lane_in_order(
+    keys: list[tuple[str, str]], lanes: int
+) -> None:
+    batch = [
+        Update(tenant, {"id": entity_id, "type": ["T"], "n": [{"value": n}]})
+        for n, (entity_id, tenant) in enumerate(keys)
+    ]
+
+    parts = split_by_entity(batch, lanes)
+
+    assert 0 < len(parts) <= lanes or not batch
+    assert all(parts)
+    assert sorted(u.entity["n"][0]["value"] for part in parts for u in part) == list(
+        range(len(batch))
+    )
+    lane_of = {}
+    for lane, part in enumerate(parts):
+        for update in part:
+            assert lane_of.setdefault((update.tenant, update.entity["id"]), lane) == lane
+        values = [u.entity["n"][0]["value"] for u in part]
+        assert values == sorted(values)
+
+
+def test_the_thread_writer_has_two_lanes_on_postgresql_and_one_on_sqlite(
+    platform: Platform,
+) -> None:
+    writer = writer_for(platform, IotAgent.for_platform(platform))
+    try:
+        assert isinstance(writer, ThreadWriter)
+        assert writer.lanes == lanes_for(platform.store) == (2 if BACKEND == "postgres" else 1)
+    finally:
+        writer.close()

@@ -45,6 +45,12 @@ CACHE_SECONDS = 5.0
 # Unknown (key, device) pairs are cached too; past this many entries the cache is cleared
 # so that a stream of made-up topics cannot grow it without bound.
 CACHE_ENTRIES = 100_000
+# On a cache miss the agent loads every device of the API key at once (up to this many):
+# a fleet sharing a key that starts sending, or the first messages after the cache
+# started afresh, cost one query instead of one per device (1,000 devices: ~1,000
+# queries in the event loop, seconds under load). A key with more devices is looked up
+# device by device.
+DEVICES_PER_KEY = 10_000
 # Entities per library call (one transaction). The MQTT consumer's batches grow while the
 # previous one is written; the library's cost per measure is the same from a few hundred
 # entities up, and a bounded transaction keeps other writers (SQLite's group commit
@@ -74,6 +80,9 @@ class IotAgent:
         self.clock = clock
         # Keyed by the API key as sent: the digest is computed only on a miss.
         self._cache: dict[tuple[str, str], Device | None] = {}
+        # API keys (as sent) whose devices were loaded: True if all of them are cached,
+        # so a pair of that key missing from the cache names no device.
+        self._keys: dict[str, bool] = {}
         self._checked_at = -float("inf")
         self._fingerprint: tuple[int, Any] | None = None
         self._lock = threading.Lock()
@@ -133,11 +142,7 @@ class IotAgent:
         try:
             device = self._cache[key]
         except KeyError:
-            device = registry.find_device(self.store, digest_api_key(api_key), device_id)
-            with self._lock:
-                if len(self._cache) >= CACHE_ENTRIES:
-                    self._cache = {}
-                self._cache[key] = device
+            device = self._load(api_key, device_id)
         if device is None:
             raise ResourceNotFound(
                 f"no device {device_id!r} is provisioned under this API key", device_id=device_id
@@ -229,15 +234,44 @@ class IotAgent:
                 f"the information library refused {len(errors)} update(s): {errors[0]}"
             )
 
+    def _load(self, api_key: str, device_id: str) -> Device | None:
+        """Look a device up on a cache miss; the first miss of a key loads all its devices."""
+        key = (api_key, device_id)
+        complete = self._keys.get(api_key)
+        if complete is None:
+            digest = digest_api_key(api_key)
+            devices = registry.devices_of_key(self.store, digest, limit=DEVICES_PER_KEY)
+            complete = len(devices) < DEVICES_PER_KEY
+            with self._lock:
+                if len(self._cache) + len(devices) >= CACHE_ENTRIES:
+                    self._cache, self._keys = {}, {}
+                for found in devices:
+                    self._cache[(api_key, found.device_id)] = found
+                self._keys[api_key] = complete
+                if key in self._cache:
+                    return self._cache[key]
+        device = (
+            None
+            if complete
+            else registry.find_device(self.store, digest_api_key(api_key), device_id)
+        )
+        with self._lock:
+            if len(self._cache) >= CACHE_ENTRIES:
+                self._cache, self._keys = {}, {}
+            self._cache[key] = device
+        return device
+
     def _forget(self, device: Device) -> None:
         with self._lock:
             self._cache = {k: v for k, v in self._cache.items() if k[1] != device.device_id}
+            # Its key's other devices stay cached, but the key no longer lists them all.
+            self._keys = {}
 
     def _revalidate(self) -> None:
         """Start the device cache afresh if the registry changed since the last check."""
         fingerprint = registry.registry_fingerprint(self.store)
         with self._lock:
             if fingerprint != self._fingerprint:
-                self._cache = {}
+                self._cache, self._keys = {}, {}
                 self._fingerprint = fingerprint
             self._checked_at = time.monotonic()

@@ -8,7 +8,8 @@ that one measure's value.
 Each message is decoded, mapped and validated as it arrives (``mqtt_wire`` cuts the
 broker's stream into messages, many per read), then batched: up to ``batch_size`` messages or
 ``batch_seconds`` after the first, whichever comes first, become one round of
-``upsert_entities`` calls made in a worker thread while the event loop keeps reading.
+``upsert_entities`` calls made in writer threads (two lanes split by entity on
+PostgreSQL, see writer.py) while the event loop keeps reading.
 One bad message is logged and dropped; it never costs the others in its batch.
 """
 
@@ -29,7 +30,7 @@ from sqlalchemy.engine import make_url
 from smartcity.gateways.iot.agent import IotAgent, Update
 from smartcity.gateways.iot.measures import typed_text
 from smartcity.gateways.iot.mqtt_wire import MqttSubscriber, MqttWireError
-from smartcity.gateways.iot.writer import BatchWriter, ProcessWriter, ThreadWriter
+from smartcity.gateways.iot.writer import BatchWriter, ProcessWriter, ThreadWriter, lanes_for
 from smartcity.kernel.context.errors import BadRequestData
 from smartcity.kernel.errors import ConfigurationError, DomainError
 from smartcity.kernel.platform import Platform
@@ -96,7 +97,8 @@ class MqttConsumer:
     broker: BrokerAddress
     batch_size: int = 2000
     batch_seconds: float = 0.05
-    # Where batches are written; None: a thread of this process (see writer.py).
+    # Where batches are written; None: one thread of this process (see writer.py;
+    # the server's is chosen by writer_for).
     writer: BatchWriter | None = None
     counts: ConsumerCounts = field(default_factory=ConsumerCounts)
     subscribed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -264,7 +266,7 @@ def writer_for(platform: Platform, agent: IotAgent) -> BatchWriter:
     own = shared and agent.library is platform.context
     if mqtt_writer() == "process" and own:
         return ProcessWriter(url, platform.bus)
-    return ThreadWriter(agent)
+    return ThreadWriter(agent, lanes_for(platform.store))
 
 
 async def start_mqtt(platform: Platform, agent: IotAgent | None = None) -> MqttConsumer | None:

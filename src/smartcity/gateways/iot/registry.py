@@ -76,6 +76,13 @@ def find_device(store: Store, api_key_digest: str, device_id: str) -> Device | N
     return None if row is None else _device(row)
 
 
+def devices_of_key(store: Store, api_key_digest: str, *, limit: int) -> list[Device]:
+    """Up to ``limit`` devices provisioned under one API key (any tenant), in one query."""
+    query = select(iot_device).where(iot_device.c.api_key_digest == api_key_digest).limit(limit)
+    with store.connect() as conn:
+        return [_device(row) for row in conn.execute(query)]
+
+
 def registry_fingerprint(store: Store) -> tuple[int, Any]:
     """How many devices there are and when the newest was created.
 
