@@ -40,7 +40,7 @@ from smartcity.kernel.context.model import (
     instance_key,
     parse_instant,
 )
-from smartcity.kernel.context.narrow_writes import write_narrow
+from smartcity.kernel.context.narrow_writes import StoredRow, write_narrow
 from smartcity.kernel.context.pipeline import Pipeline
 from smartcity.kernel.context.reads import chunks
 from smartcity.kernel.context.series import series_ids
@@ -127,7 +127,7 @@ class Changes:
         # of the loaded instance (``load_batch``): the UPDATE finds each row by its id,
         # not by its long text key, and the history row names its series without a
         # lookup. Valid while the loaded entities live (this transaction).
-        self.stored_rows: dict[int, tuple[int, int | None]] = {}
+        self.stored_rows: dict[int, StoredRow] = {}
         # Whether some value of ``narrow_rows`` changes its kind or unitCode (else the
         # UPDATE leaves those columns as they are).
         self.narrow_kinds_change = False
@@ -312,6 +312,7 @@ class Changes:
                 unit_code,
                 stored[0],
                 stored[1],
+                stored[2],
             )
         )
         now_text = self.now_text
@@ -420,13 +421,13 @@ class Changes:
                     # less per value): a number replacing a stored value that has no text
                     # or boolean copy, in the default instance.
                     observed = instance.get("observedAt")
-                    observed_at = None
-                    if observed is not None:
-                        observed_at = instants.get(observed) or self.instant(observed, "observedAt")
+                    observed_at = instants.get(observed)  # type: ignore[arg-type]
+                    if observed_at is None and observed is not None:
+                        observed_at = self.instant(observed, "observedAt")
                     unit_code = instance.get("unitCode")
                     if unit_code != old.get("unitCode"):
                         self.narrow_kinds_change = True
-                    row = stored_rows.get(id(old), NOT_READ)
+                    rowid, series_id, stored_number = stored_rows.get(id(old), NOT_READ)
                     add_narrow(
                         (
                             entity_id,
@@ -440,12 +441,15 @@ class Changes:
                             dumps(instance).decode(),
                             observed_at,
                             unit_code,
-                            row[0],
-                            row[1],
+                            rowid,
+                            series_id,
+                            stored_number,
                         )
                     )
-                    created = old.get("createdAt") or now_text
-                    stored[name] = [{**instance, "createdAt": created, "modifiedAt": now_text}]
+                    current = dict(instance)
+                    current["createdAt"] = old.get("createdAt") or now_text
+                    current["modifiedAt"] = now_text
+                    stored[name] = [current]
                     written.append(name)
                     continue
                 stamped = self.replace_one(entity_id, entity_type, name, instance, old)
@@ -744,8 +748,8 @@ class Changes:
         return upserted, updated
 
 
-# The row id and series id of an attribute row not read by ``load_batch``.
-NOT_READ: tuple[None, None] = (None, None)
+# The row id, series id and stored number of an attribute row not read by ``load_batch``.
+NOT_READ: tuple[None, None, None] = (None, None, None)
 
 
 class RowsGone(Exception):
