@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import compress, repeat
-from operator import eq, itemgetter, not_
+from operator import eq, not_
 from typing import Any
 
 import orjson
@@ -132,11 +132,6 @@ def _converted(conn: Connection, table: Any, name: str, column: Sequence[Any]) -
     return convert_column(list(column), processor)
 
 
-def _column(rows: Sequence[tuple[Any, ...]], index: int) -> tuple[Any, ...]:
-    """One field of every row (in C)."""
-    return tuple(map(itemgetter(index), rows))
-
-
 def _write_sqlite(
     conn: Connection,
     tenant: str,
@@ -145,22 +140,21 @@ def _write_sqlite(
     kinds_change: bool,
 ) -> int:
     count = len(rows)
-    # Only the fields the statements write, and each converter once per batch where a
-    # column holds one value (``_converted``): ~40% of this function's Python.
-    numbers = _column(rows, NUMBER)
-    documents = _column(rows, JSON)
-    kinds = _column(rows, KIND)
-    units = _column(rows, UNIT_CODE)
-    observed = _converted(conn, context_attribute, "observed_at", _column(rows, OBSERVED_AT))
+    # Column-wise (one transposition in C), each converter once per batch where a
+    # column holds one value (``_converted``).
+    columns = list(zip(*rows, strict=True))
+    numbers = columns[NUMBER]
+    documents = columns[JSON]
+    kinds = columns[KIND]
+    units = columns[UNIT_CODE]
+    observed = _converted(conn, context_attribute, "observed_at", columns[OBSERVED_AT])
     modified = _converted(conn, context_attribute, "modified_at", [now])[0]
-    flags = _converted(conn, context_instance, "value_bool", _column(rows, FLAG))
+    flags = _converted(conn, context_instance, "value_bool", columns[FLAG])
     driver = conn.exec_driver_sql
-    rowids = _column(rows, ROWID)
+    rowids = columns[ROWID]
     if None in rowids:
         values = (kinds, numbers, documents, _rows_of(observed, count), units)
-        keys = zip(
-            repeat(tenant), _column(rows, ENTITY_ID), _column(rows, NAME), _column(rows, DATASET_ID)
-        )
+        keys = zip(repeat(tenant), columns[ENTITY_ID], columns[NAME], columns[DATASET_ID])
         by_key = map(tuple.__add__, zip(*values, repeat(modified)), keys)
         updated = driver(_UPDATE_BY_KEY, list(by_key)).rowcount
     else:
@@ -172,7 +166,7 @@ def _write_sqlite(
         ]
         if kinds_change:
             changed += [("kind", kinds), ("unit_code", units)]
-        same = list(map(eq, numbers, _column(rows, STORED_NUMBER)))
+        same = list(map(eq, numbers, columns[STORED_NUMBER]))
         if True not in same:
             updated = _update_by_rowid(driver, changed, rowids)
         else:
@@ -183,11 +177,11 @@ def _write_sqlite(
             differ = list(map(not_, same))
             updated = _update_by_rowid(driver, _selected(changed, differ), _picked(rowids, differ))
             updated += _update_by_rowid(driver, _selected(changed[1:], same), _picked(rowids, same))
-    series = _column(rows, SERIES_ID)
+    series = columns[SERIES_ID]
     history: list[tuple[str, Sequence[Any]]] = [
         ("kind", kinds),
         ("value_number", numbers),
-        ("value_text", _column(rows, TEXT)),
+        ("value_text", columns[TEXT]),
         ("value_bool", flags),
         ("value_json", documents),
         ("observed_at", observed),
@@ -202,10 +196,10 @@ def _write_sqlite(
     else:
         series_keys = (
             repeat(tenant),
-            _column(rows, ENTITY_ID),
-            _column(rows, NAME),
-            _column(rows, DATASET_ID),
-            _column(rows, ENTITY_TYPE),
+            columns[ENTITY_ID],
+            columns[NAME],
+            columns[DATASET_ID],
+            columns[ENTITY_TYPE],
         )
         history_values = (
             *(_rows_of(column, count) for _name, column in history[:-1]),
