@@ -453,12 +453,13 @@ def test_a_batch_repeating_some_stored_numbers_stores_records_and_finds_every_va
     """Numbers equal to the stored ones are written without touching ``value_number``
     (SQLite); the others replace it. Either way the value, its times, its history row
     and what ``q`` finds are those of the batch."""
-    library.create_entities("t", [sensor(n, n) for n in range(6)])
+    # Entity 6 stores a list (no number copy) and gets the number it held.
+    library.create_entities("t", [*(sensor(n, n) for n in range(6)), sensor(6, [4])])
     clock.advance(timedelta(minutes=1))
     observed = "2026-11-21T09:07:00Z"
     # Even entities repeat their number (as an integer or a float), odd ones change it;
     # entity 4 stored 4 and sends 4.0, entity 0 stored 0 and sends -0.0.
-    values = {0: -0.0, 1: 11, 2: 2, 3: 13.5, 4: 4.0, 5: 15}
+    values = {0: -0.0, 1: 11, 2: 2, 3: 13.5, 4: 4.0, 5: 15, 6: 4}
     batch = [
         {
             "id": f"urn:ngsi-ld:Sensor:{n}",
@@ -494,9 +495,9 @@ def test_a_batch_repeating_some_stored_numbers_stores_records_and_finds_every_va
     assert all(
         row["observed_at"] == datetime(2026, 11, 21, 9, 7, tzinfo=UTC) for row in latest.values()
     )
-    assert len(history(store)) == 2 * 6 + 6
+    assert len(history(store)) == 2 * 7 + 7
     selection = build_selection(
         "t", expand=lambda term: VOCABULARY + term, type_param="Sensor", q_text="reading>=4"
     )
     found = {e["id"] for e in library.query_entities(selection, limit=100).entities}
-    assert found == {f"urn:ngsi-ld:Sensor:{n}" for n in (1, 3, 4, 5)}
+    assert found == {f"urn:ngsi-ld:Sensor:{n}" for n in (1, 3, 4, 5, 6)}

@@ -30,7 +30,6 @@ from orjson import loads
 from sqlalchemy import Connection
 
 from smartcity.kernel.context.model import Entity, format_instant
-from smartcity.kernel.context.narrow_writes import StoredRow
 from smartcity.kernel.context.reads import chunks, ordered_types, sqlite_instant_text
 from smartcity.kernel.storage.driver import fetch_all
 
@@ -54,8 +53,7 @@ _SQLITE_ATTRIBUTES = """
 SELECT a.entity_id, a.name, a.value_json, a.created_at, a.modified_at, a.rowid,
   (SELECT s.id FROM context_series AS s
    WHERE s.tenant = a.tenant AND s.entity_id = a.entity_id AND s.name = a.name
-     AND s.dataset_id = a.dataset_id AND s.entity_type = a.entity_type),
-  a.value_number
+     AND s.dataset_id = a.dataset_id AND s.entity_type = a.entity_type)
 FROM context_attribute AS a
 WHERE a.tenant = ? AND a.entity_id IN (SELECT value FROM json_each(?))
 ORDER BY a.entity_id, a.name, a.dataset_id
@@ -80,14 +78,13 @@ def load_batch(
     conn: Connection,
     tenant: str,
     entity_ids: Sequence[str],
-    stored_rows: dict[int, StoredRow] | None = None,
+    stored_rows: dict[int, tuple[int, int | None]] | None = None,
 ) -> dict[str, Entity]:
     """The stored entities among ``entity_ids``, by id.
 
-    On SQLite, ``stored_rows`` (if given) receives the row id, the series id and the
-    stored number of each loaded attribute instance, keyed by the identity (``id``) of
-    its instance dict: a batch's narrow UPDATE finds the row by them and leaves an
-    unchanged number alone (``Changes.stored_rows``).
+    On SQLite, ``stored_rows`` (if given) receives the row id and the series id of
+    each loaded attribute instance, keyed by the identity (``id``) of its instance
+    dict: a batch's narrow UPDATE finds the row by them (``Changes.stored_rows``).
     """
     sqlite = conn.dialect.name == "sqlite"
     found: dict[str, Entity] = {}
@@ -103,7 +100,7 @@ def load_batch(
         return known
 
     keep = stored_rows is not None
-    row_ids: dict[int, StoredRow] = {} if stored_rows is None else stored_rows
+    row_ids: dict[int, tuple[int, int | None]] = {} if stored_rows is None else stored_rows
     for part in chunks(list(dict.fromkeys(entity_ids))):
         if not sqlite:
             _load_postgres(conn, tenant, part, found, text)
@@ -123,16 +120,9 @@ def load_batch(
         last = None
         entity: Entity = {}
         known = texts.get
-        for (
-            entity_id,
-            name,
-            value_json,
-            a_created,
-            a_modified,
-            rowid,
-            series_id,
-            number,
-        ) in fetch_all(conn, _SQLITE_ATTRIBUTES, parameters):
+        for entity_id, name, value_json, a_created, a_modified, rowid, series_id in fetch_all(
+            conn, _SQLITE_ATTRIBUTES, parameters
+        ):
             if entity_id != last:
                 last = entity_id
                 entity = found[entity_id]
@@ -145,7 +135,7 @@ def load_batch(
             else:
                 instances.append(instance)
             if keep:
-                row_ids[id(instance)] = (rowid, series_id, number)
+                row_ids[id(instance)] = (rowid, series_id)
     return found
 
 

@@ -40,7 +40,7 @@ from smartcity.kernel.context.model import (
     instance_key,
     parse_instant,
 )
-from smartcity.kernel.context.narrow_writes import StoredRow, write_narrow
+from smartcity.kernel.context.narrow_writes import write_narrow
 from smartcity.kernel.context.pipeline import Pipeline
 from smartcity.kernel.context.reads import chunks
 from smartcity.kernel.context.series import series_ids
@@ -127,7 +127,7 @@ class Changes:
         # of the loaded instance (``load_batch``): the UPDATE finds each row by its id,
         # not by its long text key, and the history row names its series without a
         # lookup. Valid while the loaded entities live (this transaction).
-        self.stored_rows: dict[int, StoredRow] = {}
+        self.stored_rows: dict[int, tuple[int, int | None]] = {}
         # Whether some value of ``narrow_rows`` changes its kind or unitCode (else the
         # UPDATE leaves those columns as they are).
         self.narrow_kinds_change = False
@@ -200,6 +200,7 @@ class Changes:
                         observed_at,
                         unit_code,
                         *stored_rows.get(id(old), NOT_READ),
+                        None,
                     )
                 )
                 stamped = dict(instance)
@@ -312,7 +313,7 @@ class Changes:
                 unit_code,
                 stored[0],
                 stored[1],
-                stored[2],
+                None,
             )
         )
         now_text = self.now_text
@@ -407,6 +408,7 @@ class Changes:
                 instance = instances[0]
                 old = previous[0]
                 value = instance.get("value")
+                old_value = old.get("value")
                 if (
                     (type(value) is float or type(value) is int)
                     and instance["type"] == PROPERTY
@@ -415,7 +417,7 @@ class Changes:
                     and "datasetId" not in old
                     and "createdAt" not in instance
                     and "modifiedAt" not in instance
-                    and not isinstance(old.get("value"), (str, bool))
+                    and not isinstance(old_value, (str, bool))
                 ):
                     # The readings of a batch, inline (``replace_one`` in short, one call
                     # less per value): a number replacing a stored value that has no text
@@ -427,7 +429,7 @@ class Changes:
                     unit_code = instance.get("unitCode")
                     if unit_code != old.get("unitCode"):
                         self.narrow_kinds_change = True
-                    rowid, series_id, stored_number = stored_rows.get(id(old), NOT_READ)
+                    rowid, series_id = stored_rows.get(id(old), NOT_READ)
                     add_narrow(
                         (
                             entity_id,
@@ -443,7 +445,8 @@ class Changes:
                             unit_code,
                             rowid,
                             series_id,
-                            stored_number,
+                            # A number: the stored row's ``value_number`` is it.
+                            old_value,
                         )
                     )
                     current = dict(instance)
@@ -748,8 +751,8 @@ class Changes:
         return upserted, updated
 
 
-# The row id, series id and stored number of an attribute row not read by ``load_batch``.
-NOT_READ: tuple[None, None, None] = (None, None, None)
+# The row id and series id of an attribute row not read by ``load_batch``.
+NOT_READ: tuple[None, None] = (None, None)
 
 
 class RowsGone(Exception):

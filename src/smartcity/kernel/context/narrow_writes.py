@@ -52,11 +52,12 @@ NARROW_FIELDS = (
     "value_json",
     "observed_at",
     "unit_code",
-    # SQLite: the row id, the series id and the number of the stored attribute row
-    # (None if not read with the batch).
+    # SQLite: the row id and the series id of the stored attribute row (None if not
+    # read with the batch), and the stored value it replaces if the caller knows it
+    # (else None): a number equal to the new one needs no ``value_number`` written.
     "rowid",
     "series_id",
-    "stored_number",
+    "stored_value",
 )
 (
     ENTITY_ID,
@@ -72,12 +73,8 @@ NARROW_FIELDS = (
     UNIT_CODE,
     ROWID,
     SERIES_ID,
-    STORED_NUMBER,
+    STORED_VALUE,
 ) = range(len(NARROW_FIELDS))
-
-# What ``load_batch`` keeps of each attribute row it reads on SQLite: its row id, its
-# series id, its stored number (the last three ``NARROW_FIELDS``).
-StoredRow = tuple[int, int | None, float | None]
 
 # The row id alone: the batch read and this UPDATE run in one write transaction (BEGIN
 # IMMEDIATE), so no other connection deletes the row in between, and nothing in the same
@@ -166,7 +163,7 @@ def _write_sqlite(
         ]
         if kinds_change:
             changed += [("kind", kinds), ("unit_code", units)]
-        same = list(map(eq, numbers, columns[STORED_NUMBER]))
+        same = list(map(eq, numbers, columns[STORED_VALUE]))
         if True not in same:
             updated = _update_by_rowid(driver, changed, rowids)
         else:
