@@ -291,39 +291,9 @@ def test_other_tenants_keep_their_values(store: Store, library: ContextLibrary) 
 def test_postgresql_binds_a_column_of_one_value_once_and_names_non_finite_numbers() -> None:
     now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
     rows = [
-        ("e1", READING, "", SENSOR, "Property", 1.5, None, None, "{}", now, None, None, None, None),
-        (
-            "e2",
-            READING,
-            "",
-            SENSOR,
-            "Property",
-            math.inf,
-            None,
-            None,
-            "{}",
-            now,
-            None,
-            None,
-            None,
-            None,
-        ),
-        (
-            "e3",
-            READING,
-            "",
-            SENSOR,
-            "Property",
-            math.nan,
-            None,
-            None,
-            "{}",
-            now,
-            None,
-            None,
-            None,
-            None,
-        ),
+        (entity_id, READING, "", SENSOR, "Property", number, None, None, "{}", now)
+        + (None,) * (len(NARROW_FIELDS) - 10)
+        for entity_id, number in (("e1", 1.5), ("e2", math.inf), ("e3", math.nan))
     ]
     assert all(len(row) == len(NARROW_FIELDS) for row in rows)
     columns = [tuple(column) for column in zip(*rows, strict=True)]
