@@ -1,6 +1,7 @@
 """Benchmark: batch upsert (``options=update``) of the city information library.
 
     uv run python bench/context_batch.py [--database-url URL] [--entities 1000] [--attributes 10]
+        [--rounds 10] [--repeated 0.0] [--history-rounds 0]
 
 ``bench/context.py`` calls :func:`bench_batch_upsert`. Each round upserts ``entities``
 known entities with ``attributes`` changed attribute values each through
@@ -8,6 +9,11 @@ known entities with ``attributes`` changed attribute values each through
 writes the very same ``context_attribute`` rows with a raw driver-level executemany
 (``INSERT ... ON CONFLICT DO UPDATE``, values prepared beforehand) in the same database,
 so the fraction of raw speed is measured under the same load. Figures are medians.
+
+``--repeated F`` makes that fraction of the values equal to the ones stored (live
+readings often repeat: a parking spot stays taken); ``--history-rounds N`` writes N
+more rounds before measuring, so that each attribute's history is N rounds deeper
+(each batch adds one history row to every series of the batch).
 
 Rates move with the machine's load; the process CPU per 10,000 updates
 (``*_cpu_ms_per_10k``: every thread of this process, so the store's writer and
@@ -44,16 +50,29 @@ VOCABULARY = "https://smartcity.example/bench/"
 PROPERTY = "Property"
 
 
-def _batch(entities: int, attributes: int, round_: int) -> list[dict[str, Any]]:
-    """Normalized, expanded entities: ``attributes`` numeric Properties each."""
+def _batch(
+    entities: int, attributes: int, round_: int, repeated: float = 0.0
+) -> list[dict[str, Any]]:
+    """Normalized, expanded entities: ``attributes`` numeric Properties each.
+
+    A ``repeated`` fraction of the values (the same ones every round) keeps the value
+    of round 0; the others change every round.
+    """
     observed = f"2026-11-21T09:{round_ % 60:02d}:00Z"
+    kept = round(repeated * 100)
     return [
         {
             "id": f"urn:ngsi-ld:BenchSensor:{n:06d}",
             "type": [VOCABULARY + "BenchSensor"],
             **{
                 f"{VOCABULARY}a{k}": [
-                    {"type": PROPERTY, "value": round_ * 100 + k + n % 7, "observedAt": observed}
+                    {
+                        "type": PROPERTY,
+                        "value": (0 if (n * attributes + k) % 100 < kept else round_ * 100)
+                        + k
+                        + n % 7,
+                        "observedAt": observed,
+                    }
                 ]
                 for k in range(attributes)
             },
@@ -151,7 +170,13 @@ def _server_ms(before: int | None, after: int | None, count: int) -> float | Non
 
 
 def bench_batch_upsert(
-    database_url: str, *, entities: int = 1000, attributes: int = 10, rounds: int = 10
+    database_url: str,
+    *,
+    entities: int = 1000,
+    attributes: int = 10,
+    rounds: int = 10,
+    repeated: float = 0.0,
+    history_rounds: int = 0,
 ) -> dict[str, float]:
     """Attribute updates per second of a batch upsert, of a raw executemany, and their ratio."""
     store = open_store(database_url)
@@ -160,6 +185,8 @@ def bench_batch_upsert(
     library = ContextLibrary(store, open_bus("local"), RealClock())
     count = entities * attributes
     library.upsert_entities(tenant, _batch(entities, attributes, 0), "update")
+    for round_ in range(rounds + 1, rounds + 1 + history_rounds):
+        library.upsert_entities(tenant, _batch(entities, attributes, round_, repeated), "update")
     sql = _raw_statement(store.dialect)
     library_rates: list[float] = []
     raw_rates: list[float] = []
@@ -169,7 +196,7 @@ def bench_batch_upsert(
     raw_server: list[float] = []
     try:
         for round_ in range(1, rounds + 1):
-            batch = _batch(entities, attributes, round_)
+            batch = _batch(entities, attributes, round_, repeated)
             ticks = _server_ticks(store)
             started, cpu = time.perf_counter(), time.process_time()
             result = library.upsert_entities(tenant, batch, "update")
@@ -181,7 +208,9 @@ def bench_batch_upsert(
             if result.errors:
                 raise RuntimeError(f"the batch upsert failed: {result.errors[0]}")
             with store.begin() as conn:
-                rows = _raw_rows(tenant, _batch(entities, attributes, -round_), conn.dialect)
+                rows = _raw_rows(
+                    tenant, _batch(entities, attributes, -round_, repeated), conn.dialect
+                )
             ticks = _server_ticks(store)
             started, cpu = time.perf_counter(), time.process_time()
             with store.begin() as conn:
@@ -220,10 +249,17 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=1000)
     parser.add_argument("--attributes", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--repeated", type=float, default=0.0, help="fraction of values kept")
+    parser.add_argument("--history-rounds", type=int, default=0, help="rounds written first")
     options = parser.parse_args()
     url = options.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'batch.db'}"
     figures = bench_batch_upsert(
-        url, entities=options.entities, attributes=options.attributes, rounds=options.rounds
+        url,
+        entities=options.entities,
+        attributes=options.attributes,
+        rounds=options.rounds,
+        repeated=options.repeated,
+        history_rounds=options.history_rounds,
     )
     print(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())
     RESULTS.parent.mkdir(exist_ok=True)

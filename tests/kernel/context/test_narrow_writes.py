@@ -19,6 +19,7 @@ from smartcity.kernel.context.batch_reads import load_batch
 from smartcity.kernel.context.changes import Changes
 from smartcity.kernel.context.library import ContextLibrary
 from smartcity.kernel.context.narrow_writes import NARROW_FIELDS, _literal, postgres_statement
+from smartcity.kernel.context.query.selection import build_selection
 from smartcity.kernel.context.reads import load_entities
 from smartcity.kernel.context.tables import context_attribute, context_instance, context_series
 from smartcity.kernel.storage import Store
@@ -290,9 +291,9 @@ def test_other_tenants_keep_their_values(store: Store, library: ContextLibrary) 
 def test_postgresql_binds_a_column_of_one_value_once_and_names_non_finite_numbers() -> None:
     now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
     rows = [
-        ("e1", READING, "", SENSOR, "Property", 1.5, None, None, "{}", now, None, None, None),
-        ("e2", READING, "", SENSOR, "Property", math.inf, None, None, "{}", now, None, None, None),
-        ("e3", READING, "", SENSOR, "Property", math.nan, None, None, "{}", now, None, None, None),
+        (entity_id, READING, "", SENSOR, "Property", number, None, None, "{}", now)
+        + (None,) * (len(NARROW_FIELDS) - 10)
+        for entity_id, number in (("e1", 1.5), ("e2", math.inf), ("e3", math.nan))
     ]
     assert all(len(row) == len(NARROW_FIELDS) for row in rows)
     columns = [tuple(column) for column in zip(*rows, strict=True)]
@@ -414,3 +415,59 @@ def test_a_value_written_into_the_statement_reads_back_as_itself(value: Any) -> 
     with sqlite3.connect(":memory:") as db:
         assert db.execute(f"SELECT {literal}").fetchone()[0] == value
     assert _literal([value, "other"]) is None
+
+
+def test_a_batch_repeating_some_stored_numbers_stores_records_and_finds_every_value(
+    store: Store, library: ContextLibrary, clock: FixedClock
+) -> None:
+    """Numbers equal to the stored ones are written without touching ``value_number``
+    (SQLite); the others replace it. Either way the value, its times, its history row
+    and what ``q`` finds are those of the batch."""
+    # Entity 6 stores a list (no number copy) and gets the number it held.
+    library.create_entities("t", [*(sensor(n, n) for n in range(6)), sensor(6, [4])])
+    clock.advance(timedelta(minutes=1))
+    observed = "2026-11-21T09:07:00Z"
+    # Even entities repeat their number (as an integer or a float), odd ones change it;
+    # entity 4 stored 4 and sends 4.0, entity 0 stored 0 and sends -0.0.
+    values = {0: -0.0, 1: 11, 2: 2, 3: 13.5, 4: 4.0, 5: 15, 6: 4}
+    batch = [
+        {
+            "id": f"urn:ngsi-ld:Sensor:{n}",
+            "type": [SENSOR],
+            READING: [{"type": "Property", "value": value, "observedAt": observed}],
+        }
+        for n, value in values.items()
+    ]
+    result = library.upsert_entities("t", batch, "update")
+    assert not result.errors
+    ids = [f"urn:ngsi-ld:Sensor:{n}" for n in values]
+    with store.begin() as conn:
+        stored = load_entities(conn, "t", ids)
+        numbers = dict(
+            conn.execute(
+                select(context_attribute.c.entity_id, context_attribute.c.value_number).where(
+                    context_attribute.c.tenant == "t", context_attribute.c.name == READING
+                )
+            ).all()
+        )
+    for n, value in values.items():
+        reading = stored[f"urn:ngsi-ld:Sensor:{n}"][READING][0]
+        assert reading["value"] == value
+        assert type(reading["value"]) is type(value)
+        assert reading["observedAt"] == observed
+        assert reading["createdAt"] == "2026-11-21T09:00:00.000Z"
+        assert reading["modifiedAt"] == "2026-11-21T09:01:00.000Z"
+        assert numbers[f"urn:ngsi-ld:Sensor:{n}"] == value
+    latest = {r["entity_id"]: r for r in history(store) if r["name"] == READING}
+    assert {entity_id: row["value_number"] for entity_id, row in latest.items()} == {
+        f"urn:ngsi-ld:Sensor:{n}": value for n, value in values.items()
+    }
+    assert all(
+        row["observed_at"] == datetime(2026, 11, 21, 9, 7, tzinfo=UTC) for row in latest.values()
+    )
+    assert len(history(store)) == 2 * 7 + 7
+    selection = build_selection(
+        "t", expand=lambda term: VOCABULARY + term, type_param="Sensor", q_text="reading>=4"
+    )
+    found = {e["id"] for e in library.query_entities(selection, limit=100).entities}
+    assert found == {f"urn:ngsi-ld:Sensor:{n}" for n in (1, 3, 4, 5, 6)}

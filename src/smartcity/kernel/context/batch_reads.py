@@ -111,7 +111,7 @@ def load_batch(
         ):
             found[entity_id] = {
                 "id": entity_id,
-                "type": ordered_types(primary, joined),
+                "type": [primary] if joined == primary else ordered_types(primary, joined),
                 "createdAt": text(created),
                 "modifiedAt": text(modified),
             }

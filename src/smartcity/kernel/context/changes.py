@@ -200,6 +200,7 @@ class Changes:
                         observed_at,
                         unit_code,
                         *stored_rows.get(id(old), NOT_READ),
+                        None,
                     )
                 )
                 stamped = dict(instance)
@@ -312,6 +313,7 @@ class Changes:
                 unit_code,
                 stored[0],
                 stored[1],
+                None,
             )
         )
         now_text = self.now_text
@@ -406,6 +408,7 @@ class Changes:
                 instance = instances[0]
                 old = previous[0]
                 value = instance.get("value")
+                old_value = old.get("value")
                 if (
                     (type(value) is float or type(value) is int)
                     and instance["type"] == PROPERTY
@@ -414,19 +417,19 @@ class Changes:
                     and "datasetId" not in old
                     and "createdAt" not in instance
                     and "modifiedAt" not in instance
-                    and not isinstance(old.get("value"), (str, bool))
+                    and not isinstance(old_value, (str, bool))
                 ):
                     # The readings of a batch, inline (``replace_one`` in short, one call
                     # less per value): a number replacing a stored value that has no text
                     # or boolean copy, in the default instance.
                     observed = instance.get("observedAt")
-                    observed_at = None
-                    if observed is not None:
-                        observed_at = instants.get(observed) or self.instant(observed, "observedAt")
+                    observed_at = instants.get(observed)  # type: ignore[arg-type]
+                    if observed_at is None and observed is not None:
+                        observed_at = self.instant(observed, "observedAt")
                     unit_code = instance.get("unitCode")
                     if unit_code != old.get("unitCode"):
                         self.narrow_kinds_change = True
-                    row = stored_rows.get(id(old), NOT_READ)
+                    rowid, series_id = stored_rows.get(id(old), NOT_READ)
                     add_narrow(
                         (
                             entity_id,
@@ -440,12 +443,16 @@ class Changes:
                             dumps(instance).decode(),
                             observed_at,
                             unit_code,
-                            row[0],
-                            row[1],
+                            rowid,
+                            series_id,
+                            # A number: the stored row's ``value_number`` is it.
+                            old_value,
                         )
                     )
-                    created = old.get("createdAt") or now_text
-                    stored[name] = [{**instance, "createdAt": created, "modifiedAt": now_text}]
+                    current = dict(instance)
+                    current["createdAt"] = old.get("createdAt") or now_text
+                    current["modifiedAt"] = now_text
+                    stored[name] = [current]
                     written.append(name)
                     continue
                 stamped = self.replace_one(entity_id, entity_type, name, instance, old)

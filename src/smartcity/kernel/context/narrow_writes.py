@@ -28,7 +28,8 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from itertools import repeat
+from itertools import compress, repeat
+from operator import eq, not_
 from typing import Any
 
 import orjson
@@ -52,9 +53,11 @@ NARROW_FIELDS = (
     "observed_at",
     "unit_code",
     # SQLite: the row id and the series id of the stored attribute row (None if not
-    # read with the batch).
+    # read with the batch), and the stored value it replaces if the caller knows it
+    # (else None): a number equal to the new one needs no ``value_number`` written.
     "rowid",
     "series_id",
+    "stored_value",
 )
 (
     ENTITY_ID,
@@ -70,6 +73,7 @@ NARROW_FIELDS = (
     UNIT_CODE,
     ROWID,
     SERIES_ID,
+    STORED_VALUE,
 ) = range(len(NARROW_FIELDS))
 
 # The row id alone: the batch read and this UPDATE run in one write transaction (BEGIN
@@ -109,59 +113,80 @@ def write_narrow(
     """
     if not rows:
         return 0
-    columns = list(zip(*rows, strict=True))
     if conn.dialect.name == "postgresql":
-        return _write_postgres(conn, tenant, now, columns)
-    return _write_sqlite(conn, tenant, now, columns, kinds_change)
+        return _write_postgres(conn, tenant, now, list(zip(*rows, strict=True)))
+    return _write_sqlite(conn, tenant, now, rows, kinds_change)
 
 
 def _converted(conn: Connection, table: Any, name: str, column: Sequence[Any]) -> Sequence[Any]:
+    """``column`` as the driver takes it; a column of one value stays one value."""
     processor = bind_processors(table, [name], conn.dialect)[0]
-    return column if processor is None else convert_column(list(column), processor)
+    if processor is None:
+        return column
+    if len(column) == 1 or column.count(column[0]) == len(column):
+        # The common case of a batch (one observedAt, no boolean copies): one call.
+        return (processor(column[0]),)
+    return convert_column(list(column), processor)
 
 
 def _write_sqlite(
     conn: Connection,
     tenant: str,
     now: datetime,
-    columns: list[tuple[Any, ...]],
+    rows: Sequence[tuple[Any, ...]],
     kinds_change: bool,
 ) -> int:
+    count = len(rows)
+    # Column-wise (one transposition in C), each converter once per batch where a
+    # column holds one value (``_converted``).
+    columns = list(zip(*rows, strict=True))
+    numbers = columns[NUMBER]
+    documents = columns[JSON]
+    kinds = columns[KIND]
+    units = columns[UNIT_CODE]
     observed = _converted(conn, context_attribute, "observed_at", columns[OBSERVED_AT])
     modified = _converted(conn, context_attribute, "modified_at", [now])[0]
     flags = _converted(conn, context_instance, "value_bool", columns[FLAG])
     driver = conn.exec_driver_sql
     rowids = columns[ROWID]
     if None in rowids:
-        values = (columns[KIND], columns[NUMBER], columns[JSON], observed, columns[UNIT_CODE])
+        values = (kinds, numbers, documents, _rows_of(observed, count), units)
         keys = zip(repeat(tenant), columns[ENTITY_ID], columns[NAME], columns[DATASET_ID])
         by_key = map(tuple.__add__, zip(*values, repeat(modified)), keys)
         updated = driver(_UPDATE_BY_KEY, list(by_key)).rowcount
     else:
         changed: list[tuple[str, Sequence[Any]]] = [
-            ("value_number", columns[NUMBER]),
-            ("value_json", columns[JSON]),
+            ("value_number", numbers),
+            ("value_json", documents),
             ("observed_at", observed),
             ("modified_at", (modified,)),
         ]
         if kinds_change:
-            changed += [("kind", columns[KIND]), ("unit_code", columns[UNIT_CODE])]
-        sets, bound = _shaped(changed, len(rowids))
-        sql = f"UPDATE context_attribute SET {', '.join(f'{n} = {v}' for n, v in sets)}"
-        updated = driver(sql + " WHERE rowid = ?", list(zip(*bound, rowids, strict=True))).rowcount
+            changed += [("kind", kinds), ("unit_code", units)]
+        same = list(map(eq, numbers, columns[STORED_VALUE]))
+        if True not in same:
+            updated = _update_by_rowid(driver, changed, rowids)
+        else:
+            # A number equal to the one stored is left out of SET: SQLite then leaves the
+            # number index alone (its entry deleted and inserted again: ~60% of the
+            # UPDATE). Repeated readings are common (a parking spot stays taken).
+            # -0.0 equals 0.0, and SQLite stores both as the integer 0 anyway.
+            differ = list(map(not_, same))
+            updated = _update_by_rowid(driver, _selected(changed, differ), _picked(rowids, differ))
+            updated += _update_by_rowid(driver, _selected(changed[1:], same), _picked(rowids, same))
     series = columns[SERIES_ID]
     history: list[tuple[str, Sequence[Any]]] = [
-        ("kind", columns[KIND]),
-        ("value_number", columns[NUMBER]),
+        ("kind", kinds),
+        ("value_number", numbers),
         ("value_text", columns[TEXT]),
         ("value_bool", flags),
-        ("value_json", columns[JSON]),
+        ("value_json", documents),
         ("observed_at", observed),
-        ("unit_code", columns[UNIT_CODE]),
+        ("unit_code", units),
         ("recorded_at", (modified,)),
     ]
     if None not in series:
-        inserted, bound = _shaped(history, len(series))
+        inserted, bound = _shaped(history, count)
         values_sql = ", ".join(value for _name, value in inserted)
         sql = f"{_HISTORY_COLUMNS}({values_sql}, 0, ?)"
         driver(sql, list(zip(*bound, series, strict=True)))
@@ -173,9 +198,42 @@ def _write_sqlite(
             columns[DATASET_ID],
             columns[ENTITY_TYPE],
         )
-        history_values = (*(column for _name, column in history[:-1]), repeat(modified))
+        history_values = (
+            *(_rows_of(column, count) for _name, column in history[:-1]),
+            repeat(modified),
+        )
         driver(_INSERT_HISTORY, list(zip(*history_values, *series_keys, strict=False)))
     return int(updated)
+
+
+def _update_by_rowid(
+    driver: Any, columns: Sequence[tuple[str, Sequence[Any]]], rowids: Sequence[Any]
+) -> int:
+    """The narrow UPDATE of the rows ``rowids`` (none: nothing to run); rows updated."""
+    if not rowids:
+        return 0
+    sets, bound = _shaped(columns, len(rowids))
+    sql = f"UPDATE context_attribute SET {', '.join(f'{n} = {v}' for n, v in sets)}"
+    return int(driver(sql + " WHERE rowid = ?", list(zip(*bound, rowids, strict=True))).rowcount)
+
+
+def _picked(column: Sequence[Any], chosen: Sequence[bool]) -> tuple[Any, ...]:
+    """The values of ``column`` where ``chosen`` is true."""
+    return tuple(compress(column, chosen))
+
+
+def _selected(
+    columns: Sequence[tuple[str, Sequence[Any]]], chosen: Sequence[bool]
+) -> list[tuple[str, Sequence[Any]]]:
+    """The rows ``chosen`` of each column (a one-value column stays as it is)."""
+    return [
+        (name, column if len(column) == 1 else _picked(column, chosen)) for name, column in columns
+    ]
+
+
+def _rows_of(column: Sequence[Any], count: int) -> Sequence[Any]:
+    """A column of ``count`` values (a one-value column repeated)."""
+    return column if len(column) == count else tuple(column) * count
 
 
 # A value written into the statement's text rather than bound: SQLite's own timestamp
@@ -200,9 +258,8 @@ def _shaped(
     for name, column in columns:
         literal = _literal(column)
         if literal is None:
-            if len(column) == 1:
-                column = (column[0],) * count
             shaped.append((name, "?"))
+            column = _rows_of(column, count)
             bound.append(column)
         else:
             shaped.append((name, literal))
@@ -212,7 +269,7 @@ def _shaped(
 def _literal(column: Sequence[Any]) -> str | None:
     """``column``'s one value as SQL text, or None (several values, or not plain)."""
     first = column[0]
-    if len(column) > 1 and column.count(first) != len(column):
+    if type(first) is float or (len(column) > 1 and column.count(first) != len(column)):
         return None
     if first is None:
         return "NULL"
