@@ -18,7 +18,7 @@ from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.context.batch_reads import load_batch
 from smartcity.kernel.context.changes import Changes
 from smartcity.kernel.context.library import ContextLibrary
-from smartcity.kernel.context.narrow_writes import NARROW_FIELDS, _literal, postgres_statement
+from smartcity.kernel.context.narrow_writes import _literal
 from smartcity.kernel.context.reads import load_entities
 from smartcity.kernel.context.tables import context_attribute, context_instance, context_series
 from smartcity.kernel.storage import Store
@@ -287,22 +287,84 @@ def test_other_tenants_keep_their_values(store: Store, library: ContextLibrary) 
     assert len(history(store, "u")) == 2
 
 
-def test_postgresql_binds_a_column_of_one_value_once_and_names_non_finite_numbers() -> None:
-    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-    rows = [
-        ("e1", READING, "", SENSOR, "Property", 1.5, None, None, "{}", now, None, None, None),
-        ("e2", READING, "", SENSOR, "Property", math.inf, None, None, "{}", now, None, None, None),
-        ("e3", READING, "", SENSOR, "Property", math.nan, None, None, "{}", now, None, None, None),
+def test_non_finite_numbers_replaced_in_place_are_stored_and_recorded(
+    store: Store, library: ContextLibrary
+) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite stores NaN as NULL")
+    library.create_entities("t", [sensor(n, 1) for n in range(3)])
+    values = [1.5, math.inf, -math.inf]
+    batch = [
+        {
+            "id": f"urn:ngsi-ld:Sensor:{n}",
+            "type": [SENSOR],
+            READING: [{"type": "Property", "value": value}],
+        }
+        for n, value in enumerate(values)
     ]
-    assert all(len(row) == len(NARROW_FIELDS) for row in rows)
-    columns = [tuple(column) for column in zip(*rows, strict=True)]
-    statement, parameters = postgres_statement("t", now, columns)
-    assert parameters["entity_type"] == SENSOR
-    assert parameters["observed_at"] == now
-    assert parameters["entity_id"] == '["e1","e2","e3"]'
-    assert parameters["value_number"] == '[1.5,"inf","nan"]'
-    assert "%(entity_type)s::text" in statement
-    assert "json_array_elements_text(%(value_number)s::json)" in statement
+    assert not library.upsert_entities("t", batch, "update").errors
+    nan = [{**batch[0], READING: [{"type": "Property", "value": math.nan}]}]
+    assert not library.upsert_entities("t", nan, "update").errors
+    with store.begin() as conn:
+        stored = dict(
+            conn.execute(
+                select(context_attribute.c.entity_id, context_attribute.c.value_number).where(
+                    context_attribute.c.tenant == "t", context_attribute.c.name == READING
+                )
+            ).all()
+        )
+    assert stored["urn:ngsi-ld:Sensor:1"] == math.inf
+    assert stored["urn:ngsi-ld:Sensor:2"] == -math.inf
+    assert math.isnan(stored["urn:ngsi-ld:Sensor:0"])
+    recorded = [r["value_number"] for r in history(store) if r["name"] == READING][-4:]
+    assert recorded[:3] == values
+    assert math.isnan(recorded[3])
+
+
+def test_postgresql_batches_on_one_connection_see_only_their_own_staged_rows(
+    store: Store, clock: FixedClock
+) -> None:
+    """The staging table a connection keeps is empty at each batch's start, also after a
+    batch that failed: a later batch writes its own rows and no earlier one's."""
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL's staging table")
+    from smartcity.kernel.storage import open_store
+
+    own = open_store(store.engine.url.render_as_string(hide_password=False), pool_size=1)
+    try:
+        library = ContextLibrary(own, open_bus("local"), clock)
+        library.create_entities("t", [sensor(n, 1) for n in range(4)])
+        first = [{**sensor(n, 2), LABEL: [{"type": "Property", "value": "x"}]} for n in (0, 1)]
+        assert not library.upsert_entities("t", first, "update").errors
+        with pytest.raises(IntegrityError), own.begin() as conn:
+            changes = Changes("t", clock.now())
+            changes.narrow_updates = True
+            existing = load_batch(conn, "t", ["urn:ngsi-ld:Sensor:2"], changes.stored_rows)
+            changes.merge(existing["urn:ngsi-ld:Sensor:2"], {READING: [sensor(2, 9)[READING][0]]})
+            conn.execute(
+                delete(context_series).where(
+                    context_series.c.tenant == "t",
+                    context_series.c.entity_id == "urn:ngsi-ld:Sensor:2",
+                )
+            )
+            changes.apply(conn, own)
+        assert not library.upsert_entities("t", [sensor(3, 3)], "update").errors
+        with own.begin() as conn:
+            readings = dict(
+                conn.execute(
+                    select(context_attribute.c.entity_id, context_attribute.c.value_number).where(
+                        context_attribute.c.tenant == "t", context_attribute.c.name == READING
+                    )
+                ).all()
+            )
+    finally:
+        own.close()
+    assert readings == {
+        "urn:ngsi-ld:Sensor:0": 2.0,
+        "urn:ngsi-ld:Sensor:1": 2.0,
+        "urn:ngsi-ld:Sensor:2": 1.0,
+        "urn:ngsi-ld:Sensor:3": 3.0,
+    }
 
 
 def test_a_value_replaced_in_place_may_not_be_written_otherwise(
