@@ -21,7 +21,7 @@ small instance costs less than building the key to look it up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,7 @@ from sqlalchemy import Connection
 
 from smartcity.kernel.context.model import Entity, format_instant
 from smartcity.kernel.context.reads import chunks, ordered_types, sqlite_instant_text
-from smartcity.kernel.storage.driver import fetch_all
+from smartcity.kernel.storage.driver import driver_of, fetch_all
 
 # The entities of a chunk, then their attribute rows: the types subquery runs once per
 # entity (not once per attribute row), and the attribute rows come in the order of
@@ -164,8 +164,18 @@ def _load_postgres(
     """The entities of one chunk on PostgreSQL, into ``found``."""
     parameters = {"tenant": tenant, "ids": list(part)}
     rows = fetch_all(conn, _POSTGRES, parameters)
+    _add_postgres(rows, fetch_all(conn, _POSTGRES_TYPES, parameters), found, text)
+
+
+def _add_postgres(
+    rows: Sequence[tuple[Any, ...]],
+    type_rows: Sequence[tuple[Any, ...]],
+    found: dict[str, Entity],
+    text: Callable[[Any], str],
+) -> None:
+    """The entities of a chunk's rows (entities and attributes, types), into ``found``."""
     types: dict[str, list[str]] = {}
-    for entity_id, type_ in fetch_all(conn, _POSTGRES_TYPES, parameters):
+    for entity_id, type_ in type_rows:
         types.setdefault(entity_id, []).append(type_)
     # The rows of one entity come together (ordered by id).
     last = None
@@ -182,6 +192,55 @@ def _load_postgres(
         if name is None:
             continue
         add_instance(entity, name, value_json, text(a_created), text(a_modified))
+
+
+def stream_postgres(
+    conn: Connection,
+    tenant: str,
+    parts: Sequence[Sequence[str]],
+    between: Callable[[], None],
+) -> Iterator[dict[str, Entity]]:
+    """PostgreSQL in pipeline mode (the caller's): the stored entities of each part.
+
+    Like :func:`load_batch` otherwise (same entities, same instances). A fetch in
+    pipeline mode waits for every statement queued before it, so the order is: fetch
+    part k's read, then ``between()`` (the caller queues the writes of part k - 1),
+    then queue part k + 1's read, then hand out part k. The server writes part k - 1
+    and reads part k + 1 while the caller merges part k; ``between()`` runs once more
+    after the last part.
+    """
+    driver = driver_of(conn)
+    texts: dict[Any, str] = {}
+
+    def text(value: Any) -> str:
+        known = texts.get(value)
+        if known is None:
+            known = texts[value] = format_instant(_as_datetime(value))
+        return known
+
+    def queued(part: Sequence[str]) -> tuple[Any, Any]:
+        parameters = {"tenant": tenant, "ids": list(part)}
+        rows, types = driver.cursor(), driver.cursor()
+        rows.execute(_POSTGRES, parameters)
+        types.execute(_POSTGRES_TYPES, parameters)
+        return rows, types
+
+    if not parts:
+        return
+    ahead = queued(parts[0])
+    for number in range(len(parts)):
+        rows, types = ahead
+        fetched, type_rows = rows.fetchall(), types.fetchall()
+        rows.close()
+        types.close()
+        if number:
+            between()
+        if number + 1 < len(parts):
+            ahead = queued(parts[number + 1])
+        found: dict[str, Entity] = {}
+        _add_postgres(fetched, type_rows, found, text)
+        yield found
+    between()
 
 
 def _as_datetime(value: Any) -> datetime:

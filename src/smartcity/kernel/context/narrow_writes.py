@@ -15,18 +15,16 @@ value (a batch shares its instants).
   key strings and no instanceId (decision 0016). A column with one plain value over
   the batch (``now``, often the observedAt, kind, unit, the NULL copies) is written
   into both statements' text instead of being bound on every row (``_shaped``).
-- PostgreSQL: the rows go by binary ``COPY`` into a staging table the connection
-  keeps (temporary, emptied at commit), then one UPDATE joins it on the key and one
-  ``INSERT … SELECT`` joined to ``context_series`` records the history: typed columns,
-  no JSON to split on the server, no lookup round trip, no per-row Python but the
-  ``write_row`` call.
+- PostgreSQL: the columns go as binary arrays, one UPDATE joins ``unnest`` of them on
+  the key, and one ``INSERT … SELECT`` joined to ``context_series`` records the history:
+  typed arrays, no JSON to split on the server, no lookup round trip, no per-row
+  Python. The batch use cases stream them part by part (:class:`NarrowStream`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
 from typing import Any
@@ -34,7 +32,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from smartcity.kernel.context.bulk import convert_column
-from smartcity.kernel.context.pipeline import raise_translated
 from smartcity.kernel.context.tables import context_attribute, context_instance
 from smartcity.kernel.storage.base import bind_processors
 from smartcity.kernel.storage.driver import driver_of
@@ -224,8 +221,8 @@ def _literal(column: Sequence[Any]) -> str | None:
     return None
 
 
-# The value columns of a replaced value: the PostgreSQL type each has in the batch's
-# staging table and the binary COPY that fills it, and its place in a narrow row.
+# The value columns of a replaced value: their PostgreSQL types, and their places in a
+# narrow row.
 _POSTGRES_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("entity_id", "text", ENTITY_ID),
     ("name", "text", NAME),
@@ -239,15 +236,6 @@ _POSTGRES_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("observed_at", "timestamptz", OBSERVED_AT),
     ("unit_code", "text", UNIT_CODE),
 )
-
-# One staging table per connection, emptied by every commit (and by a rollback, which
-# also undoes its creation): kept, not created and dropped per batch (catalog writes).
-STAGING_TABLE = "context_narrow_values"
-_CREATE_STAGING = (
-    f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING_TABLE} "
-    f"({', '.join(f'{name} {type_}' for name, type_, _i in _POSTGRES_COLUMNS)}) "
-    "ON COMMIT DELETE ROWS"
-)
 # What a history row stores besides its series id and time (decision 0016).
 _HISTORY_VALUES = (
     "kind",
@@ -259,78 +247,57 @@ _HISTORY_VALUES = (
     "unit_code",
 )
 
-
-@dataclass(frozen=True)
-class _Staged:
-    """The statements of a batch whose columns ``single`` are one value each."""
-
-    copy: str
-    types: list[str]
-    # Where each copied column is in a narrow row.
-    indexes: list[int]
-    update: str
-    record: str
+_statements: dict[tuple[bool, ...], tuple[str, str]] = {}
 
 
-_staged: dict[tuple[bool, ...], _Staged] = {}
+def _postgres_statements(single: tuple[bool, ...]) -> tuple[str, str]:
+    """The UPDATE and the history INSERT for columns that are arrays, or (``single``)
+    one value bound once.
 
-
-def _staged_statements(single: tuple[bool, ...]) -> _Staged:
-    """The COPY, UPDATE and history INSERT for columns copied, or (``single``) bound once."""
-    found = _staged.get(single)
+    The arrays go in binary (``%b``: psycopg writes a list of 10,000 values in a few
+    ms, in text it took ~30 ms a column), and ``unnest`` of a known array tells the
+    planner how many rows come (a JSON split did not: it planned 100 rows and probed
+    the series key once per row).
+    """
+    found = _statements.get(single)
     if found is not None:
         return found
-    copied = [column for column, one in zip(_POSTGRES_COLUMNS, single, strict=True) if not one]
+    arrays = [column for column, one in zip(_POSTGRES_COLUMNS, single, strict=True) if not one]
     value = {
         name: f"%({name})s::{type_}" if one else f"u.{name}"
         for (name, type_, _i), one in zip(_POSTGRES_COLUMNS, single, strict=True)
     }
-    key = (
-        f"entity_id = u.entity_id AND {{t}}.name = {value['name']} "
-        f"AND {{t}}.dataset_id = {value['dataset_id']}"
+    rows = (
+        f"unnest({', '.join(f'%({name})b::{type_}[]' for name, type_, _i in arrays)}) "
+        f"AS u({', '.join(name for name, _type, _i in arrays)})"
     )
+    key = (
+        "{t}.entity_id = u.entity_id AND {t}.name = " + value["name"] + " AND {t}.dataset_id = "
+    ) + value["dataset_id"]
     history = ", ".join(value[name] for name in _HISTORY_VALUES)
-    found = _staged[single] = _Staged(
-        copy=(
-            f"COPY {STAGING_TABLE} ({', '.join(name for name, _t, _i in copied)}) "
-            "FROM STDIN (FORMAT BINARY)"
-        ),
-        types=[type_ for _name, type_, _i in copied],
-        indexes=[index for _name, _type, index in copied],
-        update=(
-            f"UPDATE context_attribute AS t SET kind = {value['kind']}, "
-            f"value_number = {value['value_number']}, value_json = {value['value_json']}, "
-            f"observed_at = {value['observed_at']}, unit_code = {value['unit_code']}, "
-            f"modified_at = %(now)s FROM {STAGING_TABLE} AS u "
-            f"WHERE t.tenant = %(tenant)s AND t.{key.format(t='t')}"
-        ),
-        record=(
-            f"INSERT INTO context_instance (series_id, {', '.join(_HISTORY_VALUES)}, "
-            f"recorded_at, deleted) SELECT s.id, {history}, %(now)s, false "
-            f"FROM {STAGING_TABLE} AS u JOIN context_series AS s ON s.tenant = %(tenant)s "
-            f"AND s.{key.format(t='s')} AND s.entity_type = {value['entity_type']}"
-        ),
+    found = _statements[single] = (
+        f"UPDATE context_attribute AS t SET kind = {value['kind']}, "
+        f"value_number = {value['value_number']}, value_json = {value['value_json']}, "
+        f"observed_at = {value['observed_at']}, unit_code = {value['unit_code']}, "
+        f"modified_at = %(now)s FROM {rows} "
+        f"WHERE t.tenant = %(tenant)s AND {key.format(t='t')}",
+        f"INSERT INTO context_instance (series_id, {', '.join(_HISTORY_VALUES)}, "
+        f"recorded_at, deleted) SELECT s.id, {history}, %(now)s, false "
+        f"FROM {rows} JOIN context_series AS s ON s.tenant = %(tenant)s "
+        f"AND {key.format(t='s')} AND s.entity_type = {value['entity_type']}",
     )
     return found
 
 
-def _write_postgres(
-    conn: Connection,
-    tenant: str,
-    now: datetime,
-    columns: list[tuple[Any, ...]],
-) -> int:
-    """The rows by binary ``COPY`` into the staging table, then one UPDATE and one INSERT.
+def postgres_statements(
+    conn: Connection, tenant: str, now: datetime, columns: list[tuple[Any, ...]]
+) -> tuple[str, str, dict[str, Any]]:
+    """The UPDATE and history INSERT of ``write_narrow`` on PostgreSQL, and their parameters.
 
-    ``COPY`` costs the client a few ms per 10,000 rows (psycopg writes them in C) and
-    the server less than parsing the same values out of JSON arrays; the two statements
-    then join typed columns, each a plain statement (no CTE to materialise, no
-    ``RETURNING`` rows to count), both in one round trip. A column with one value over
-    the batch (often the type, kind, datasetId, unit, observedAt) is bound once
-    instead of copied on every row; the entity ids always go as rows.
+    A column with one value over the batch (often the type, kind, datasetId, unit,
+    observedAt) is bound once, not sent as an array; the entity ids always go as an
+    array (the rows of the statements).
     """
-    import psycopg
-
     columns = list(columns)
     columns[OBSERVED_AT] = tuple(
         _converted(conn, context_attribute, "observed_at", columns[OBSERVED_AT])
@@ -341,26 +308,69 @@ def _write_postgres(
         column = columns[index]
         one = index != ENTITY_ID and column.count(column[0]) == len(column)
         single.append(one)
-        if one:
-            parameters[name] = column[0]
-    staged = _staged_statements(tuple(single))
-    driver = driver_of(conn)
-    try:
-        with driver.cursor() as cursor, driver.cursor() as history:
-            cursor.execute(_CREATE_STAGING)
-            with cursor.copy(staged.copy) as copy:
-                copy.set_types(staged.types)
-                write = copy.write_row
-                for row in zip(*(columns[index] for index in staged.indexes), strict=True):
-                    write(row)
-            with driver.pipeline():
-                cursor.execute(staged.update, parameters)
-                history.execute(staged.record, parameters)
-            updated, recorded = int(cursor.rowcount), int(history.rowcount)
-    except psycopg.Error as error:
-        raise_translated(conn, staged.update, error)
-    if recorded != len(columns[ENTITY_ID]):
+        parameters[name] = column[0] if one else list(column)
+    update, record = _postgres_statements(tuple(single))
+    return update, record, parameters
+
+
+def _write_postgres(
+    conn: Connection,
+    tenant: str,
+    now: datetime,
+    columns: list[tuple[Any, ...]],
+) -> int:
+    update, record, parameters = postgres_statements(conn, tenant, now, columns)
+    updated = conn.exec_driver_sql(update, parameters).rowcount
+    recorded = conn.exec_driver_sql(record, parameters).rowcount
+    return _written(len(columns[ENTITY_ID]), updated, recorded)
+
+
+def _written(count: int, updated: int, recorded: int) -> int:
+    """The rows updated, or fewer if some value's history was not recorded."""
+    if recorded != count:
         # A stored attribute row always has its series (decision 0014): a missing one
         # means the row is gone; the caller's check of ``updated`` runs the work again.
-        return min(updated, recorded)
-    return updated
+        return min(int(updated), int(recorded))
+    return int(updated)
+
+
+class NarrowStream:
+    """PostgreSQL: a batch's values replaced in place, sent part by part as it goes on.
+
+    Inside psycopg's pipeline mode (the caller's): :meth:`send` queues the UPDATE and
+    history INSERT of the rows ``changes`` collected since the last call and returns
+    at once, so the server writes one part while the client reads and merges the next.
+    :meth:`written` (after the pipeline ended) says how many rows were updated.
+    """
+
+    def __init__(self, conn: Connection, tenant: str, now: datetime) -> None:
+        self._conn = conn
+        self._tenant = tenant
+        self._now = now
+        self._driver = driver_of(conn)
+        self._sent: list[tuple[int, Any, Any]] = []
+        self.count = 0
+
+    def send(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Queue the statements writing ``rows`` (narrow rows not sent before)."""
+        if not rows:
+            return
+        columns = list(zip(*rows, strict=True))
+        update, record, parameters = postgres_statements(
+            self._conn, self._tenant, self._now, columns
+        )
+        updating, recording = self._driver.cursor(), self._driver.cursor()
+        updating.execute(update, parameters)
+        recording.execute(record, parameters)
+        self._sent.append((len(rows), updating, recording))
+        self.count += len(rows)
+
+    def written(self) -> int:
+        """Rows updated (fewer than sent if some were gone), once the pipeline is synced."""
+        total = 0
+        for count, updating, recording in self._sent:
+            total += _written(count, updating.rowcount, recording.rowcount)
+            updating.close()
+            recording.close()
+        self._sent = []
+        return total
