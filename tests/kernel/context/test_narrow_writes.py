@@ -15,8 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from smartcity.kernel.bus import open_bus
 from smartcity.kernel.clock import FixedClock
+from smartcity.kernel.context import entities as entities_module
 from smartcity.kernel.context.batch_reads import load_batch
 from smartcity.kernel.context.changes import Changes
+from smartcity.kernel.context.entities import stored_entities
 from smartcity.kernel.context.library import ContextLibrary
 from smartcity.kernel.context.narrow_writes import _literal
 from smartcity.kernel.context.reads import load_entities
@@ -321,50 +323,72 @@ def test_non_finite_numbers_replaced_in_place_are_stored_and_recorded(
     assert math.isnan(recorded[3])
 
 
-def test_postgresql_batches_on_one_connection_see_only_their_own_staged_rows(
-    store: Store, clock: FixedClock
+def test_a_batch_in_parts_writes_every_value_and_its_history(
+    store: Store, library: ContextLibrary, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The staging table a connection keeps is empty at each batch's start, also after a
-    batch that failed: a later batch writes its own rows and no earlier one's."""
-    if store.dialect != "postgresql":
-        pytest.skip("PostgreSQL's staging table")
-    from smartcity.kernel.storage import open_store
-
-    own = open_store(store.engine.url.render_as_string(hide_password=False), pool_size=1)
-    try:
-        library = ContextLibrary(own, open_bus("local"), clock)
-        library.create_entities("t", [sensor(n, 1) for n in range(4)])
-        first = [{**sensor(n, 2), LABEL: [{"type": "Property", "value": "x"}]} for n in (0, 1)]
-        assert not library.upsert_entities("t", first, "update").errors
-        with pytest.raises(IntegrityError), own.begin() as conn:
-            changes = Changes("t", clock.now())
-            changes.narrow_updates = True
-            existing = load_batch(conn, "t", ["urn:ngsi-ld:Sensor:2"], changes.stored_rows)
-            changes.merge(existing["urn:ngsi-ld:Sensor:2"], {READING: [sensor(2, 9)[READING][0]]})
-            conn.execute(
-                delete(context_series).where(
-                    context_series.c.tenant == "t",
-                    context_series.c.entity_id == "urn:ngsi-ld:Sensor:2",
-                )
-            )
-            changes.apply(conn, own)
-        assert not library.upsert_entities("t", [sensor(3, 3)], "update").errors
-        with own.begin() as conn:
-            readings = dict(
-                conn.execute(
-                    select(context_attribute.c.entity_id, context_attribute.c.value_number).where(
-                        context_attribute.c.tenant == "t", context_attribute.c.name == READING
-                    )
-                ).all()
-            )
-    finally:
-        own.close()
-    assert readings == {
-        "urn:ngsi-ld:Sensor:0": 2.0,
-        "urn:ngsi-ld:Sensor:1": 2.0,
-        "urn:ngsi-ld:Sensor:2": 1.0,
-        "urn:ngsi-ld:Sensor:3": 3.0,
+    """PostgreSQL streams a batch part by part (parts of 2 here); values replaced in
+    place, values written otherwise and new entities all land, each with its history,
+    and the report names every entity in order."""
+    monkeypatch.setattr(entities_module, "PART", 2)
+    library.create_entities("t", [sensor(n, n) for n in range(5)])
+    before = len(history(store))
+    batch = [
+        {
+            "id": f"urn:ngsi-ld:Sensor:{n}",
+            "type": [SENSOR],
+            READING: [{"type": "Property", "value": 100 + n}],
+            # A text replacing a text: an upsert of the row, not in place, on part 2.
+            **({LABEL: [{"type": "Property", "value": "moved"}]} if n == 2 else {}),
+        }
+        for n in range(7)
+    ]
+    result = library.upsert_entities("t", batch, "update")
+    assert not result.errors
+    assert result.success == [f"urn:ngsi-ld:Sensor:{n}" for n in range(7)]
+    assert result.created == ["urn:ngsi-ld:Sensor:5", "urn:ngsi-ld:Sensor:6"]
+    with store.begin() as conn:
+        stored = load_entities(conn, "t", [f"urn:ngsi-ld:Sensor:{n}" for n in range(7)])
+    assert {k: v[READING][0]["value"] for k, v in stored.items()} == {
+        f"urn:ngsi-ld:Sensor:{n}": 100 + n for n in range(7)
     }
+    assert stored["urn:ngsi-ld:Sensor:2"][LABEL][0]["value"] == "moved"
+    recorded = history(store)[before:]
+    assert sorted((r["entity_id"], r["name"], r["value_number"]) for r in recorded) == sorted(
+        [(f"urn:ngsi-ld:Sensor:{n}", READING, float(100 + n)) for n in range(7)]
+        + [("urn:ngsi-ld:Sensor:2", LABEL, None)]
+    )
+
+
+def test_a_value_whose_history_cannot_be_recorded_asks_for_a_retry(
+    store: Store, library: ContextLibrary, clock: FixedClock
+) -> None:
+    """The values a streamed part replaced in place are counted once the parts are
+    written: a row (here its series) gone since the read fails the write, which the
+    write path then runs again on fresh data."""
+    library.create_entities("t", [sensor(n, 4) for n in range(3)])
+    batch = [
+        {
+            "id": f"urn:ngsi-ld:Sensor:{n}",
+            "type": [SENSOR],
+            READING: [{"type": "Property", "value": 9}],
+        }
+        for n in range(3)
+    ]
+    with pytest.raises(IntegrityError), store.begin() as conn:
+        conn.execute(
+            delete(context_series).where(
+                context_series.c.tenant == "t",
+                context_series.c.entity_id == "urn:ngsi-ld:Sensor:1",
+                context_series.c.name == READING,
+            )
+        )
+        changes = Changes("t", clock.now())
+        changes.narrow_updates = True
+        with stored_entities(conn, "t", batch, changes) as stored:
+            for entity, current in stored:
+                assert current is not None
+                changes.merge(current, {READING: entity[READING]})
+        changes.apply(conn, store)
 
 
 def test_a_value_replaced_in_place_may_not_be_written_otherwise(
