@@ -20,7 +20,7 @@ from smartcity.kernel.context.batch_reads import load_batch
 from smartcity.kernel.context.changes import Changes
 from smartcity.kernel.context.entities import stored_entities
 from smartcity.kernel.context.library import ContextLibrary
-from smartcity.kernel.context.narrow_writes import _literal
+from smartcity.kernel.context.narrow_writes import _literal, adapt_arrays, binary_array
 from smartcity.kernel.context.reads import load_entities
 from smartcity.kernel.context.tables import context_attribute, context_instance, context_series
 from smartcity.kernel.storage import Store
@@ -500,3 +500,30 @@ def test_a_value_written_into_the_statement_reads_back_as_itself(value: Any) -> 
     with sqlite3.connect(":memory:") as db:
         assert db.execute(f"SELECT {literal}").fetchone()[0] == value
     assert _literal([value, "other"]) is None
+
+
+def test_binary_arrays_read_back_as_sent(store: Store) -> None:
+    """The arrays the PostgreSQL batch write builds itself: any text, NULLs, infinities,
+    NaN and instants to the microsecond arrive as they were."""
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL's binary array format")
+    texts = ["", "urn:ngsi-ld:Sensor:1", 'quote " brace {,} back \\ slash', "中文 é", None]
+    numbers = [0.0, -1.5, 1e300, math.inf, -math.inf, None]
+    instants = [datetime(2026, 11, 21, 9, 0, 1, 234567, tzinfo=UTC), None]
+    instants.append(datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC) - timedelta(microseconds=1))
+    with store.begin() as conn:
+        driver = conn.connection.driver_connection
+        adapt_arrays(driver)
+        row = driver.execute(
+            "SELECT %b::text[], %b::float8[], %b::timestamptz[], %b::float8[]",
+            (
+                binary_array("text", texts),
+                binary_array("float8", numbers),
+                binary_array("timestamptz", instants),
+                binary_array("float8", [math.nan] * 3),
+            ),
+        ).fetchone()
+    assert row[0] == texts
+    assert row[1] == numbers
+    assert [None if i is None else i.astimezone(UTC) for i in row[2]] == instants
+    assert all(math.isnan(v) for v in row[3])
