@@ -26,8 +26,10 @@ from smartcity.kernel.context.jsonld_fetch import is_public_address
 from smartcity.kernel.context.jsonld_resolver import ALLOW_PRIVATE_VARIABLE
 from smartcity.kernel.errors import ConfigurationError
 
-# Generous for slow CI; the deadline itself is one second.
-DEADLINE_BOUND_S = 2.5
+# The deadline is one second; a silent server would otherwise hold the request for ever.
+# The bound tells the two apart with room for a loaded machine (2.5 s failed once at
+# load 5, session 7): the test is of the deadline, not of the machine's speed.
+DEADLINE_BOUND_S = 5.0
 NGSI_LD = "https://uri.etsi.org/ngsi-ld/"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,19 +14,7 @@ from sqlalchemy import Connection, select
 from smartcity.kernel.storage import Store
 from smartcity.kernel.storage.group_commit import Together, Write, segments
 from smartcity.kernel.storage.tables import platform_meta
-
-
-def insert(key: str, clock: Any) -> Callable[[Connection], str]:
-    def work(conn: Connection) -> str:
-        conn.execute(platform_meta.insert().values(key=key, value=key, updated_at=clock.now()))
-        return key
-
-    return work
-
-
-def stored_keys(store: Store) -> list[str]:
-    with store.connect() as conn:
-        return sorted(conn.execute(select(platform_meta.c.key)).scalars())
+from tests.kernel.storage.meta_writes import insert, stored_keys
 
 
 def hold_writer(store: Store, clock: Any) -> tuple[threading.Event, Any]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import fcntl
 import multiprocessing
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
-from smartcity.kernel.storage import open_store
+from smartcity.kernel.storage import Store, open_store
 
 WRITES_PER_PROCESS = 200
 
@@ -28,48 +30,46 @@ def _lock_is_free(database: Path) -> bool:
         os.close(fd)
 
 
-def test_a_write_transaction_holds_the_lock_until_it_commits(tmp_path: Path) -> None:
-    database = tmp_path / "w.db"
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "w.db"
+
+
+@pytest.fixture
+def file_store(database: Path) -> Iterator[Store]:
     store = open_store(f"sqlite:///{database}")
-    try:
-        with store.begin() as conn:
-            conn.execute(text("CREATE TABLE t (x INTEGER)"))
-            assert not _lock_is_free(database)
+    yield store
+    store.close()
+
+
+def test_a_write_transaction_holds_the_lock_until_it_commits(
+    database: Path, file_store: Store
+) -> None:
+    with file_store.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        assert not _lock_is_free(database)
+    assert _lock_is_free(database)
+    with file_store.connect() as conn:
+        # Readers never take it.
+        conn.execute(text("SELECT count(*) FROM t")).scalar_one()
         assert _lock_is_free(database)
-        with store.connect() as conn:
-            # Readers never take it.
-            conn.execute(text("SELECT count(*) FROM t")).scalar_one()
-            assert _lock_is_free(database)
-    finally:
-        store.close()
 
 
-def test_the_group_writers_transactions_hold_the_lock_too(tmp_path: Path) -> None:
-    database = tmp_path / "w.db"
-    store = open_store(f"sqlite:///{database}")
-    try:
-        free_inside = [
-            store.write(lambda conn: _lock_is_free(database)),
-            store.write(lambda conn: _lock_is_free(database)),
-        ]
-        assert free_inside == [False, False]
-        assert _lock_is_free(database)
-    finally:
-        store.close()
+def test_the_group_writers_transactions_hold_the_lock_too(
+    database: Path, file_store: Store
+) -> None:
+    free_inside = [
+        file_store.write(lambda conn: _lock_is_free(database)),
+        file_store.write(lambda conn: _lock_is_free(database)),
+    ]
+    assert free_inside == [False, False]
+    assert _lock_is_free(database)
 
 
-def test_a_failed_write_lets_go_of_the_lock(tmp_path: Path) -> None:
-    database = tmp_path / "w.db"
-    store = open_store(f"sqlite:///{database}")
-    try:
-        try:
-            with store.begin() as conn:
-                conn.execute(text("SELECT no_such_function()"))
-        except Exception:
-            pass
-        assert _lock_is_free(database)
-    finally:
-        store.close()
+def test_a_failed_write_lets_go_of_the_lock(database: Path, file_store: Store) -> None:
+    with pytest.raises(Exception, match="no_such_function"), file_store.begin() as conn:
+        conn.execute(text("SELECT no_such_function()"))
+    assert _lock_is_free(database)
 
 
 def _count_up(database: str) -> None:
@@ -81,23 +81,18 @@ def _count_up(database: str) -> None:
         store.close()
 
 
-def test_writers_of_two_processes_both_get_every_write_in(tmp_path: Path) -> None:
-    database = tmp_path / "w.db"
-    store = open_store(f"sqlite:///{database}")
-    try:
-        with store.begin() as conn:
-            conn.execute(text("CREATE TABLE counter (n INTEGER NOT NULL)"))
-            conn.execute(text("INSERT INTO counter VALUES (0)"))
-        spawn = multiprocessing.get_context("spawn")
-        workers = [spawn.Process(target=_count_up, args=(str(database),)) for _ in range(2)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(timeout=120)
-        assert [worker.exitcode for worker in workers] == [0, 0]
-        with store.connect() as conn:
-            assert (
-                conn.execute(text("SELECT n FROM counter")).scalar_one() == 2 * WRITES_PER_PROCESS
-            )
-    finally:
-        store.close()
+def test_writers_of_two_processes_both_get_every_write_in(
+    database: Path, file_store: Store
+) -> None:
+    with file_store.begin() as conn:
+        conn.execute(text("CREATE TABLE counter (n INTEGER NOT NULL)"))
+        conn.execute(text("INSERT INTO counter VALUES (0)"))
+    spawn = multiprocessing.get_context("spawn")
+    workers = [spawn.Process(target=_count_up, args=(str(database),)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    with file_store.connect() as conn:
+        assert conn.execute(text("SELECT n FROM counter")).scalar_one() == 2 * WRITES_PER_PROCESS

@@ -3,8 +3,10 @@
 Every attribute write stores a row in ``context_instance`` (the write path of the
 library does that in the same transaction). :class:`TemporalHistory` answers the
 NGSI-LD temporal queries over those rows: the instances of a time window, the latest N
-of each attribute, and aggregates per period computed by the database (GROUP BY
-period number, see :mod:`smartcity.kernel.context.temporal_sql`).
+of each attribute, and aggregates per period computed by the database: by index
+range scans where they answer the request (:mod:`~smartcity.kernel.context.temporal_ranges`),
+else by GROUP BY period number (:mod:`~smartcity.kernel.context.temporal_sql`); a
+:class:`Plan` chosen once per request says which.
 
 Results are returned with **expanded** names; :mod:`temporal_representation` turns
 them into the normalized, simplified (temporalValues) or aggregated representation.
@@ -17,6 +19,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Connection
@@ -51,6 +54,18 @@ TYPE_LOOKUP_CHUNK = 200
 # on ``date_bin`` (session 7, measured under load; in session 4, with wide history rows
 # and the aggregates packed as JSON, the GROUP BY had been faster).
 RANGE_SCAN_DIALECTS = frozenset({"sqlite", "postgresql"})
+
+
+class Plan(Enum):
+    """How the database answers one aggregation request; chosen once per request."""
+
+    # PostgreSQL: the page of entities and one range scan per attribute instance and
+    # period, all in one statement (so it runs without a transaction).
+    LATERAL = "lateral"
+    # SQLite: the page, then one range scan per attribute instance and period.
+    RANGES = "ranges"
+    # Either backend: the general GROUP BY over the window's history.
+    GROUPED = "grouped"
 
 
 @dataclass(frozen=True)
@@ -111,8 +126,9 @@ class TemporalHistory:
         count: bool = False,
     ) -> TemporalPage:
         """The entities with instances matching ``query`` (a page of them, by id)."""
+        plan = None if aggregation is None else self._plan(query, aggregation, None)
         with self._store.connect() as conn:
-            if aggregation is not None and self._in_one_statement(query, aggregation, None):
+            if plan is Plan.LATERAL:
                 # No transaction around it: a BEGIN and a ROLLBACK are two round trips
                 # more than the statement, and psycopg forgets its prepared statements
                 # at every ROLLBACK. (Each statement reads its own snapshot in a
@@ -126,16 +142,16 @@ class TemporalHistory:
             if query.limit == 0:
                 return TemporalPage([], total)
             entities: dict[str, TemporalEntity] = {}
-            if aggregation is not None:
+            if aggregation is not None and plan is not None:
                 # Thousands of periods, each a few objects freed by reference counting:
                 # collections meanwhile would walk the whole heap (the p95 tail).
                 with gc_paused():
-                    self._aggregate(conn, tenant, query, aggregation, entities, None)
+                    self._aggregate(conn, tenant, query, aggregation, plan, entities, None)
                 return TemporalPage(list(entities.values()), total)
             page = conn.execute(entity_page(self._store.dialect, tenant, query)).all()
             for row in page:
                 entities[row.entity_id] = TemporalEntity(row.entity_id, row.entity_type)
-            self._fill(conn, tenant, query, aggregation, entities)
+            self._fill_instances(conn, tenant, query, entities)
         return TemporalPage(list(entities.values()), total)
 
     def retrieve(
@@ -147,58 +163,55 @@ class TemporalHistory:
         aggregation: Aggregation | None = None,
     ) -> TemporalEntity:
         """One entity's history; ResourceNotFound if it never had any."""
+        ids = [entity_id]
+        plan = None if aggregation is None else self._plan(query, aggregation, ids)
         with self._store.connect() as conn:
-            if aggregation is not None and self._in_one_statement(query, aggregation, [entity_id]):
+            if plan is Plan.LATERAL:
                 # As in ``query``: the type lookup and one statement, no transaction.
                 conn.execution_options(isolation_level="AUTOCOMMIT")
             known = conn.execute(entity_type(tenant, entity_id)).first()
             if known is None:
                 raise ResourceNotFound(f"entity {entity_id} has no temporal history")
             entity = TemporalEntity(entity_id, known.entity_type)
-            self._fill(conn, tenant, query, aggregation, {entity_id: entity})
+            if aggregation is not None and plan is not None:
+                self._aggregate(conn, tenant, query, aggregation, plan, {entity_id: entity}, ids)
+            else:
+                self._fill_instances(conn, tenant, query, {entity_id: entity})
         return entity
 
-    def _fill(
+    def _fill_instances(
         self,
         conn: Connection,
         tenant: str,
         query: TemporalQuery,
-        aggregation: Aggregation | None,
         entities: dict[str, TemporalEntity],
     ) -> None:
+        """Add the instances of the window to each of ``entities``."""
         if not entities:
             return
-        ids = list(entities)
-        if aggregation is None:
-            for row in conn.execute(instances(self._store.dialect, tenant, query, ids)):
-                entities[row.entity_id].instances.append(
-                    AttributeInstance(
-                        name=row.name,
-                        dataset_id=row.dataset_id,
-                        instance_id=instance_id_of(row.seq),
-                        kind=row.kind,
-                        attribute=json.loads(row.value_json),
-                        observed_at=row.observed_at,
-                        recorded_at=row.recorded_at,
-                    )
+        for row in conn.execute(instances(self._store.dialect, tenant, query, list(entities))):
+            entities[row.entity_id].instances.append(
+                AttributeInstance(
+                    name=row.name,
+                    dataset_id=row.dataset_id,
+                    instance_id=instance_id_of(row.seq),
+                    kind=row.kind,
+                    attribute=json.loads(row.value_json),
+                    observed_at=row.observed_at,
+                    recorded_at=row.recorded_at,
                 )
-            return
-        self._aggregate(conn, tenant, query, aggregation, entities, ids)
+            )
 
-    def _in_one_statement(
+    def _plan(
         self, query: TemporalQuery, aggregation: Aggregation, entity_ids: list[str] | None
-    ) -> bool:
-        """Whether one PostgreSQL statement answers the aggregation (the range scans)."""
-        return self._store.dialect == "postgresql" and self._by_ranges(
+    ) -> Plan:
+        """Range scans where they answer the request, on the backend's way of running them."""
+        dialect = self._store.dialect
+        if dialect not in RANGE_SCAN_DIALECTS or not temporal_ranges.applies(
             query, aggregation, entity_ids
-        )
-
-    def _by_ranges(
-        self, query: TemporalQuery, aggregation: Aggregation, entity_ids: list[str] | None
-    ) -> bool:
-        return self._store.dialect in RANGE_SCAN_DIALECTS and temporal_ranges.applies(
-            query, aggregation, entity_ids
-        )
+        ):
+            return Plan.GROUPED
+        return Plan.LATERAL if dialect == "postgresql" else Plan.RANGES
 
     def _aggregate(
         self,
@@ -206,14 +219,17 @@ class TemporalHistory:
         tenant: str,
         query: TemporalQuery,
         aggregation: Aggregation,
+        plan: Plan,
         entities: dict[str, TemporalEntity],
         entity_ids: list[str] | None,
     ) -> None:
         """Add the aggregated periods; without ``entity_ids`` the page's entities too."""
-        if self._by_ranges(query, aggregation, entity_ids):
+        if plan is Plan.LATERAL:
+            self._aggregate_lateral(conn, tenant, query, aggregation, entities, entity_ids)
+        elif plan is Plan.RANGES:
             self._aggregate_ranges(conn, tenant, query, aggregation, entities, entity_ids)
-            return
-        self._aggregate_grouped(conn, tenant, query, aggregation, entities, entity_ids)
+        else:
+            self._aggregate_grouped(conn, tenant, query, aggregation, entities, entity_ids)
 
     def _aggregate_grouped(
         self,
@@ -270,12 +286,9 @@ class TemporalHistory:
         entities: dict[str, TemporalEntity],
         entity_ids: list[str] | None,
     ) -> None:
-        """``_aggregate`` by one index range scan per attribute instance and period."""
+        """``_aggregate`` on SQLite: one index range scan per attribute instance and period."""
         dialect = self._store.dialect
         temporal_ranges.prepare(conn)
-        if dialect == "postgresql":
-            self._aggregate_lateral(conn, tenant, query, aggregation, entities, entity_ids)
-            return
         if entity_ids is None:
             page = conn.execute(temporal_ranges.page_statement(dialect, tenant, query))
             entity_ids = [row[0] for row in page]
@@ -320,8 +333,8 @@ class TemporalHistory:
         entities: dict[str, TemporalEntity],
         entity_ids: list[str] | None,
     ) -> None:
-        """``_aggregate_ranges`` on PostgreSQL: the page and its aggregates in one
-        statement, each asked-for method a column (``temporal_ranges.postgres_statement``)."""
+        """``_aggregate`` on PostgreSQL: the page and its aggregates in one statement,
+        each asked-for method a column (``temporal_ranges.postgres_statement``)."""
         sql, parameters = temporal_ranges.postgres_statement(tenant, query, aggregation, entity_ids)
         rows = fetch_all(conn, sql, parameters)
         methods = temporal_ranges.postgres_methods(aggregation)
