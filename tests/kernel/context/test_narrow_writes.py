@@ -69,6 +69,15 @@ def history(store: Store, tenant: str = "t") -> list[dict[str, Any]]:
         return [dict(row._mapping) for row in conn.execute(statement)]
 
 
+def reading_column(store: Store, column: Any) -> dict[str, Any]:
+    """``column`` of each stored READING row of tenant t, by entity id."""
+    statement = select(context_attribute.c.entity_id, column).where(
+        context_attribute.c.tenant == "t", context_attribute.c.name == READING
+    )
+    with store.begin() as conn:
+        return {entity_id: value for entity_id, value in conn.execute(statement)}
+
+
 def test_a_batch_mixing_values_in_place_new_attributes_and_new_entities(
     store: Store, library: ContextLibrary, clock: FixedClock
 ) -> None:
@@ -307,14 +316,7 @@ def test_non_finite_numbers_replaced_in_place_are_stored_and_recorded(
     assert not library.upsert_entities("t", batch, "update").errors
     nan = [{**batch[0], READING: [{"type": "Property", "value": math.nan}]}]
     assert not library.upsert_entities("t", nan, "update").errors
-    with store.begin() as conn:
-        stored = dict(
-            conn.execute(
-                select(context_attribute.c.entity_id, context_attribute.c.value_number).where(
-                    context_attribute.c.tenant == "t", context_attribute.c.name == READING
-                )
-            ).all()
-        )
+    stored = reading_column(store, context_attribute.c.value_number)
     assert stored["urn:ngsi-ld:Sensor:1"] == math.inf
     assert stored["urn:ngsi-ld:Sensor:2"] == -math.inf
     assert math.isnan(stored["urn:ngsi-ld:Sensor:0"])
@@ -422,14 +424,7 @@ def test_a_value_in_place_may_change_its_unit(store: Store, library: ContextLibr
         },
     ]
     assert not library.upsert_entities("t", batch, "update").errors
-    with store.begin() as conn:
-        units = dict(
-            conn.execute(
-                select(context_attribute.c.entity_id, context_attribute.c.unit_code).where(
-                    context_attribute.c.tenant == "t", context_attribute.c.name == READING
-                )
-            ).all()
-        )
+    units = reading_column(store, context_attribute.c.unit_code)
     assert units == {"urn:ngsi-ld:Sensor:1": "CEL", "urn:ngsi-ld:Sensor:2": None}
 
 

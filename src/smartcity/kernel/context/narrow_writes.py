@@ -240,15 +240,11 @@ _POSTGRES_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("observed_at", "timestamptz", OBSERVED_AT),
     ("unit_code", "text", UNIT_CODE),
 )
-# What a history row stores besides its series id and time (decision 0016).
-_HISTORY_VALUES = (
-    "kind",
-    "value_number",
-    "value_text",
-    "value_bool",
-    "value_json",
-    "observed_at",
-    "unit_code",
+# What a history row stores besides its series id and time (decision 0016), in order.
+_HISTORY_VALUES = tuple(
+    column.name
+    for column in context_instance.columns
+    if column.name not in ("seq", "series_id", "recorded_at", "deleted")
 )
 
 _I32 = struct.Struct(">i")
