@@ -415,11 +415,11 @@ def stored_entities(
 
     SQLite (or someone tracing statements): one read of the whole batch
     (:func:`load_batch`) and the values replaced in place written by ``changes.apply``.
-    PostgreSQL: the batch in parts of ``PART`` entities in psycopg's pipeline mode
-    (:func:`~smartcity.kernel.context.batch_reads.stream_postgres`): while the caller
-    merges one part, the server writes the values the part before replaced in place
-    (:class:`~smartcity.kernel.context.narrow_writes.NarrowStream`) and reads the next
-    part, so the client's Python and the server's work overlap instead of taking turns.
+    PostgreSQL: in psycopg's pipeline mode, the read and the statements writing the
+    values replaced in place (:class:`~smartcity.kernel.context.narrow_writes.NarrowStream`)
+    queued behind it, one wait for both. A batch of more than ``PART`` entities goes in
+    parts (:func:`~smartcity.kernel.context.batch_reads.stream_postgres`): while the
+    caller merges one part, the server writes the part before and reads the next.
     Same transaction, same statements per row; ``changes.apply`` writes the rest.
     """
     ids = [entity["id"] for entity in entities]
