@@ -59,12 +59,21 @@ WHERE a.tenant = ? AND a.entity_id IN (SELECT value FROM json_each(?))
 ORDER BY a.entity_id, a.name, a.dataset_id
 """
 
+# The attribute rows of each entity by a probe of the primary key: a ``LATERAL``
+# subquery the planner may not flatten (``OFFSET 0``), in the key's order (so no other
+# index of the tenant serves it as well). As a plain join, with statistics taken while
+# the table was empty, it read the tenant's attribute rows once and scanned them again
+# for every entity (1,000 × 10,000 rows: 2.2 s for one batch).
 _POSTGRES = """
 SELECT e.id, e.type, e.created_at, e.modified_at,
   a.name, a.value_json, a.created_at, a.modified_at
 FROM unnest(%(ids)s::text[]) AS k(id)
 JOIN context_entity AS e ON e.tenant = %(tenant)s AND e.id = k.id
-LEFT OUTER JOIN context_attribute AS a ON a.tenant = %(tenant)s AND a.entity_id = k.id
+LEFT OUTER JOIN LATERAL (
+  SELECT r.name, r.dataset_id, r.value_json, r.created_at, r.modified_at
+  FROM context_attribute AS r WHERE r.tenant = %(tenant)s AND r.entity_id = k.id
+  ORDER BY r.name, r.dataset_id OFFSET 0
+) AS a ON true
 ORDER BY e.id, a.name, a.dataset_id
 """
 
