@@ -21,7 +21,7 @@ small instance costs less than building the key to look it up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +31,7 @@ from sqlalchemy import Connection
 
 from smartcity.kernel.context.model import Entity, format_instant
 from smartcity.kernel.context.reads import chunks, ordered_types, sqlite_instant_text
-from smartcity.kernel.storage.driver import fetch_all
+from smartcity.kernel.storage.driver import driver_of, fetch_all
 
 # The entities of a chunk, then their attribute rows: the types subquery runs once per
 # entity (not once per attribute row), and the attribute rows come in the order of
@@ -59,12 +59,21 @@ WHERE a.tenant = ? AND a.entity_id IN (SELECT value FROM json_each(?))
 ORDER BY a.entity_id, a.name, a.dataset_id
 """
 
+# The attribute rows of each entity by a probe of the primary key: a ``LATERAL``
+# subquery the planner may not flatten (``OFFSET 0``), in the key's order (so no other
+# index of the tenant serves it as well). As a plain join, with statistics taken while
+# the table was empty, it read the tenant's attribute rows once and scanned them again
+# for every entity (1,000 × 10,000 rows: 2.2 s for one batch).
 _POSTGRES = """
 SELECT e.id, e.type, e.created_at, e.modified_at,
   a.name, a.value_json, a.created_at, a.modified_at
 FROM unnest(%(ids)s::text[]) AS k(id)
 JOIN context_entity AS e ON e.tenant = %(tenant)s AND e.id = k.id
-LEFT OUTER JOIN context_attribute AS a ON a.tenant = %(tenant)s AND a.entity_id = k.id
+LEFT OUTER JOIN LATERAL (
+  SELECT r.name, r.dataset_id, r.value_json, r.created_at, r.modified_at
+  FROM context_attribute AS r WHERE r.tenant = %(tenant)s AND r.entity_id = k.id
+  ORDER BY r.name, r.dataset_id OFFSET 0
+) AS a ON true
 ORDER BY e.id, a.name, a.dataset_id
 """
 
@@ -164,8 +173,18 @@ def _load_postgres(
     """The entities of one chunk on PostgreSQL, into ``found``."""
     parameters = {"tenant": tenant, "ids": list(part)}
     rows = fetch_all(conn, _POSTGRES, parameters)
+    _add_postgres(rows, fetch_all(conn, _POSTGRES_TYPES, parameters), found, text)
+
+
+def _add_postgres(
+    rows: Sequence[tuple[Any, ...]],
+    type_rows: Sequence[tuple[Any, ...]],
+    found: dict[str, Entity],
+    text: Callable[[Any], str],
+) -> None:
+    """The entities of a chunk's rows (entities and attributes, types), into ``found``."""
     types: dict[str, list[str]] = {}
-    for entity_id, type_ in fetch_all(conn, _POSTGRES_TYPES, parameters):
+    for entity_id, type_ in type_rows:
         types.setdefault(entity_id, []).append(type_)
     # The rows of one entity come together (ordered by id).
     last = None
@@ -182,6 +201,55 @@ def _load_postgres(
         if name is None:
             continue
         add_instance(entity, name, value_json, text(a_created), text(a_modified))
+
+
+def stream_postgres(
+    conn: Connection,
+    tenant: str,
+    parts: Sequence[Sequence[str]],
+    between: Callable[[], None],
+) -> Iterator[dict[str, Entity]]:
+    """PostgreSQL in pipeline mode (the caller's): the stored entities of each part.
+
+    Like :func:`load_batch` otherwise (same entities, same instances). A fetch in
+    pipeline mode waits for every statement queued before it, so the order is: fetch
+    part k's read, then ``between()`` (the caller queues the writes of part k - 1),
+    then queue part k + 1's read, then hand out part k. The server writes part k - 1
+    and reads part k + 1 while the caller merges part k; ``between()`` runs once more
+    after the last part.
+    """
+    driver = driver_of(conn)
+    texts: dict[Any, str] = {}
+
+    def text(value: Any) -> str:
+        known = texts.get(value)
+        if known is None:
+            known = texts[value] = format_instant(_as_datetime(value))
+        return known
+
+    def queued(part: Sequence[str]) -> tuple[Any, Any]:
+        parameters = {"tenant": tenant, "ids": list(part)}
+        rows, types = driver.cursor(), driver.cursor()
+        rows.execute(_POSTGRES, parameters)
+        types.execute(_POSTGRES_TYPES, parameters)
+        return rows, types
+
+    if not parts:
+        return
+    ahead = queued(parts[0])
+    for number in range(len(parts)):
+        rows, types = ahead
+        fetched, type_rows = rows.fetchall(), types.fetchall()
+        rows.close()
+        types.close()
+        if number:
+            between()
+        if number + 1 < len(parts):
+            ahead = queued(parts[number + 1])
+        found: dict[str, Entity] = {}
+        _add_postgres(fetched, type_rows, found, text)
+        yield found
+    between()
 
 
 def _as_datetime(value: Any) -> datetime:

@@ -123,6 +123,9 @@ class Changes:
         # each (``NARROW_FIELDS``), and the history row of each taken from the same
         # tuple. No dict per row, no conversion pass per column; see ``write_narrow``.
         self.narrow_rows: list[tuple[Any, ...]] = []
+        # How many of ``narrow_rows`` the batch wrote already (PostgreSQL streams them
+        # part by part: ``entities.stored_entities``); ``apply`` writes the rest.
+        self.narrow_written = 0
         # SQLite: the row id and series id of each loaded attribute row, by the identity
         # of the loaded instance (``load_batch``): the UPDATE finds each row by its id,
         # not by its long text key, and the history row names its series without a
@@ -618,9 +621,9 @@ class Changes:
             self.insert_instances(conn, statements)
         if self.narrow_rows:
             self.check_narrow()
-            rows = self.narrow_rows
+            rows = self.narrow_rows[self.narrow_written :]
             kinds = self.narrow_kinds_change
-            if write_narrow(conn, tenant, self.now, rows, kinds) != len(rows):
+            if rows and write_narrow(conn, tenant, self.now, rows, kinds) != len(rows):
                 raise IntegrityError("UPDATE context_attribute", None, RowsGone())
 
     def insert_instances(self, conn: Connection, statements: Statements) -> None:

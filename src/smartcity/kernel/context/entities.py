@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from smartcity.kernel.bus import Bus
 from smartcity.kernel.clock import Clock
-from smartcity.kernel.context.batch_reads import load_batch
-from smartcity.kernel.context.changes import Changes
+from smartcity.kernel.context.batch_reads import load_batch, stream_postgres
+from smartcity.kernel.context.changes import Changes, RowsGone
 from smartcity.kernel.context.entity_group import EntityWrite, run_entity_writes
 from smartcity.kernel.context.errors import (
     AlreadyExists,
@@ -37,7 +37,9 @@ from smartcity.kernel.context.model import (
     Instance,
     instance_key,
 )
+from smartcity.kernel.context.narrow_writes import NarrowStream
 from smartcity.kernel.context.normalize import ALLOWED_MEMBERS, CORE_MEMBERS
+from smartcity.kernel.context.pipeline import raise_translated
 from smartcity.kernel.context.reads import check_tenant_exists, load_entity
 from smartcity.kernel.storage import Store
 from smartcity.kernel.storage.driver import driver_of, plan_each_run, traced
@@ -396,6 +398,64 @@ def run_batch(services: Services, tenant: str, work: Callable[[Connection, Chang
         return run(services, tenant, planned)
 
 
+# Entities per part of a PostgreSQL batch (``stored_entities``). Each part's UPDATE
+# hashes the tenant's attribute rows on a tenant the statistics do not know yet, and
+# each part costs round trips and statements: measured in alternation with session 7's
+# code (1,000 entities × 10 values, under load), the batch in one part cost 0.98 of its
+# client CPU and 0.89 of its server's, in parts of 500 1.06 and 1.00, in parts of 200
+# ~1.3 of the server's. Only larger batches go in several parts.
+PART = 1000
+
+
+@contextlib.contextmanager
+def stored_entities(
+    conn: Connection, tenant: str, entities: Sequence[Entity], changes: Changes
+) -> Iterator[Iterator[tuple[Entity, Entity | None]]]:
+    """Each entity of a batch (ids unique) with its stored form, or None if it is new.
+
+    SQLite (or someone tracing statements): one read of the whole batch
+    (:func:`load_batch`) and the values replaced in place written by ``changes.apply``.
+    PostgreSQL: in psycopg's pipeline mode, the read and the statements writing the
+    values replaced in place (:class:`~smartcity.kernel.context.narrow_writes.NarrowStream`)
+    queued behind it, one wait for both. A batch of more than ``PART`` entities goes in
+    parts (:func:`~smartcity.kernel.context.batch_reads.stream_postgres`): while the
+    caller merges one part, the server writes the part before and reads the next.
+    Same transaction, same statements per row; ``changes.apply`` writes the rest.
+    """
+    ids = [entity["id"] for entity in entities]
+    if conn.dialect.name != "postgresql" or traced(conn):
+        existing = load_batch(conn, tenant, ids, changes.stored_rows)
+        yield ((entity, existing.get(entity["id"])) for entity in entities)
+        return
+    import psycopg
+
+    stream = NarrowStream(conn, tenant, changes.now)
+
+    def send() -> None:
+        stream.send(changes.narrow_rows[stream.count :])
+        changes.narrow_written = stream.count
+
+    parts = [entities[start : start + PART] for start in range(0, len(entities), PART)]
+    found = stream_postgres(
+        conn, tenant, [ids[s : s + PART] for s in range(0, len(ids), PART)], send
+    )
+
+    def pairs() -> Iterator[tuple[Entity, Entity | None]]:
+        for part, existing in zip(parts, found, strict=False):
+            for entity in part:
+                yield entity, existing.get(entity["id"])
+        next(found, None)  # the last part's writes
+
+    try:
+        with driver_of(conn).pipeline():
+            yield pairs()
+    except psycopg.Error as error:
+        raise_translated(conn, "batch write", error)
+    if stream.written() != stream.count:
+        # A row read by this transaction is gone: the work runs again on fresh data.
+        raise IntegrityError("UPDATE context_attribute", None, RowsGone())
+
+
 def create_entities(services: Services, tenant: str, entities: Sequence[Entity]) -> BatchResult:
     """Batch create: every entity whose id is free is created; the others are errors."""
 
@@ -427,17 +487,16 @@ def upsert_entities(
         changes.narrow_updates = True
         result = BatchResult()
         unique = merge_duplicates(entities, mode)
-        existing = load_batch(conn, tenant, [e["id"] for e in unique], changes.stored_rows)
-        for entity in unique:
-            current = existing.get(entity["id"])
-            if current is None:
-                changes.create(entity)
-                result.created.append(entity["id"])
-            elif mode == "replace":
-                changes.replace(current, entity)
-            else:
-                changes.merge(current, written_members(entity), types=entity["type"])
-            result.success.append(entity["id"])
+        with stored_entities(conn, tenant, unique, changes) as stored:
+            for entity, current in stored:
+                if current is None:
+                    changes.create(entity)
+                    result.created.append(entity["id"])
+                elif mode == "replace":
+                    changes.replace(current, entity)
+                else:
+                    changes.merge(current, written_members(entity), types=entity["type"])
+                result.success.append(entity["id"])
         return result
 
     return run_batch(services, tenant, work)
@@ -452,15 +511,16 @@ def update_entities(
         changes.narrow_updates = True
         result = BatchResult()
         unique = merge_duplicates(entities, "update")
-        existing = load_batch(conn, tenant, [e["id"] for e in unique], changes.stored_rows)
-        for entity in unique:
-            current = existing.get(entity["id"])
-            if current is None:
-                error = ResourceNotFound(f"entity {entity['id']} does not exist", id=entity["id"])
-                result.errors.append(BatchError(entity["id"], error))
-                continue
-            changes.merge(current, written_members(entity), overwrite=overwrite)
-            result.success.append(entity["id"])
+        with stored_entities(conn, tenant, unique, changes) as stored:
+            for entity, current in stored:
+                if current is None:
+                    error = ResourceNotFound(
+                        f"entity {entity['id']} does not exist", id=entity["id"]
+                    )
+                    result.errors.append(BatchError(entity["id"], error))
+                    continue
+                changes.merge(current, written_members(entity), overwrite=overwrite)
+                result.success.append(entity["id"])
         return result
 
     return run_batch(services, tenant, work)
