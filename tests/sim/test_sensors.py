@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 import smartcity.gateways.iot.tables  # noqa: F401  (the registry table joins the metadata)
 from smartcity.api import create_app
-from smartcity.gateways.iot.routes import router as iot_router
 from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.config import Settings
 from smartcity.kernel.context.tables import context_entity, context_instance, context_series
@@ -119,8 +118,7 @@ def test_the_same_seed_gives_the_same_fleet_and_readings(
 
 
 def test_sensors_stream_over_http_like_devices(platform: Platform, clock: FixedClock) -> None:
-    application = create_app(platform)
-    application.include_router(iot_router)
+    application = create_app(platform)  # the IoT router is mounted already
     clock.advance(timedelta(hours=1))
     with TestClient(application) as client:
         transport = HttpTransport("http://testserver", client=client)

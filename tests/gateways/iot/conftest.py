@@ -74,9 +74,8 @@ def platform(store: Store, tmp_path: Path, clock: FixedClock) -> Platform:
 
 @pytest.fixture
 def client(platform: Platform) -> Iterator[TestClient]:
-    from smartcity.gateways.iot.routes import router
-
+    # create_app mounts the IoT router already; mounting it again would run its lifespan
+    # twice (two agents, two MQTT consumers).
     application = create_app(platform)
-    application.include_router(router)
     with TestClient(application, raise_server_exceptions=False) as test_client:
         yield test_client

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from smartcity.api import create_app
 from smartcity.gateways.iot import IotAgent
 from smartcity.gateways.iot.mqtt import BrokerAddress, MqttConsumer, start_mqtt
-from smartcity.gateways.iot.routes import router
 from smartcity.gateways.iot.writer import ProcessWriter
 from smartcity.kernel.bus import Event
 from smartcity.kernel.config import Settings
@@ -104,7 +103,6 @@ def test_the_server_consumes_mqtt_when_a_broker_url_is_set(
 ) -> None:
     monkeypatch.setenv("SMARTCITY_MQTT_URL", broker_url)
     application = create_app(platform)
-    application.include_router(router)
     broker = BrokerAddress.from_url(broker_url)
     entity_url = "/ngsi-ld/v1/entities/urn:ngsi-ld:AirQualityObserved:aq-1"
 
@@ -140,7 +138,6 @@ def test_the_server_writes_mqtt_measures_in_a_worker_and_publishes_their_events(
 
     platform.bus.subscribe(EntityChanged.topic, record)
     application = create_app(platform)
-    application.include_router(router)
     broker = BrokerAddress.from_url(broker_url)
 
     async def publish() -> None:
