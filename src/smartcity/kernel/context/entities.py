@@ -39,7 +39,7 @@ from smartcity.kernel.context.model import (
 )
 from smartcity.kernel.context.narrow_writes import NarrowStream
 from smartcity.kernel.context.normalize import ALLOWED_MEMBERS, CORE_MEMBERS
-from smartcity.kernel.context.pipeline import raise_translated
+from smartcity.kernel.context.pipeline import translated
 from smartcity.kernel.context.reads import check_tenant_exists, load_entity
 from smartcity.kernel.storage import Store
 from smartcity.kernel.storage.driver import driver_of, plan_each_run, traced
@@ -427,8 +427,6 @@ def stored_entities(
         existing = load_batch(conn, tenant, ids, changes.stored_rows)
         yield ((entity, existing.get(entity["id"])) for entity in entities)
         return
-    import psycopg
-
     stream = NarrowStream(conn, tenant, changes.now)
 
     def send() -> None:
@@ -446,11 +444,8 @@ def stored_entities(
                 yield entity, existing.get(entity["id"])
         next(found, None)  # the last part's writes
 
-    try:
-        with driver_of(conn).pipeline():
-            yield pairs()
-    except psycopg.Error as error:
-        raise_translated(conn, "batch write", error)
+    with translated(conn, "batch write"), driver_of(conn).pipeline():
+        yield pairs()
     if stream.written() != stream.count:
         # A row read by this transaction is gone: the work runs again on fresh data.
         raise IntegrityError("UPDATE context_attribute", None, RowsGone())

@@ -36,7 +36,7 @@ from smartcity.kernel.context.changes import (
 )
 from smartcity.kernel.context.errors import NgsiLdError, ResourceNotFound
 from smartcity.kernel.context.model import Entity
-from smartcity.kernel.context.pipeline import Pipeline, raise_translated
+from smartcity.kernel.context.pipeline import Pipeline, translated
 from smartcity.kernel.context.reads import (
     check_tenant_exists,
     ordered_types,
@@ -205,24 +205,14 @@ def load_group(conn: Connection, keys: Sequence[EntityKey]) -> dict[EntityKey, E
     parameters = {"tenants": [k[0] for k in unique], "ids": [k[1] for k in unique]}
     if traced(conn):
         return entities_of(fetch_all(conn, _POSTGRES, parameters))
-    import psycopg
-
     driver = driver_of(conn)
-    if driver.autocommit:  # outside a transaction (``statements_commit_alone``)
-        try:
-            with driver.cursor() as cursor:
-                cursor.execute(_POSTGRES, parameters)
-                return entities_of(cursor.fetchall())
-        except psycopg.Error as error:
-            raise_translated(conn, _POSTGRES, error)
-    try:
-        # In pipeline mode the transaction's BEGIN travels with the read: one round
-        # trip where psycopg alone sends BEGIN and waits for it first.
-        with driver.pipeline(), driver.cursor() as cursor:
-            cursor.execute(_POSTGRES, parameters)
-            rows = cursor.fetchall()
-    except psycopg.Error as error:
-        raise_translated(conn, _POSTGRES, error)
+    # In a transaction, pipeline mode sends its BEGIN with the read: one round trip
+    # where psycopg alone sends BEGIN and waits for it first. Outside one
+    # (``statements_commit_alone``) the read goes alone.
+    mode = contextlib.nullcontext() if driver.autocommit else driver.pipeline()
+    with translated(conn, _POSTGRES), mode, driver.cursor() as cursor:
+        cursor.execute(_POSTGRES, parameters)
+        rows = cursor.fetchall()
     return entities_of(rows)
 
 
@@ -359,13 +349,8 @@ def send_postgres(conn: Connection, ordered: Sequence[tuple[Any, list[dict[str, 
 
 def send_one(conn: Connection, sql: str, parameters: dict[str, Any]) -> None:
     """One driver-level statement (prepared once psycopg has run it a few times)."""
-    import psycopg
-
-    try:
-        with driver_of(conn).cursor() as cursor:
-            cursor.execute(sql, parameters)
-    except psycopg.Error as error:
-        raise_translated(conn, sql, error)
+    with translated(conn, sql), driver_of(conn).cursor() as cursor:
+        cursor.execute(sql, parameters)
 
 
 # The group's three kinds of rows in one statement: data-modifying CTEs over the three

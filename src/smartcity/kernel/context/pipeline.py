@@ -9,7 +9,8 @@ the statements one after another and waits once, at the end.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
 from sqlalchemy import Connection
@@ -45,16 +46,21 @@ class Pipeline:
         batches, self._batches = self._batches, []
         if not batches:
             return
-        import psycopg
-
         driver = driver_of(self._conn)
-        sql = batches[0][0]
-        try:
-            with driver.pipeline(), driver.cursor() as cursor:
-                for sql, params in batches:
-                    cursor.executemany(sql, params)
-        except psycopg.Error as error:
-            raise_translated(self._conn, sql, error)
+        with translated(self._conn, batches[0][0]), driver.pipeline(), driver.cursor() as cursor:
+            for sql, params in batches:
+                cursor.executemany(sql, params)
+
+
+@contextlib.contextmanager
+def translated(conn: Connection, sql: str) -> Iterator[None]:
+    """A psycopg error raised inside is raised as SQLAlchemy would (``raise_translated``)."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as error:
+        raise_translated(conn, sql, error)
 
 
 def raise_translated(conn: Connection, sql: str, error: Exception) -> NoReturn:
