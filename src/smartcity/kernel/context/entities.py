@@ -24,7 +24,7 @@ from smartcity.kernel.bus import Bus
 from smartcity.kernel.clock import Clock
 from smartcity.kernel.context.batch_reads import load_batch, stream_postgres
 from smartcity.kernel.context.changes import Changes, RowsGone
-from smartcity.kernel.context.entity_group import EntityWrite, run_entity_writes
+from smartcity.kernel.context.entity_group import EntityWrite, together_for
 from smartcity.kernel.context.errors import (
     AlreadyExists,
     BadRequestData,
@@ -43,7 +43,6 @@ from smartcity.kernel.context.pipeline import translated
 from smartcity.kernel.context.reads import check_tenant_exists, load_entity
 from smartcity.kernel.storage import Store
 from smartcity.kernel.storage.driver import driver_of, plan_each_run, traced
-from smartcity.kernel.storage.group_commit import Together
 
 UpdateMode = Literal["append", "append_no_overwrite", "update"]
 UpsertMode = Literal["replace", "update"]
@@ -116,7 +115,7 @@ async def run_async(services: Services, tenant: str, work: Callable[[Connection,
         item = EntityWrite(
             tenant, work.entity_id, work.change, services.clock.now, services.store, applied
         )
-        together = Together(run_entity_writes, item)
+        together = together_for(item)
     return await services.store.write_async(
         step, after_commit=publish, retry_on=(IntegrityError,), together=together
     )

@@ -6,7 +6,7 @@ It reads every entity they name in one statement, lets each write change its ent
 Python, in queue order (a later write of the same entity sees the earlier one's result,
 so the last value wins and every write keeps its history row), and sends the rows of all
 of them as one set of statements: on PostgreSQL usually ONE statement, which commits
-alone when the group is its transaction's whole (``statements_commit_alone``). A domain
+alone when the group is its transaction's whole (``Together.alone``). A domain
 error (unknown entity or attribute, a bad fragment) is decided before anything is
 written and answers that write alone; the others commit.
 
@@ -18,7 +18,7 @@ own retry, so one bad write never takes the others down.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -45,7 +45,7 @@ from smartcity.kernel.context.reads import (
 from smartcity.kernel.context.tables import context_attribute, context_instance, context_series
 from smartcity.kernel.storage import Store
 from smartcity.kernel.storage.driver import driver_of, execute_rows, fetch_all, traced
-from smartcity.kernel.storage.group_commit import whole_transaction
+from smartcity.kernel.storage.group_commit import Together
 from smartcity.kernel.storage.types import UtcDateTime
 
 # Changes one stored entity (read by the group) into ``Changes``; returns the answer.
@@ -66,51 +66,31 @@ class EntityWrite:
     applied: list[Changes]
 
 
+def together_for(write: EntityWrite) -> Together:
+    """How ``write`` joins the group commit: by its entity's lane, committing alone."""
+    return Together(run_entity_writes, write, key=(write.tenant, write.entity_id), alone=True)
+
+
 def run_entity_writes(conn: Connection, items: Sequence[Any]) -> list[tuple[bool, Any]]:
-    """Run ``items`` (:class:`EntityWrite`) as one group: per write (succeeded, value)."""
-    writes = cast(Sequence[EntityWrite], items)
-    with statements_commit_alone(conn):
-        return decide_and_apply(conn, writes)
+    """Run ``items`` (:class:`EntityWrite`) as one group: per write (succeeded, value).
 
-
-@contextlib.contextmanager
-def statements_commit_alone(conn: Connection) -> Iterator[None]:
-    """On PostgreSQL, when the group is its transaction's whole: each statement commits.
-
-    A group then costs two round trips to the server: its read (a snapshot of what is
-    committed; in the transaction it held no lock either, at READ COMMITTED) and its one
-    write statement (``group_statement``), which commits alone, all or nothing. Sent as
-    a transaction they cost four: ``BEGIN`` with the read and the pipeline's closing
-    sync, the writes, ``COMMIT``. A group needing several write statements (a location
-    change, new types or series) opens a transaction before them (``send_postgres``);
-    the store commits it as before. Nothing changes on SQLite, under a tracer (which
-    sees each statement on its own), or when the transaction holds other work already.
+    On PostgreSQL the store may run a group that is its transaction's whole with each
+    statement committing alone (``Together.alone``): it then costs two round trips, its
+    read (a snapshot of what is committed) and its one write statement
+    (``group_statement``), all or nothing. A group needing several write statements (a
+    location change, new types or series, deletions) opens a transaction before them
+    (``one_transaction``); the store commits it.
     """
-    if (
-        conn.dialect.name != "postgresql"
-        or not whole_transaction.get()
-        or traced(conn)
-        or driver_of(conn).info.transaction_status != _IDLE
-    ):
-        yield
+    return decide_and_apply(conn, cast(Sequence[EntityWrite], items))
+
+
+def one_transaction(conn: Connection) -> None:
+    """Make the statements from here on one transaction, should ``conn`` commit each alone."""
+    if conn.dialect.name != "postgresql":
         return
     driver = driver_of(conn)
-    driver.autocommit = True
-    try:
-        yield
-    finally:
-        if driver.autocommit:
-            try:
-                driver.autocommit = False
-            except Exception:
-                # Never leave the store's connection committing each statement: the
-                # next transaction on it would not be one. The pool replaces it.
-                conn.invalidate()
-                raise
-
-
-# psycopg's ``TransactionStatus.IDLE``: no transaction open on the connection.
-_IDLE = 0
+    if driver.autocommit:
+        driver.autocommit = False
 
 
 def decide_and_apply(conn: Connection, writes: Sequence[EntityWrite]) -> list[tuple[bool, Any]]:
@@ -207,8 +187,8 @@ def load_group(conn: Connection, keys: Sequence[EntityKey]) -> dict[EntityKey, E
         return entities_of(fetch_all(conn, _POSTGRES, parameters))
     driver = driver_of(conn)
     # In a transaction, pipeline mode sends its BEGIN with the read: one round trip
-    # where psycopg alone sends BEGIN and waits for it first. Outside one
-    # (``statements_commit_alone``) the read goes alone.
+    # where psycopg alone sends BEGIN and waits for it first. Outside one (statements
+    # committing alone: ``Together.alone``) the read goes alone.
     mode = contextlib.nullcontext() if driver.autocommit else driver.pipeline()
     with translated(conn, _POSTGRES), mode, driver.cursor() as cursor:
         cursor.execute(_POSTGRES, parameters)
@@ -262,6 +242,7 @@ def apply_group(conn: Connection, group: Sequence[Changes], store: Store) -> Non
         # Someone traces statements (instrumentation, tests): let them see each one.
         conn.dialect.name == "postgresql" and traced(conn)
     ):
+        one_transaction(conn)
         for changes in group:
             changes.apply(conn, store)
         return
@@ -330,10 +311,7 @@ def send_postgres(conn: Connection, ordered: Sequence[tuple[Any, list[dict[str, 
         # The usual group (attribute updates only): one statement, one round trip.
         send_one(conn, *group_statement(conn, *(kinds[statement] for statement in hot)))
         return
-    driver = driver_of(conn)
-    if driver.autocommit:
-        # Several statements must commit together (``statements_commit_alone``).
-        driver.autocommit = False
+    one_transaction(conn)
     pipeline = Pipeline(conn)
     for statement, rows in kinds.items():
         if statement is statements.touch_entity:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import contextvars
 import functools
-import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
@@ -15,18 +14,13 @@ from sqlalchemy import Connection, Engine, Table, create_engine, insert, text
 from sqlalchemy.engine import Dialect, make_url
 
 from smartcity.kernel.errors import ConfigurationError
-from smartcity.kernel.storage.driver import driver_of
 from smartcity.kernel.storage.group_commit import GroupCommit, Together
-
-log = logging.getLogger(__name__)
+from smartcity.kernel.storage.kept import WRITE_OPTION, KeptConnection
 
 T = TypeVar("T")
 
 # Threads running awaited writes that do not group; PostgreSQL's pool holds 10 (+ 20).
 WRITE_THREADS = 16
-
-# Execution option marking a connection that will write (SQLite takes the lock up front).
-WRITE_OPTION = "smartcity_write"
 
 
 class Store(Protocol):
@@ -118,11 +112,19 @@ class SqlStore:
     # writes that go ``together`` (read in one statement, written in one pipeline) are
     # grouped there, in the one writer thread (decision 0015).
     group_commit = True
+    # Writer threads (lanes) of the group commit, each with its kept connection; a write
+    # of one entity always takes the same lane. SQLite admits one writer: one lane.
+    writer_lanes = 1
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._writer = GroupCommit(self.begin, self.writer_begin)
+        self._kept = [self.keep_connection() for _ in range(self.writer_lanes)]
+        self._writer = GroupCommit(self.begin, self._kept)
         self._threads: ThreadPoolExecutor | None = None
+
+    def keep_connection(self) -> KeptConnection:
+        """A writer thread's connection, kept between its transactions (one per lane)."""
+        return KeptConnection(self._engine)
 
     def _write_threads(self) -> ThreadPoolExecutor:
         """Threads for awaited writes that do not group (as many as the pool's connections)."""
@@ -150,75 +152,6 @@ class SqlStore:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn
-
-    # The group-commit writer's connection, kept between its transactions (only the
-    # writer thread uses it; ``close`` closes it once that thread has stopped).
-    _held: Connection | None = None
-
-    @contextlib.contextmanager
-    def writer_begin(self) -> Iterator[Connection]:
-        """A write transaction on the writer thread's own connection.
-
-        The group commit has one writer thread: checking a connection out of the pool
-        for every group, and back in (the pool's events, its reset on return), cost more
-        than a small group's statements. The connection stays checked out between
-        groups, outside any transaction (it holds no lock and no snapshot, so it never
-        delays a reader, a checkpoint or another writer). Should a transaction fail, its
-        rollback is made sure of; a connection that cannot even roll back is closed and
-        the next group opens another.
-        """
-        conn = self._held
-        if conn is None or conn.closed or conn.invalidated or not self._held_usable(conn):
-            conn = self._held = self._engine.connect()
-            conn.execution_options(**{WRITE_OPTION: True})
-            self._held_opened(conn)
-        try:
-            with self._writing(), conn.begin():
-                yield conn
-        except BaseException:
-            self._settle_held(conn)
-            raise
-        finally:
-            if self._held is conn:
-                self._held_done(conn)
-
-    def _held_opened(self, conn: Connection) -> None:
-        """Once, when the writer's kept connection is checked out."""
-
-    def _release_held(self, conn: Connection) -> None:
-        """Give the kept connection back (``close``)."""
-        conn.close()
-
-    def _held_usable(self, conn: Connection) -> bool:
-        """Whether the kept writer connection may serve the next group (or is replaced)."""
-        return True
-
-    def _held_done(self, conn: Connection) -> None:
-        """After each of the kept connection's transactions."""
-
-    def _writing(self) -> contextlib.AbstractContextManager[None]:
-        """What a write transaction holds from before its start until after its end."""
-        return contextlib.nullcontext()
-
-    def _settle_held(self, conn: Connection) -> None:
-        """After a failed transaction: make sure nothing of it stays open, or drop ``conn``."""
-        try:
-            if conn.in_transaction():
-                conn.rollback()
-            driver = driver_of(conn)
-            if driver_in_transaction(driver):
-                driver.rollback()
-        except Exception:
-            log.warning("the store writer's connection could not roll back; opening another")
-            self._drop_held(conn)
-
-    def _drop_held(self, conn: Connection) -> None:
-        """Forget the kept writer connection and close it (the next group opens another)."""
-        if self._held is conn:
-            self._held = None
-        with contextlib.suppress(Exception):
-            conn.invalidate()
-            conn.close()
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -286,24 +219,13 @@ class SqlStore:
                 conn.commit()
 
     def close(self) -> None:
-        self._writer.close()  # the writer thread stops before its connection closes
-        held, self._held = self._held, None
-        if held is not None:
-            with contextlib.suppress(Exception):
-                self._release_held(held)
+        self._writer.close()  # the writer threads stop before their connections close
+        for kept in self._kept:
+            kept.close()
         if self._threads is not None:
             self._threads.shutdown()
             self._threads = None
         self._engine.dispose()
-
-
-def driver_in_transaction(driver: Any) -> bool:
-    """Whether a DB-API connection (sqlite3's or psycopg's) has a transaction open."""
-    info = getattr(driver, "info", None)
-    status = getattr(info, "transaction_status", None)
-    if status is not None:  # psycopg: anything but IDLE (0), a broken connection too
-        return bool(status != 0)
-    return bool(driver.in_transaction)
 
 
 def bind_processors(table: Table, columns: Sequence[str], dialect: Dialect) -> list[Any]:

@@ -38,10 +38,10 @@ import contextvars
 import logging
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
@@ -56,20 +56,22 @@ SAVEPOINT = "smartcity_write"
 # exception). A database error it raises fails the whole group (each write then runs alone).
 RunTogether = Callable[[Connection, Sequence[Any]], list[tuple[bool, Any]]]
 
-# True while a ``Together.run`` is the whole of its group's transaction: nothing ran
-# before it in that transaction and nothing but the commit follows. A run may then let
-# its one write statement commit by itself (PostgreSQL: no BEGIN, no COMMIT round trip).
-whole_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "smartcity_whole_transaction", default=False
-)
-
 
 @dataclass(frozen=True)
 class Together:
-    """How a write joins the others of its group: ``run`` takes every ``item`` at once."""
+    """How a write joins the others of its group: ``run`` takes every ``item`` at once.
+
+    ``key`` names what the write changes (an entity): the writes of one key keep their
+    order, those of different keys may run at once on different lanes. ``alone``: when
+    the run is its group's whole, its statements may each commit by themselves (the
+    store opens no transaction); a run needing several statements to commit together
+    opens one itself, and the store commits it.
+    """
 
     run: RunTogether
     item: Any
+    key: Hashable | None = None
+    alone: bool = False
 
 
 @dataclass(slots=True)
@@ -92,22 +94,52 @@ class Write:
     on_loop: bool = False
 
 
+class WriterConnection(Protocol):
+    """A lane's connection (``KeptConnection``): its transactions, or none (``alone``)."""
+
+    def begin(self, *, alone: bool = False) -> contextlib.AbstractContextManager[Connection]:
+        """A write transaction; with ``alone`` maybe none (statements commit alone)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Fence:
+    """A write with no key on a store of several lanes: it runs once every lane has
+    finished what was queued before it, and no lane runs what came after it until then."""
+
+    write: Write
+    arrived: threading.Barrier
+    passed: threading.Event
+
+
+# What a lane's queue holds: a write, a fence, or None (stop).
+Queued = Write | Fence | None
+
+
+class Lane:
+    """One writer thread, its queue and its connection."""
+
+    def __init__(self, connection: WriterConnection) -> None:
+        self.connection = connection
+        self.queue: queue.SimpleQueue[Queued] = queue.SimpleQueue()
+        self.thread: threading.Thread | None = None
+
+
 class GroupCommit:
-    """The writer thread of one store (started on the first write)."""
+    """The writer threads of one store (started on the first write), one per lane."""
 
     def __init__(
         self,
         begin: Callable[[], contextlib.AbstractContextManager[Connection]],
-        group_begin: Callable[[], contextlib.AbstractContextManager[Connection]] | None = None,
+        connections: Sequence[WriterConnection] = (),
     ) -> None:
-        # ``group_begin``: the writer thread's own transactions (the groups and the writes
-        # it runs alone); a store may keep one connection for them between groups.
+        # ``connections``: one per lane, for the writer thread's own transactions (the
+        # groups and the writes it runs alone); a store may keep each between groups.
         # ``begin`` serves the callers' threads (``run_now``) and a write queued by a write.
         self._begin = begin
-        self._group_begin = group_begin or begin
-        self._queue: queue.SimpleQueue[Write | None] = queue.SimpleQueue()
+        self._lanes = [Lane(c) for c in connections] or [Lane(Transactions(begin))]
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._started = False
 
     def submit(
         self,
@@ -140,14 +172,25 @@ class GroupCommit:
         return await waiter
 
     def _queue_write(self, write: Write) -> Write:
-        if threading.current_thread() is self._thread:
+        current = threading.current_thread()
+        if any(lane.thread is current for lane in self._lanes):
             # A write queued by a write would wait for itself: it runs alone, now (on a
             # connection of its own: the writer's is inside the queuing write's transaction).
             self._run_alone(write, self._begin)
             deliver([write])
             return write
-        self._ensure_thread()
-        self._queue.put(write)
+        self._ensure_threads()
+        lanes = self._lanes
+        key = write.together.key if write.together is not None else None
+        if len(lanes) == 1:
+            lanes[0].queue.put(write)
+        elif key is not None:
+            lanes[hash(key) % len(lanes)].queue.put(write)
+        else:
+            fence = Fence(write, threading.Barrier(len(lanes)), threading.Event())
+            with self._lock:  # every lane sees the fences in one order
+                for lane in lanes:
+                    lane.queue.put(fence)
         return write
 
     def run_now(
@@ -166,72 +209,108 @@ class GroupCommit:
         return value
 
     def close(self) -> None:
-        """Finish the queued writes and stop the thread."""
+        """Finish the queued writes of every lane and stop their threads."""
         with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(None)
-            thread.join()
+            threads = [lane.thread for lane in self._lanes]
+            for lane in self._lanes:
+                if lane.thread is not None:
+                    lane.queue.put(None)
+                lane.thread = None
+            self._started = False
+        for thread in threads:
+            if thread is not None:
+                thread.join()
 
-    def _ensure_thread(self) -> None:
-        if self._thread is not None:
+    def _ensure_threads(self) -> None:
+        if self._started:
             return
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._serve, name="smartcity-store-writer", daemon=True
+            if self._started:
+                return
+            for number, lane in enumerate(self._lanes):
+                lane.thread = threading.Thread(
+                    target=self._serve,
+                    args=(lane,),
+                    name=f"smartcity-store-writer-{number}",
+                    daemon=True,
                 )
-                self._thread.start()
+                lane.thread.start()
+            self._started = True
 
-    def _serve(self) -> None:
+    def _serve(self, lane: Lane) -> None:
+        waiting: Queued = None
         while True:
-            first = self._queue.get()
+            first = lane.queue.get() if waiting is None else waiting
+            waiting = None
             if first is None:
                 return
+            if isinstance(first, Fence):
+                self._pass(lane, first)
+                continue
             group = [first]
             stop = False
             while len(group) < MAX_GROUP:
                 try:
-                    more = self._queue.get_nowait()
+                    more = lane.queue.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
                     stop = True
                     break
+                if isinstance(more, Fence):
+                    waiting = more  # after this group
+                    break
                 group.append(more)
-            on_loop(group)
-            try:
-                self._run_group(group)
-            except BaseException as error:  # pragma: no cover - never leave a caller hanging
-                log.exception("group commit failed")
-                for write in group:
-                    if write.outcome is None:
-                        write.outcome = (False, error)
-            deliver(group)
+            self._serve_group(lane, group)
             if stop:
                 return
 
-    def _run_group(self, group: list[Write]) -> None:
-        if len(group) == 1:
-            self._run_alone(group[0], self._group_begin)
+    def _serve_group(self, lane: Lane, group: list[Write]) -> None:
+        on_loop(group)
+        try:
+            self._run_group(lane.connection, group)
+        except BaseException as error:  # pragma: no cover - never leave a caller hanging
+            log.exception("group commit failed")
+            for write in group:
+                if write.outcome is None:
+                    write.outcome = (False, error)
+        deliver(group)
+
+    def _pass(self, lane: Lane, fence: Fence) -> None:
+        """At a fence: every lane waits there; the first lane runs its write, then all go on."""
+        fence.arrived.wait()
+        if lane is not self._lanes[0]:
+            fence.passed.wait()
+            return
+        try:
+            self._serve_group(lane, [fence.write])
+        finally:
+            fence.passed.set()
+
+    def _run_group(self, connection: WriterConnection, group: list[Write]) -> None:
+        single = group[0].together
+        if len(group) == 1 and (single is None or not single.alone):
+            self._run_alone(group[0], connection.begin)
             return
         outcomes: list[tuple[bool, Any]] = []
         cut = segments(group)
+        # A run of writes that is its group's whole may commit without a transaction.
+        first = cut[0][1][0].together
+        alone = len(cut) == 1 and first is not None and first.alone
         try:
-            with self._group_begin() as conn:
+            with connection.begin(alone=alone) as conn:
                 for run, writes in cut:
                     if run is None:
                         outcomes.extend(self._run_in_savepoint(conn, w) for w in writes)
                     else:
                         items = [w.together.item for w in writes if w.together is not None]
-                        whole = len(cut) == 1
-                        outcomes.extend(writes[0].context.run(run_part, run, conn, items, whole))
+                        outcomes.extend(writes[0].context.run(run, conn, items))
         except Exception:
             # The commit (or a savepoint statement) failed: nothing of the group is
             # stored. Each write runs again alone and gets its own outcome.
             log.warning("a group of %d writes failed to commit; running each alone", len(group))
             for write in group:
-                self._run_alone(write, self._group_begin)
+                self._run_alone(write, connection.begin)
             return
         for write, (ok, value) in zip(group, outcomes, strict=True):
             self._finish(write, ok, value)
@@ -281,17 +360,6 @@ class GroupCommit:
         write.outcome = (ok, value)
 
 
-def run_part(
-    run: RunTogether, conn: Connection, items: Sequence[Any], whole: bool
-) -> list[tuple[bool, Any]]:
-    """``run`` on ``items``, telling it (``whole_transaction``) whether it is the whole group."""
-    token = whole_transaction.set(whole)
-    try:
-        return run(conn, items)
-    finally:
-        whole_transaction.reset(token)
-
-
 def run_after_commit(write: Write, value: Any) -> None:
     """The write's after-commit step (a failure is logged: the write did commit)."""
     if write.after_commit is None:
@@ -328,6 +396,8 @@ def segments(group: list[Write]) -> list[tuple[RunTogether | None, list[Write]]]
             cut[-1][1].append(write)
         else:
             cut.append((run, [write]))
+    if len(cut) == 1:
+        return cut  # a group of one write going together (``Together.alone``) runs as one
     return [
         (run, writes) if run is None or len(writes) > 1 else (None, writes) for run, writes in cut
     ]
@@ -371,3 +441,16 @@ def settle(writes: list[Write]) -> None:
             waiter.set_result(value)
         else:
             waiter.set_exception(value)
+
+
+class Transactions:
+    """A lane's connection when the store keeps none: a transaction from ``begin`` each time."""
+
+    def __init__(self, begin: Callable[[], contextlib.AbstractContextManager[Connection]]) -> None:
+        self._begin = begin
+
+    @contextlib.contextmanager
+    def begin(self, *, alone: bool = False) -> Iterator[Connection]:
+        """A transaction (``alone`` asks for none; every work gets one here)."""
+        with self._begin() as conn:
+            yield conn

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, event
@@ -11,10 +13,15 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DisconnectionError
 
 from smartcity.kernel.storage.base import SqlStore, _create_engine, bind_processors
-from smartcity.kernel.storage.driver import PREPARE_THRESHOLD, driver_of
+from smartcity.kernel.storage.driver import PREPARE_THRESHOLD, driver_of, traced
+from smartcity.kernel.storage.kept import KeptConnection, driver_in_transaction
 
 # A pooled connection unused for longer than this is pinged before it is handed out.
 IDLE_PING_S = 10.0
+
+# Writer threads of the group commit, each with its own connection: while one lane's
+# group waits for the server, another's is read or decided (see decision 0015).
+WRITER_LANES = int(os.environ.get("SMARTCITY_AB_LANES", "2"))
 
 
 def restore_prepare_on_checkin(engine: Engine) -> None:
@@ -82,15 +89,15 @@ def no_jit(engine: Engine) -> None:
         dbapi_connection.autocommit = autocommit
 
 
-class PostgresStore(SqlStore):
-    """Store on PostgreSQL through psycopg 3."""
+class PostgresKeptConnection(KeptConnection):
+    """A writer thread's kept connection on PostgreSQL."""
 
-    group_commit = False
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        # When the connection last finished a transaction.
+        self._since = 0.0
 
-    # When the writer's kept connection (``writer_begin``) last finished a transaction.
-    _held_since = 0.0
-
-    def _held_opened(self, conn: Connection) -> None:
+    def opened(self, conn: Connection) -> None:
         # The writer's connection runs the groups of single-entity writes (and each of
         # their writes alone should a group fail): a few rows each, found by primary
         # key. psycopg prepares them; PostgreSQL then planned the group's write
@@ -100,31 +107,74 @@ class PostgresStore(SqlStore):
         # (``driver.plan_each_run``), never run on this connection.
         set_session(driver_of(conn), "SET plan_cache_mode = force_generic_plan")
 
-    def _release_held(self, conn: Connection) -> None:
+    def release(self, conn: Connection) -> None:
         # Not back into the pool with the writer's plan setting: closed for good.
         conn.invalidate()
         conn.close()
 
-    def _held_usable(self, conn: Connection) -> bool:
+    def usable(self, conn: Connection) -> bool:
         # As the pool does at checkout (``ping_after_idle``): a connection idle for a
         # while may have been closed by the server, a proxy or a restart.
-        if time.monotonic() - self._held_since < IDLE_PING_S:
+        if time.monotonic() - self._since < IDLE_PING_S:
             return True
         try:
             self._engine.dialect.do_ping(driver_of(conn))
         except Exception:
-            self._drop_held(conn)
+            self.drop(conn)
             return False
         return True
 
-    def _held_done(self, conn: Connection) -> None:
-        self._held_since = time.monotonic()
+    def done(self, conn: Connection) -> None:
+        self._since = time.monotonic()
         # A connection ``plan_each_run`` changed prepares statements again, as the pool
         # restores it at check-in (``restore_prepare_on_checkin``); this one stays out.
         record = conn.connection
         threshold = record.info.pop(PREPARE_THRESHOLD, None) if record.info else None
         if threshold is not None and record.driver_connection is not None:
             record.driver_connection.prepare_threshold = threshold
+
+    def commits_alone(self, conn: Connection) -> bool:
+        # Someone traces statements (instrumentation, tests): they see each one inside
+        # its transaction, as SQLAlchemy sends them.
+        return not traced(conn)
+
+    @contextlib.contextmanager
+    def autocommit(self, conn: Connection) -> Iterator[None]:
+        """No ``BEGIN``, no ``COMMIT``: each statement commits by itself.
+
+        A group of single-entity writes then costs two round trips: its read (a snapshot
+        of what is committed) and its one write statement, all or nothing. A work that
+        needs several statements to commit together turns autocommit off before them
+        (``entity_group.one_transaction``); what it opened is committed here.
+        """
+        driver = driver_of(conn)
+        driver.autocommit = True
+        try:
+            yield
+            if conn.in_transaction():
+                conn.commit()
+            if driver_in_transaction(driver):
+                driver.commit()
+        except BaseException:
+            self.settle(conn)
+            raise
+        finally:
+            try:
+                driver.autocommit = False
+            except Exception:
+                # Never keep a connection committing each statement: the next
+                # transaction on it would not be one.
+                self.drop(conn)
+
+
+class PostgresStore(SqlStore):
+    """Store on PostgreSQL through psycopg 3."""
+
+    group_commit = False
+    writer_lanes = WRITER_LANES
+
+    def keep_connection(self) -> KeptConnection:
+        return PostgresKeptConnection(self._engine)
 
     @classmethod
     def from_url(cls, url: URL, **options: Any) -> PostgresStore:

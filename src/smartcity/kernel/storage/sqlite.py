@@ -17,8 +17,9 @@ from sqlalchemy import Connection, Table, event
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import StaticPool
 
-from smartcity.kernel.storage.base import WRITE_OPTION, SqlStore, _create_engine, bind_processors
+from smartcity.kernel.storage.base import SqlStore, _create_engine, bind_processors
 from smartcity.kernel.storage.driver import driver_of, traced
+from smartcity.kernel.storage.kept import WRITE_OPTION, KeptConnection
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +173,11 @@ class SQLiteStore(SqlStore):
         return store
 
     _checkpointer: Checkpointer | None = None
-    # The group-commit writer keeps its connection between groups (``writer_begin``):
-    # SQLite admits one writer at a time anyway.
-
     _writer_lock: WriterLock | None = None
+
+    def keep_connection(self) -> KeptConnection:
+        # The writer's transactions take the cross-process writer lock too.
+        return KeptConnection(self._engine, self._writing)
 
     def _writing(self) -> contextlib.AbstractContextManager[None]:
         """The cross-process writer lock (none for an in-memory database)."""
