@@ -2,9 +2,16 @@
 
 A single-entity write costs little next to its commit (on SQLite the commit writes the
 WAL pages of every index touched; on PostgreSQL it is one more round trip), and SQLite
-admits one writer at a time anyway. One writer thread per store therefore takes every
-write queued while the previous group ran, runs them in order in ONE transaction, each
-inside its own savepoint, and commits once: sixteen concurrent PATCHes pay one commit.
+admits one writer at a time anyway. A writer thread therefore takes every write queued
+while its previous group ran, runs them in order in ONE transaction, each inside its
+own savepoint, and commits once: sixteen concurrent PATCHes pay one commit.
+
+A store has one writer thread (SQLite) or several, *lanes* (PostgreSQL), each with its
+own queue and connection: while one lane's group waits for the server, another's is
+read, decided or sent. A write going together names its entity (``Together.key``); the
+writes of one key always take the same lane, so they commit, and publish their events,
+in queue order. A write without a key is a :class:`Fence`: it runs once every lane has
+finished what was queued before it, and no lane goes on before it has committed.
 
 Each write keeps its own outcome. A write that raises is rolled back to its savepoint
 and gets its exception; the others of the group commit. A write that raises one of its
@@ -215,11 +222,15 @@ class GroupCommit:
             for lane in self._lanes:
                 if lane.thread is not None:
                     lane.queue.put(None)
-                lane.thread = None
             self._started = False
         for thread in threads:
             if thread is not None:
+                # Known as a writer until it stops: a write it runs may queue another.
                 thread.join()
+        with self._lock:
+            for lane, thread in zip(self._lanes, threads, strict=True):
+                if lane.thread is thread:
+                    lane.thread = None
 
     def _ensure_threads(self) -> None:
         if self._started:

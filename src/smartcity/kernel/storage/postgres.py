@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -19,9 +18,10 @@ from smartcity.kernel.storage.kept import KeptConnection, driver_in_transaction
 # A pooled connection unused for longer than this is pinged before it is handed out.
 IDLE_PING_S = 10.0
 
-# Writer threads of the group commit, each with its own connection: while one lane's
-# group waits for the server, another's is read or decided (see decision 0015).
-WRITER_LANES = int(os.environ.get("SMARTCITY_AB_LANES", "2"))
+# Writer threads (lanes) of the group commit. Two or three overlap the groups but
+# split them: with 8 callers a process spent 1.6-2.5x the CPU per PATCH, the database
+# 2x, and no rate was gained on a busy machine (decision 0015, addendum 4).
+WRITER_LANES = 1
 
 
 def restore_prepare_on_checkin(engine: Engine) -> None:
