@@ -246,7 +246,7 @@ def test_a_database_failure_runs_each_write_alone(
 
         def fail_once(conn: Any, group: Sequence[Changes], store: Store) -> None:
             real(conn, group, store)  # the rows are sent, then the database refuses
-            if not failures:
+            if not failures and len(group) > 1:  # not the held write's group of one
                 failures.append(len(group))
                 raise DBAPIError("INSERT", None, Exception("the database went away"))
 
