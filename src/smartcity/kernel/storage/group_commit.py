@@ -222,15 +222,15 @@ class GroupCommit:
             for lane in self._lanes:
                 if lane.thread is not None:
                     lane.queue.put(None)
-            self._started = False
         for thread in threads:
             if thread is not None:
                 # Known as a writer until it stops: a write it runs may queue another.
+                # No new thread starts meanwhile (one might take the old one's stop).
                 thread.join()
         with self._lock:
-            for lane, thread in zip(self._lanes, threads, strict=True):
-                if lane.thread is thread:
-                    lane.thread = None
+            for lane in self._lanes:
+                lane.thread = None
+            self._started = False
 
     def _ensure_threads(self) -> None:
         if self._started:
