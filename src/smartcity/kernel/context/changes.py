@@ -112,8 +112,10 @@ class Changes:
         self.attributes: list[dict[str, Any]] = []
         self.instances: list[dict[str, Any]] = []
         self.events: list[EntityChanged] = []
-        # Existing entities whose row changes only in modified_at (one UPDATE ... IN).
+        # Existing entities whose row changes only in modified_at (one UPDATE ... IN),
+        # and how many of them a PostgreSQL batch touched already (with its narrow rows).
         self.touched_ids: list[str] = []
+        self.touched_written = 0
         # Per attribute row: it replaces a stored instance and keeps its text and boolean
         # copies, so a narrower UPDATE can write it; see ``apply``.
         self.narrow: list[bool] = []
@@ -604,7 +606,7 @@ class Changes:
             ]
             execute_rows(conn, statements.touch_entity, touch)
         else:
-            for part in chunks(self.touched_ids):
+            for part in chunks(self.touched_ids[self.touched_written :]):
                 conn.execute(
                     statements.touch_entities,
                     {"b_tenant": tenant, "b_ids": list(part), "b_modified_at": self.now},

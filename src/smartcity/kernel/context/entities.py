@@ -430,8 +430,9 @@ def stored_entities(
     stream = NarrowStream(conn, tenant, changes.now)
 
     def send() -> None:
-        stream.send(changes.narrow_rows[stream.count :])
+        stream.send(changes.narrow_rows[stream.count :], changes.touched_ids[stream.touched :])
         changes.narrow_written = stream.count
+        changes.touched_written = stream.touched
 
     parts = [entities[start : start + PART] for start in range(0, len(entities), PART)]
     found = stream_postgres(

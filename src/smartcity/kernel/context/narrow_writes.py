@@ -477,6 +477,12 @@ def _written(count: int, updated: int, recorded: int) -> int:
     return int(updated)
 
 
+_TOUCH = (
+    "UPDATE context_entity SET modified_at = %(now)s "
+    "WHERE tenant = %(tenant)s AND id = ANY(%(ids)b::text[])"
+)
+
+
 class NarrowStream:
     """PostgreSQL: a batch's values replaced in place, sent part by part as it goes on.
 
@@ -494,9 +500,13 @@ class NarrowStream:
         adapt_arrays(self._driver)
         self._sent: list[tuple[int, Any, Any]] = []
         self.count = 0
+        self._touches: list[Any] = []
+        self.touched = 0
 
-    def send(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Queue the statements writing ``rows`` (narrow rows not sent before)."""
+    def send(self, rows: Sequence[tuple[Any, ...]], touched: Sequence[str] = ()) -> None:
+        """Queue the statements writing ``rows`` (narrow rows not sent before), and the
+        new ``modifiedAt`` of the entities ``touched`` (with rows only: a batch without
+        narrow rows writes everything in ``Changes.apply``)."""
         if not rows:
             return
         columns = list(zip(*rows, strict=True))
@@ -508,6 +518,14 @@ class NarrowStream:
         recording.execute(record, parameters)
         self._sent.append((len(rows), updating, recording))
         self.count += len(rows)
+        if touched:
+            # In the pipeline too: one round trip less per 500 entities after it, and
+            # the server touches a part while the client merges the next.
+            touch = {"tenant": self._tenant, "now": self._now, "ids": binary_array("text", touched)}
+            touching = self._driver.cursor()
+            touching.execute(_TOUCH, touch)
+            self._touches.append(touching)
+            self.touched += len(touched)
 
     def written(self) -> int:
         """Rows updated (fewer than sent if some were gone), once the pipeline is synced."""
@@ -516,5 +534,7 @@ class NarrowStream:
             total += _written(count, updating.rowcount, recording.rowcount)
             updating.close()
             recording.close()
-        self._sent = []
+        for touching in self._touches:
+            touching.close()
+        self._sent, self._touches = [], []
         return total
