@@ -30,6 +30,7 @@ from orjson import loads
 from sqlalchemy import Connection
 
 from smartcity.kernel.context.model import Entity, format_instant
+from smartcity.kernel.context.narrow_writes import adapt_arrays, binary_array
 from smartcity.kernel.context.reads import chunks, ordered_types, sqlite_instant_text
 from smartcity.kernel.storage.driver import driver_of, fetch_all
 
@@ -121,7 +122,7 @@ def load_batch(
     row_ids: dict[int, tuple[int, int | None]] = {} if stored_rows is None else stored_rows
     for part in chunks(list(dict.fromkeys(entity_ids))):
         if not sqlite:
-            _load_postgres(conn, tenant, part, found, text)
+            _load_postgres(conn, tenant, part, found, text, texts)
             continue
         parameters = (tenant, orjson.dumps(list(part)).decode())
         for entity_id, primary, created, modified, joined in fetch_all(
@@ -178,10 +179,14 @@ def _load_postgres(
     part: Sequence[str],
     found: dict[str, Entity],
     text: Callable[[Any], str],
+    texts: dict[Any, str],
 ) -> None:
     """The entities of one chunk on PostgreSQL, into ``found``."""
     parameters = {"tenant": tenant, "ids": list(part)}
-    _add_postgres(*(fetch_all(conn, sql, parameters) for sql in _POSTGRES_READS), found, text)
+    entity_rows, attribute_rows, type_rows = (
+        fetch_all(conn, sql, parameters) for sql in _POSTGRES_READS
+    )
+    _add_postgres(entity_rows, attribute_rows, type_rows, found, text, texts)
 
 
 def _add_postgres(
@@ -190,8 +195,14 @@ def _add_postgres(
     type_rows: Sequence[tuple[Any, ...]],
     found: dict[str, Entity],
     text: Callable[[Any], str],
+    texts: dict[Any, str],
 ) -> None:
-    """The entities of a part's rows (entities, attributes, types), into ``found``."""
+    """The entities of a part's rows (entities, attributes, types), into ``found``.
+
+    ``text(instant)`` is an instant's text, remembered in ``texts`` (looked up first,
+    without a call: twice per attribute).
+    """
+    known = texts.get
     types: dict[str, list[str]] = {}
     for entity_id, type_ in type_rows:
         types.setdefault(entity_id, []).append(type_)
@@ -211,8 +222,8 @@ def _add_postgres(
             last = entity_id
             entity = found[entity_id]
         instance: dict[str, Any] = loads(value_json)
-        instance["createdAt"] = text(a_created)
-        instance["modifiedAt"] = text(a_modified)
+        instance["createdAt"] = known(a_created) or text(a_created)
+        instance["modifiedAt"] = known(a_modified) or text(a_modified)
         instances = entity.get(name)
         if instances is None:
             entity[name] = [instance]
@@ -236,6 +247,7 @@ def stream_postgres(
     and merges part k + 1. The parts are disjoint, so no read waits for a write.
     """
     driver = driver_of(conn)
+    adapt_arrays(driver)
     texts: dict[Any, str] = {}
 
     def text(value: Any) -> str:
@@ -245,7 +257,9 @@ def stream_postgres(
         return known
 
     def queued(part: Sequence[str]) -> list[Any]:
-        parameters = {"tenant": tenant, "ids": list(part)}
+        # The ids once, as a binary array the three statements share (psycopg's list
+        # dumper runs Python per element and per statement).
+        parameters = {"tenant": tenant, "ids": binary_array("text", part)}
         cursors = []
         for sql in _POSTGRES_READS:
             cursor = driver.cursor()
@@ -257,11 +271,11 @@ def stream_postgres(
     # parts' rows are there when the caller asks (no wait between parts).
     reads = [queued(part) for part in parts]
     for cursors in reads:
-        fetched = [cursor.fetchall() for cursor in cursors]
+        entity_rows, attribute_rows, type_rows = (cursor.fetchall() for cursor in cursors)
         for cursor in cursors:
             cursor.close()
         found: dict[str, Entity] = {}
-        _add_postgres(*fetched, found, text)
+        _add_postgres(entity_rows, attribute_rows, type_rows, found, text, texts)
         yield found
         between()
 
