@@ -49,6 +49,18 @@ def sensor(number: int, reading: Any, **extra: Any) -> dict[str, Any]:
     }
 
 
+def readings(count: int, first: int) -> list[dict[str, Any]]:
+    """A batch giving sensors 0 .. count - 1 the readings first, first + 1, ..."""
+    return [
+        {
+            "id": f"urn:ngsi-ld:Sensor:{n}",
+            "type": [SENSOR],
+            READING: [{"type": "Property", "value": first + n}],
+        }
+        for n in range(count)
+    ]
+
+
 @pytest.fixture
 def library(store: Store, clock: FixedClock) -> ContextLibrary:
     return ContextLibrary(store, open_bus("local"), clock)
@@ -377,14 +389,7 @@ def test_a_batch_in_parts_touches_the_entities_it_changed_and_no_other(
     monkeypatch.setattr(entities_module, "PART", 2)
     library.create_entities("t", [sensor(n, n) for n in range(6)])
     clock.advance(timedelta(minutes=1))
-    batch = [
-        {
-            "id": f"urn:ngsi-ld:Sensor:{n}",
-            "type": [SENSOR],
-            READING: [{"type": "Property", "value": 50 + n}],
-        }
-        for n in range(5)
-    ]
+    batch = readings(5, 50)
     assert library.update_entities("t", batch).success == [entity["id"] for entity in batch]
     with store.begin() as conn:
         stored = load_entities(conn, "t", [f"urn:ngsi-ld:Sensor:{n}" for n in range(6)])
@@ -429,14 +434,7 @@ def test_an_entity_deleted_by_another_transaction_during_a_batch_is_reported_mis
     monkeypatch.setattr(entities_module, "NarrowStream", _DeletingStream)
     library.create_entities("t", [sensor(n, n) for n in range(6)])
     before = len(history(store))
-    batch = [
-        {
-            "id": f"urn:ngsi-ld:Sensor:{n}",
-            "type": [SENSOR],
-            READING: [{"type": "Property", "value": 70 + n}],
-        }
-        for n in range(6)
-    ]
+    batch = readings(6, 70)
     result = library.update_entities("t", batch)
     assert _DeletingStream.done
     assert result.success == [f"urn:ngsi-ld:Sensor:{n}" for n in (0, 1, 2, 3, 5)]

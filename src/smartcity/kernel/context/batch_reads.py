@@ -213,22 +213,15 @@ def _add_postgres(
             "createdAt": text(created),
             "modifiedAt": text(modified),
         }
-    # ``add_instance`` inline: the loop runs once per attribute of the batch. The rows of
-    # one entity come together, in key order (``_POSTGRES_ATTRIBUTES``).
+    # The rows of one entity come together, in key order (``_POSTGRES_ATTRIBUTES``).
     last = None
     entity: Entity = {}
     for entity_id, name, value_json, a_created, a_modified in attribute_rows:
         if entity_id != last:
             last = entity_id
             entity = found[entity_id]
-        instance: dict[str, Any] = loads(value_json)
-        instance["createdAt"] = known(a_created) or text(a_created)
-        instance["modifiedAt"] = known(a_modified) or text(a_modified)
-        instances = entity.get(name)
-        if instances is None:
-            entity[name] = [instance]
-        else:
-            instances.append(instance)
+        created = known(a_created) or text(a_created)
+        add_instance(entity, name, value_json, created, known(a_modified) or text(a_modified))
 
 
 def stream_postgres(
