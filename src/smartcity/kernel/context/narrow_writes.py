@@ -487,8 +487,9 @@ class NarrowStream:
     """PostgreSQL: a batch's values replaced in place, sent part by part as it goes on.
 
     Inside psycopg's pipeline mode (the caller's): :meth:`send` queues the UPDATE and
-    history INSERT of the rows ``changes`` collected since the last call and returns
-    at once, so the server writes one part while the client reads and merges the next.
+    history INSERT of the rows ``changes`` collected since the last call, and the touch
+    of the entities changed since, and returns at once, so the server writes one part
+    while the client decodes and merges the next.
     :meth:`written` (after the pipeline ended) says how many rows were updated.
     """
 
