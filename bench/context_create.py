@@ -34,7 +34,7 @@ from sqlalchemy import delete
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from context_batch import (  # noqa: E402
+from context_batch import (
     ATTRIBUTE_COLUMNS,
     _batch,
     _raw_rows,
@@ -42,14 +42,13 @@ from context_batch import (  # noqa: E402
     _server_ms,
     _server_ticks,
 )
-
-from smartcity.kernel.bus import open_bus  # noqa: E402
-from smartcity.kernel.clock import RealClock  # noqa: E402
-from smartcity.kernel.context.library import ContextLibrary  # noqa: E402
-from smartcity.kernel.context.series import in_series  # noqa: E402
-from smartcity.kernel.context.tables import context_entity, context_instance  # noqa: E402
-from smartcity.kernel.storage import Store, open_store  # noqa: E402
-from smartcity.kernel.storage.driver import driver_of  # noqa: E402
+from smartcity.kernel.bus import open_bus
+from smartcity.kernel.clock import RealClock
+from smartcity.kernel.context.library import ContextLibrary
+from smartcity.kernel.context.series import in_series
+from smartcity.kernel.context.tables import context_entity, context_instance
+from smartcity.kernel.storage import Store, open_store
+from smartcity.kernel.storage.driver import driver_of
 
 RESULTS = Path(__file__).resolve().parent / "results" / "context_create.json"
 

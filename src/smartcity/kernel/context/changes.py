@@ -18,7 +18,8 @@ from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from smartcity.kernel.context.bulk import copy_rows, execute_many, update_many
+from smartcity.kernel.context.array_inserts import insert_arrays, insert_history
+from smartcity.kernel.context.bulk import execute_many, update_many
 from smartcity.kernel.context.entity_rows import (
     attribute_row,
     attributes_of,
@@ -43,7 +44,7 @@ from smartcity.kernel.context.model import (
 from smartcity.kernel.context.narrow_writes import write_narrow
 from smartcity.kernel.context.pipeline import Pipeline
 from smartcity.kernel.context.reads import chunks
-from smartcity.kernel.context.series import series_ids
+from smartcity.kernel.context.series import key_of
 from smartcity.kernel.context.tables import (
     context_attribute,
     context_entity,
@@ -579,11 +580,18 @@ class Changes:
         statements = statements_for(conn)
         if self.deleted_attributes:
             conn.execute(statements.delete_attribute, self.deleted_attributes)
+        postgres = conn.dialect.name == "postgresql"
+        # PostgreSQL: many new rows go as one statement over arrays per table, not one
+        # statement per row; a single-entity write's few rows keep their tuned path.
+        arrays = postgres and not (self.few_rows() and len(self.new_entities) <= FEW_ROWS)
         if self.new_entities:
-            store.bulk_insert(conn, context_entity, self.new_entities)
+            if arrays:
+                insert_arrays(conn, context_entity, self.new_entities, "id")
+            else:
+                store.bulk_insert(conn, context_entity, self.new_entities)
         upserted, updated = self.split_narrow(self.narrow_updates)
         if (
-            conn.dialect.name == "postgresql"
+            postgres
             and self.few_rows()
             and not updated
             and not self.narrow_rows
@@ -609,8 +617,15 @@ class Changes:
                     statements.touch_entities,
                     {"b_tenant": tenant, "b_ids": list(part), "b_modified_at": self.now},
                 )
-        many(conn, statements.insert_types, self.new_types)
-        many(conn, statements.upsert_attributes, upserted)
+        if arrays:
+            insert_arrays(conn, context_entity_type, self.new_types, "entity_id", NOTHING)
+        else:
+            many(conn, statements.insert_types, self.new_types)
+        if arrays and len({attribute_key(row) for row in upserted}) == len(upserted):
+            insert_arrays(conn, context_attribute, upserted, "entity_id", UPSERT_ATTRIBUTE)
+        else:
+            # A row named twice: one upsert statement cannot write it twice.
+            many(conn, statements.upsert_attributes, upserted)
         if update_many(conn, context_attribute, VALUE_UPDATED, ATTRIBUTE_KEY, updated) != len(
             updated
         ):
@@ -641,14 +656,13 @@ class Changes:
                 many(conn, statements.insert_series, self.series_rows(sorted(self.new_series)))
             many(conn, statements.insert_instances_by_key, rows)
             return
-        keys = [(r["entity_id"], r["name"], r["dataset_id"], r["entity_type"]) for r in rows]
-        series = series_ids(conn, self.tenant, keys)
-        # As stored: the series id and the values, not the series' key.
-        stored = [
-            {"series_id": series[key], **{column: row[column] for column in INSTANCE_COLUMNS}}
-            for row, key in zip(rows, keys, strict=True)
-        ]
-        copy_rows(conn, context_instance, stored)
+        # Every series of the rows is made sure of, as ``series.series_ids`` does (the
+        # new ones are created; in a batch of new entities that is all of them), in one
+        # statement; then one statement joins the rows to their series' ids.
+        keys = sorted({key_of(row) for row in rows})
+        insert_arrays(conn, context_series, self.series_rows(keys), "entity_id", NOTHING)
+        if insert_history(conn, rows) != len(rows):  # pragma: no cover - series stay
+            raise RuntimeError("a history row's series is missing")
 
     def check_narrow(self) -> None:
         """The values replaced in place are each written once, by nothing else here.
@@ -762,8 +776,19 @@ class RowsGone(Exception):
     """Attribute rows this transaction read were deleted before it updated them."""
 
 
+def attribute_key(row: dict[str, Any]) -> tuple[str, str, str]:
+    """An attribute row's key within its tenant (entity id, name, datasetId)."""
+    return (row["entity_id"], row["name"], row["dataset_id"])
+
+
 # Up to this many attribute rows, a write on SQLite goes straight to the driver.
 FEW_ROWS = 8
+
+# The conflict clauses of the array inserts (PostgreSQL): as the statements below.
+NOTHING = "ON CONFLICT DO NOTHING"
+UPSERT_ATTRIBUTE = f"ON CONFLICT ({', '.join(ATTRIBUTE_KEY)}) DO UPDATE SET " + ", ".join(
+    f"{column} = excluded.{column}" for column in ATTRIBUTE_UPDATED
+)
 
 
 @dataclass(frozen=True)
