@@ -300,3 +300,34 @@ def test_two_writers_adding_the_same_new_attributes_share_their_series(
         level = current[(entity["id"], VOCABULARY + "level")][0]
         state = current[(entity["id"], VOCABULARY + "state")][1]
         assert state == f"writer {int(level)}"
+
+
+def test_a_first_batch_leaves_the_entity_key_checks_a_primary_key_probe(
+    library: ContextLibrary, store: Store
+) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    with store.begin() as conn:
+        # As on a fresh database: no statistics (the tests' TRUNCATE leaves none either).
+        conn.exec_driver_sql("TRUNCATE context_entity CASCADE")
+    many = [{"id": f"urn:ngsi-ld:Sensor:{n}", "type": [SENSOR]} for n in range(400)]
+    assert library.create_entities("t", many).errors == []
+    # New attributes reference them: each row's foreign key is checked by this query,
+    # planned once per connection for any key.
+    with store.connect() as conn:
+        conn.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        conn.exec_driver_sql(
+            "PREPARE entity_key(text, text) AS SELECT 1 FROM ONLY context_entity x "
+            "WHERE tenant = $1 AND id = $2 FOR KEY SHARE OF x"
+        )
+        plan = "\n".join(
+            row[0] for row in conn.exec_driver_sql("EXPLAIN EXECUTE entity_key('t', 'a')")
+        )
+        conn.exec_driver_sql("DEALLOCATE entity_key")
+        conn.exec_driver_sql("RESET plan_cache_mode")
+    assert "pk_context_entity" in plan
+    added = [
+        {**entity, VOCABULARY + "level": [{"type": "Property", "value": 1}]} for entity in many
+    ]
+    assert library.upsert_entities("t", added, "update").errors == []
+    assert len(stored_rows(store, "t")["history"]) == 400

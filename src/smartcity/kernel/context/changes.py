@@ -18,7 +18,11 @@ from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from smartcity.kernel.context.array_inserts import insert_arrays, insert_history
+from smartcity.kernel.context.array_inserts import (
+    insert_arrays,
+    insert_history,
+    refresh_statistics,
+)
 from smartcity.kernel.context.bulk import execute_many, update_many
 from smartcity.kernel.context.entity_rows import (
     attribute_row,
@@ -590,6 +594,9 @@ class Changes:
             else:
                 store.bulk_insert(conn, context_entity, self.new_entities)
         upserted, updated = self.split_narrow(self.narrow_updates)
+        if arrays and (upserted or self.new_types):
+            # Their foreign keys are checked by a plan that needs statistics.
+            refresh_statistics(conn, context_entity, len(self.new_entities))
         if (
             postgres
             and self.few_rows()
