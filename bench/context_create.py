@@ -5,7 +5,8 @@
 
 Each round writes ``entities`` entities never seen before, ``attributes`` numeric
 Properties each, through ``ContextLibrary.upsert_entities`` (``created``: every row is
-new: the entity, its type, its attribute rows, its history series and rows), then gives
+new: the entity, its type, its attribute rows, its history series and rows), replaces
+them (``replaced``: new attribute and history rows, the entity rows updated), then gives
 ``entities`` known entities, stored without attributes, ``attributes`` new ones each
 (``added``: what the first MQTT batch of freshly provisioned devices writes). The same
 ``context_attribute`` rows of a third set of entities are then written by a raw
@@ -107,6 +108,15 @@ def bench_create(
                 "created",
                 _measured(store, count, lambda b=created: _upsert(library, tenant, b)),
             )
+            # The same entities replaced (``mode=replace``): every attribute row written
+            # anew, the entity rows updated.
+            again = _fresh(entities, attributes, round_ + 100, "c")
+            for entity in again:
+                entity["id"] = entity["id"].replace(f":c{round_ + 100}", f":c{round_}")
+            record(
+                "replaced",
+                _measured(store, count, lambda b=again: _upsert(library, tenant, b, "replace")),
+            )
             for label in "ark":
                 # Stored without attributes: the rows the writes below add need them.
                 _upsert(library, tenant, _fresh(entities, 0, round_, label))
@@ -142,8 +152,10 @@ def bench_create(
     return result
 
 
-def _upsert(library: ContextLibrary, tenant: str, batch: list[dict[str, Any]]) -> None:
-    outcome = library.upsert_entities(tenant, batch, "update")
+def _upsert(
+    library: ContextLibrary, tenant: str, batch: list[dict[str, Any]], mode: str = "update"
+) -> None:
+    outcome = library.upsert_entities(tenant, batch, mode)  # type: ignore[arg-type]
     if outcome.errors:
         raise RuntimeError(f"the batch failed: {outcome.errors[0]}")
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from smartcity.kernel.bus import open_bus
 from smartcity.kernel.clock import FixedClock
+from smartcity.kernel.context.entity_rows import location_columns
 from smartcity.kernel.context.library import ContextLibrary
 from smartcity.kernel.context.query.selection import build_selection
 from smartcity.kernel.context.tables import (
@@ -331,3 +332,42 @@ def test_a_first_batch_leaves_the_entity_key_checks_a_primary_key_probe(
     ]
     assert library.upsert_entities("t", added, "update").errors == []
     assert len(stored_rows(store, "t")["history"]) == 400
+
+
+def moved(entity: dict[str, Any]) -> dict[str, Any]:
+    """``entity`` replaced: another label, one attribute fewer, a location moved or added."""
+    number = int(entity["id"].rsplit(":", 1)[1])
+    replaced = {k: v for k, v in entity.items() if k != VOCABULARY + "open"}
+    replaced[VOCABULARY + "label"] = [{"type": "Property", "value": f"moved {number}"}]
+    replaced[LOCATION] = [
+        {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [121.4, 31.2 + number]}}
+    ]
+    return replaced
+
+
+def test_a_batch_replacing_entities_stores_what_single_replaces_store(
+    library: ContextLibrary, store: Store
+) -> None:
+    for tenant in ("batch", "single"):
+        assert library.create_entities(tenant, BATCH).errors == []
+    assert library.upsert_entities("batch", [moved(e) for e in BATCH], "replace").errors == []
+    for entity in BATCH:
+        library.replace_entity("single", moved(entity))
+
+    batch_rows = stored_rows(store, "batch")
+    assert batch_rows == stored_rows(store, "single")
+    # Both may take the array statements (a replace writes many rows): the entity rows
+    # against what the platform computes for each location.
+    columns = [c.name for c in context_entity.c if c.name != "tenant"]
+    for row in batch_rows["entity"]:
+        stored = dict(zip(columns, row, strict=True))
+        expected = location_columns(moved(next(e for e in BATCH if e["id"] == stored["id"])))
+        assert stored["location"].equals(expected.pop("location"))
+        assert {name: stored[name] for name in expected} == expected
+        assert stored["modified_at"] == datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    located = library.query_entities(
+        build_selection(
+            "batch", georel="near;maxDistance==1", geometry="Point", coordinates="[121.4, 34.2]"
+        )
+    )
+    assert [e["id"] for e in located.entities] == ["urn:ngsi-ld:Sensor:3"]

@@ -197,3 +197,18 @@ def refresh_statistics(conn: Connection, table: Table, added: int) -> bool:
         return False
     conn.exec_driver_sql(f'ANALYZE (SKIP_LOCKED) "{table.name}"')
     return True
+
+
+def update_arrays(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]
+) -> int:
+    """UPDATE the rows of ``table`` named by ``key`` (columns) to the other values of ``rows``
+    as one statement over arrays; rows updated. Each row names a different table row."""
+    if not rows:
+        return 0
+    names = list(rows[0].keys())
+    arrays = array_rows(conn, [table.c[name] for name in names], rows, key[-1])
+    sets = ", ".join(f'"{name}" = {arrays.values[name]}' for name in names if name not in key)
+    where = " AND ".join(f't."{name}" = {arrays.values[name]}' for name in key)
+    sql = f'UPDATE "{table.name}" AS t SET {sets} FROM {arrays.source} WHERE {where}'
+    return int(conn.exec_driver_sql(sql, arrays.parameters).rowcount)

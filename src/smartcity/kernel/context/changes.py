@@ -22,6 +22,7 @@ from smartcity.kernel.context.array_inserts import (
     insert_arrays,
     insert_history,
     refresh_statistics,
+    update_arrays,
 )
 from smartcity.kernel.context.bulk import execute_many, update_many
 from smartcity.kernel.context.entity_rows import (
@@ -611,7 +612,13 @@ class Changes:
         # SQLAlchemy's execution costs several times SQLite's own work for one row.
         few = conn.dialect.name == "sqlite" and len(self.attributes) <= FEW_ROWS
         many = execute_rows if few else execute_many
-        many(conn, statements.update_entity, self.changed_entities)
+        changed = self.changed_entities
+        if arrays and len({row["b_id"] for row in changed}) == len(changed):
+            update_arrays(
+                conn, context_entity, [entity_columns(row) for row in changed], ENTITY_KEY
+            )
+        else:
+            many(conn, statements.update_entity, changed)
         if few and len(self.touched_ids) <= FEW_ROWS:
             touch = [
                 {"b_modified_at": self.now, "b_tenant": tenant, "b_id": entity_id}
@@ -781,6 +788,16 @@ NOT_READ: tuple[None, None] = (None, None)
 
 class RowsGone(Exception):
     """Attribute rows this transaction read were deleted before it updated them."""
+
+
+ENTITY_KEY = ("tenant", "id")
+
+
+def entity_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of ``update_entity`` (its key bound as ``b_tenant``, ``b_id``) by column name."""
+    columns = {"tenant": row["b_tenant"], "id": row["b_id"]}
+    columns.update((name, row[name]) for name in ENTITY_UPDATED)
+    return columns
 
 
 def attribute_key(row: dict[str, Any]) -> tuple[str, str, str]:
