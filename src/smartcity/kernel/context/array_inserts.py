@@ -120,17 +120,20 @@ def insert_arrays(
     rows: Sequence[Mapping[str, Any]],
     rowwise: str,
     conflict: str = "",
+    arrays: ArrayRows | None = None,
 ) -> int:
     """INSERT ``rows`` (sharing their keys) into ``table`` as one statement; rows written.
 
     ``conflict`` is the statement's ``ON CONFLICT …`` clause, if any. Rows go in in
     their order (an upsert must not name one row twice: PostgreSQL refuses to update a
-    row twice in one statement).
+    row twice in one statement). ``arrays``: the rows as :func:`array_rows` made them
+    already (for another statement too).
     """
     if not rows:
         return 0
     names = list(rows[0].keys())
-    arrays = array_rows(conn, [table.c[name] for name in names], rows, rowwise)
+    if arrays is None:
+        arrays = array_rows(conn, [table.c[name] for name in names], rows, rowwise)
     quoted = ", ".join(f'"{name}"' for name in names)
     sql = (
         f'INSERT INTO "{table.name}" ({quoted}) SELECT {arrays.select(names)} '
@@ -150,21 +153,31 @@ _HISTORY_COLUMNS = [
 ]
 
 
-def insert_history(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+def insert_history(
+    conn: Connection, rows: Sequence[Mapping[str, Any]], written: ArrayRows | None = None
+) -> int:
     """History rows built with their series' key, stored with its id; rows written.
 
     One statement joins the rows to ``context_series`` (each key is unique there), so no
     lookup round trip and no id per row in Python; every series must exist. The rows
     are numbered in their order (``seq``), as ``COPY`` numbers them: a series' rows of
-    one instant are told apart by it.
+    one instant are told apart by it. ``written``: the arrays of the attribute rows these
+    rows record, one for one in order, none deleted (a batch of new values): the same
+    columns, recorded when modified, sent once more instead of built again.
     """
     if not rows:
         return 0
-    arrays = array_rows(conn, _HISTORY_COLUMNS, rows, "entity_id")
-    key = " AND ".join(f"s.{name} = {arrays.values[name]}" for name in _SERIES_KEY)
+    if written is None:
+        arrays = array_rows(conn, _HISTORY_COLUMNS, rows, "entity_id")
+        values = arrays.values
+    else:
+        arrays = written
+        values = {**written.values, "recorded_at": written.values["modified_at"]}
+        values["deleted"] = "false"
+    key = " AND ".join(f"s.{name} = {values[name]}" for name in _SERIES_KEY)
     sql = (
         f"INSERT INTO context_instance (series_id, {', '.join(_STORED)}) "
-        f"SELECT s.id, {arrays.select(_STORED)} FROM {arrays.source} "
+        f"SELECT s.id, {', '.join(values[name] for name in _STORED)} FROM {arrays.source} "
         f"JOIN context_series AS s ON {key} ORDER BY u.ordinality"
     )
     return int(conn.exec_driver_sql(sql, arrays.parameters).rowcount)

@@ -19,6 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from smartcity.kernel.context.array_inserts import (
+    ArrayRows,
+    array_rows,
     insert_arrays,
     insert_history,
     refresh_statistics,
@@ -635,8 +637,12 @@ class Changes:
             insert_arrays(conn, context_entity_type, self.new_types, "entity_id", NOTHING)
         else:
             many(conn, statements.insert_types, self.new_types)
+        written: ArrayRows | None = None
         if arrays and len({attribute_key(row) for row in upserted}) == len(upserted):
-            insert_arrays(conn, context_attribute, upserted, "entity_id", UPSERT_ATTRIBUTE)
+            if upserted:
+                columns = [context_attribute.c[name] for name in upserted[0]]
+                written = array_rows(conn, columns, upserted, "entity_id")
+            insert_arrays(conn, context_attribute, upserted, "", UPSERT_ATTRIBUTE, written)
         else:
             # A row named twice: one upsert statement cannot write it twice.
             many(conn, statements.upsert_attributes, upserted)
@@ -647,7 +653,10 @@ class Changes:
             # deleted it since): the work runs again on fresh data, as for a lost insert.
             raise IntegrityError("UPDATE context_attribute", None, RowsGone())
         if self.instances:
-            self.insert_instances(conn, statements)
+            # A batch of new values records each attribute row as it is written: the
+            # history statement reuses the attribute rows' arrays.
+            recorded = written is not None and self.recorded_as_written(upserted)
+            self.insert_instances(conn, statements, written if recorded else None)
         if self.narrow_rows:
             self.check_narrow()
             rows = self.narrow_rows[self.narrow_written :]
@@ -655,8 +664,24 @@ class Changes:
             if rows and write_narrow(conn, tenant, self.now, rows, kinds) != len(rows):
                 raise IntegrityError("UPDATE context_attribute", None, RowsGone())
 
-    def insert_instances(self, conn: Connection, statements: Statements) -> None:
-        """The history rows, each with the id of its series (decision 0014)."""
+    def recorded_as_written(self, upserted: list[dict[str, Any]]) -> bool:
+        """Whether the history rows are the attribute rows ``upserted``, one for one.
+
+        ``write_instances`` appends both rows of an instance together; only removals
+        (``record_removed``) add history rows alone, and only a split (``split_narrow``)
+        leaves attribute rows out.
+        """
+        return (
+            upserted is self.attributes
+            and len(self.instances) == len(upserted)
+            and not any(row["deleted"] for row in self.instances)
+        )
+
+    def insert_instances(
+        self, conn: Connection, statements: Statements, written: ArrayRows | None = None
+    ) -> None:
+        """The history rows, each with the id of its series (decision 0014); ``written``:
+        the arrays of the attribute rows they record (``insert_history``)."""
         rows = self.instances
         sqlite = conn.dialect.name == "sqlite"
         if sqlite or len(rows) <= FEW_ROWS:
@@ -675,7 +700,7 @@ class Changes:
         # statement; then one statement joins the rows to their series' ids.
         keys = sorted({key_of(row) for row in rows})
         insert_arrays(conn, context_series, self.series_rows(keys), "entity_id", NOTHING)
-        if insert_history(conn, rows) != len(rows):  # pragma: no cover - series stay
+        if insert_history(conn, rows, written) != len(rows):  # pragma: no cover - series stay
             raise RuntimeError("a history row's series is missing")
 
     def check_narrow(self) -> None:
