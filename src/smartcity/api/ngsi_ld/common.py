@@ -111,7 +111,9 @@ def accept_wants_json_ld(accept: str | None) -> bool:
     raise NotAcceptable(f"cannot answer in any of {accept!r}: use application/json or ld+json")
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass sets each field through ``object.__setattr__``, ~1 µs
+# more per request on the hot PATCH path; nothing changes a request once read.
+@dataclass(slots=True)
 class NgsiRequest:
     """A request's tenant, body, @context (value and resolved) and reply preference."""
 

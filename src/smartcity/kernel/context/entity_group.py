@@ -53,7 +53,9 @@ EntityChange = Callable[[Entity, Changes], Any]
 EntityKey = tuple[str, str]
 
 
-@dataclass(frozen=True)
+# Not frozen: built on the loop for every PATCH, where a frozen dataclass's
+# ``object.__setattr__`` per field cost ~1 µs more; the group only reads it.
+@dataclass(slots=True)
 class EntityWrite:
     """One queued single-entity write, as the group runs it."""
 
