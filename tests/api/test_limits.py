@@ -79,3 +79,22 @@ def test_non_http_scopes_pass_through() -> None:
 
     asyncio.run(BodySizeLimit(app, max_body_bytes=1)({"type": "lifespan"}, nothing, ignore))
     assert seen == ["lifespan"]
+
+
+def test_declared_length_within_the_limit_passes() -> None:
+    sent = run([b"a" * 40] * 2, headers=[(b"content-length", b"80")], limit=100)
+    assert status_of(sent) == 200
+    assert sent[1]["body"] == b"80"
+
+
+def test_a_transfer_encoding_keeps_the_body_counted() -> None:
+    headers = [(b"content-length", b"10"), (b"transfer-encoding", b"chunked")]
+    sent = run([b"a" * 40] * 10, headers=headers, limit=100)
+    assert status_of(sent) == 413
+    assert sent[-1]["count"] == 3
+
+
+def test_a_malformed_declared_length_keeps_the_body_counted() -> None:
+    sent = run([b"a" * 40] * 10, headers=[(b"content-length", b"ten")], limit=100)
+    assert status_of(sent) == 413
+    assert sent[-1]["count"] == 3

@@ -6,7 +6,8 @@ lookup and a byte counter, and never buffers or copies a body.
 Two checks, because a client may not say how much it sends:
 
 - a declared ``Content-Length`` above the limit is refused at once, before the
-  application runs or a byte of the body is read;
+  application runs or a byte of the body is read; one within it (and no
+  ``Transfer-Encoding``) is all the body there is, so the request passes unwrapped;
 - a chunked body is counted as it streams in; the chunk that crosses the limit raises
   :class:`RequestBodyTooLarge` out of ``receive``. It is an ``HTTPException``, so FastAPI
   lets it through its body parsing and the problem handlers answer 413; should it escape
@@ -40,15 +41,26 @@ def too_large_detail(limit: int) -> str:
     return f"the request body exceeds the limit of {limit} bytes"
 
 
-def declared_length(scope: Scope) -> int | None:
-    """The ``Content-Length`` header as an integer, if present and well formed."""
+def body_framing(scope: Scope) -> tuple[int | None, bool]:
+    """The ``Content-Length`` as an integer (if well formed) and whether it frames the body.
+
+    It frames the body when it is well formed and no ``Transfer-Encoding`` overrides it:
+    the server then hands the application exactly that many bytes (HTTP/1.1 ends such a
+    body by its length; HTTP/2 refuses DATA beyond it).
+    """
+    length: int | None = None
+    seen = False
+    encoded = False
     for name, value in scope.get("headers", ()):
-        if name == b"content-length":
+        if name == b"content-length" and not seen:
+            seen = True
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
-                return None
-    return None
+                length = None
+        elif name == b"transfer-encoding":
+            encoded = True
+    return length, length is not None and length >= 0 and not encoded
 
 
 def too_large_response(scope: Scope, limit: int) -> ProblemResponse:
@@ -89,9 +101,15 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         limit = self.path_limits.get(scope["path"], self.max_body_bytes)
-        length = declared_length(scope)
+        length, framed = body_framing(scope)
         if length is not None and length > limit:
             await too_large_response(scope, limit)(scope, receive, send)
+            return
+        if framed:
+            # A body of a declared length within the limit cannot grow past it: nothing
+            # to count, and no wrapped receive and send on every request (the hot
+            # PATCHes declare their length).
+            await self.app(scope, receive, send)
             return
 
         received = 0

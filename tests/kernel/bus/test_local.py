@@ -291,6 +291,25 @@ async def test_subscribe_after_start() -> None:
     await bus.stop()
 
 
+async def test_a_subscriber_joining_after_a_topic_was_routed_gets_its_next_events() -> None:
+    bus = fast_bus()
+    first = Recorder()
+    bus.subscribe("parking.*", first)
+    await bus.start()
+    bus.publish(SpotFreed(1))
+    await bus.drain()
+    later = Recorder()
+    sub = bus.subscribe("parking.spot_freed", later)
+    bus.publish(SpotFreed(2))
+    await bus.drain()
+    sub.cancel()
+    bus.publish(SpotFreed(3))
+    await bus.drain()
+    assert first.numbers() == [1, 2, 3]
+    assert later.numbers() == [2]
+    await bus.stop()
+
+
 async def test_drain_before_start_returns_and_keeps_the_buffer() -> None:
     bus = fast_bus()
     got = Recorder()

@@ -294,6 +294,33 @@ def test_tenants_in_one_group_stay_apart(library: ContextLibrary, group_sizes: l
     assert temperature(library, 2) == 51
 
 
+def test_an_observed_instant_with_an_offset_is_kept_as_the_same_instant(
+    library: ContextLibrary, store: Store, group_sizes: list[int]
+) -> None:
+    library.create_entity("", station(1))
+    library.create_entity("", station(2))
+    patch = library.patch_attribute_async
+    in_one_group(
+        library,
+        [
+            lambda: patch("", STATION.format(1), TEMPERATURE, fragment(4, observedAt=OBSERVED)),
+            lambda: patch(
+                "",
+                STATION.format(2),
+                TEMPERATURE,
+                fragment(5, observedAt="2026-11-21T17:01:02.123456+08:00"),
+            ),
+        ],
+    )
+    assert group_sizes[-1] == 2
+    with store.connect() as conn:
+        observed = conn.execute(
+            select(context_instance.c.observed_at).order_by(context_instance.c.seq.desc())
+        ).scalars()
+        at = datetime(2026, 11, 21, 9, 1, 2, 123456, tzinfo=UTC)
+        assert [next(observed), next(observed)] == [at, at]
+
+
 def test_the_group_read_matches_the_single_read(library: ContextLibrary, store: Store) -> None:
     odd = FixedClock(datetime(2026, 11, 21, 9, 0, 0, 123456, tzinfo=UTC))
     speeds = [

@@ -19,11 +19,17 @@ from smartcity.kernel.context import entities as entities_module
 from smartcity.kernel.context.batch_reads import load_batch
 from smartcity.kernel.context.changes import Changes
 from smartcity.kernel.context.entities import stored_entities
+from smartcity.kernel.context.errors import ResourceNotFound
 from smartcity.kernel.context.library import ContextLibrary
 from smartcity.kernel.context.narrow_writes import _literal, adapt_arrays, binary_array
 from smartcity.kernel.context.query.selection import build_selection
 from smartcity.kernel.context.reads import load_entities
-from smartcity.kernel.context.tables import context_attribute, context_instance, context_series
+from smartcity.kernel.context.tables import (
+    context_attribute,
+    context_entity,
+    context_instance,
+    context_series,
+)
 from smartcity.kernel.storage import Store
 
 VOCABULARY = "https://smartcity.example/test/"
@@ -41,6 +47,18 @@ def sensor(number: int, reading: Any, **extra: Any) -> dict[str, Any]:
         LABEL: [{"type": "Property", "value": f"gate {number}"}],
         **extra,
     }
+
+
+def readings(count: int, first: int) -> list[dict[str, Any]]:
+    """A batch giving sensors 0 .. count - 1 the readings first, first + 1, ..."""
+    return [
+        {
+            "id": f"urn:ngsi-ld:Sensor:{n}",
+            "type": [SENSOR],
+            READING: [{"type": "Property", "value": first + n}],
+        }
+        for n in range(count)
+    ]
 
 
 @pytest.fixture
@@ -360,6 +378,73 @@ def test_a_batch_in_parts_writes_every_value_and_its_history(
         [(f"urn:ngsi-ld:Sensor:{n}", READING, float(100 + n)) for n in range(7)]
         + [("urn:ngsi-ld:Sensor:2", LABEL, None)]
     )
+
+
+def test_a_batch_in_parts_touches_the_entities_it_changed_and_no_other(
+    store: Store, library: ContextLibrary, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL touches each part's entities with its values; the entity's
+    ``modifiedAt`` is the batch's time for every entity changed, in every part, and
+    stays as it was for the others."""
+    monkeypatch.setattr(entities_module, "PART", 2)
+    library.create_entities("t", [sensor(n, n) for n in range(6)])
+    clock.advance(timedelta(minutes=1))
+    batch = readings(5, 50)
+    assert library.update_entities("t", batch).success == [entity["id"] for entity in batch]
+    with store.begin() as conn:
+        stored = load_entities(conn, "t", [f"urn:ngsi-ld:Sensor:{n}" for n in range(6)])
+    modified = {entity_id: entity["modifiedAt"] for entity_id, entity in stored.items()}
+    assert modified == {
+        **{f"urn:ngsi-ld:Sensor:{n}": "2026-11-21T09:01:00.000Z" for n in range(5)},
+        "urn:ngsi-ld:Sensor:5": "2026-11-21T09:00:00.000Z",
+    }
+    assert {e["createdAt"] for e in stored.values()} == {"2026-11-21T09:00:00.000Z"}
+
+
+class _DeletingStream(entities_module.NarrowStream):
+    """A stream that, before writing its first part, lets another transaction delete
+    an entity of a later part (read already: every part is read up front)."""
+
+    victim = "urn:ngsi-ld:Sensor:4"
+    store: Store
+    done = False
+
+    def send(self, rows: Any, touched: Any = ()) -> None:
+        if not _DeletingStream.done:
+            _DeletingStream.done = True
+            with self.store.begin() as other:
+                other.execute(
+                    delete(context_entity).where(
+                        context_entity.c.tenant == "t", context_entity.c.id == self.victim
+                    )
+                )
+        super().send(rows, touched)
+
+
+def test_an_entity_deleted_by_another_transaction_during_a_batch_is_reported_missing(
+    store: Store, library: ContextLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read up front, gone before its part is written: the batch runs again on fresh
+    data, reports that entity missing and writes every other value and history row once."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite lets no other transaction write while a batch runs")
+    monkeypatch.setattr(entities_module, "PART", 2)
+    monkeypatch.setattr(_DeletingStream, "store", store, raising=False)
+    monkeypatch.setattr(_DeletingStream, "done", False)
+    monkeypatch.setattr(entities_module, "NarrowStream", _DeletingStream)
+    library.create_entities("t", [sensor(n, n) for n in range(6)])
+    before = len(history(store))
+    batch = readings(6, 70)
+    result = library.update_entities("t", batch)
+    assert _DeletingStream.done
+    assert result.success == [f"urn:ngsi-ld:Sensor:{n}" for n in (0, 1, 2, 3, 5)]
+    assert [error.entity_id for error in result.errors] == ["urn:ngsi-ld:Sensor:4"]
+    assert isinstance(result.errors[0].error, ResourceNotFound)
+    assert reading_column(store, context_attribute.c.value_number) == {
+        f"urn:ngsi-ld:Sensor:{n}": float(70 + n) for n in (0, 1, 2, 3, 5)
+    }
+    recorded = [(r["entity_id"], r["value_number"]) for r in history(store)[before:]]
+    assert sorted(recorded) == [(f"urn:ngsi-ld:Sensor:{n}", float(70 + n)) for n in (0, 1, 2, 3, 5)]
 
 
 def test_a_value_whose_history_cannot_be_recorded_asks_for_a_retry(

@@ -92,3 +92,15 @@ def test_no_postgresql_index_names_the_live_number(store: Store) -> None:
         ).all()
     assert definitions
     assert [name for name, definition in definitions if "value_number" in definition] == []
+
+
+def test_postgresql_attribute_pages_keep_room_for_every_row_s_next_version(store: Store) -> None:
+    """A batch rewrites every row of its entities' pages at once; at fillfactor 50 each
+    row's next version fits beside it, so the update stays HOT (migration 0025)."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite has no fillfactor")
+    with store.connect() as conn:
+        options = conn.execute(
+            text("SELECT reloptions FROM pg_class WHERE oid = 'context_attribute'::regclass")
+        ).scalar_one()
+    assert "fillfactor=50" in options

@@ -23,7 +23,7 @@ from smartcity.api.ngsi_ld.common import (
 )
 from smartcity.kernel.context.errors import BadRequestData, ResourceNotFound
 from smartcity.kernel.context.library import ContextLibrary, UpdateResult
-from smartcity.kernel.context.model import check_entity_id, check_name, instance_key
+from smartcity.kernel.context.model import check_entity_id, instance_key
 from smartcity.kernel.context.normalize import Normalizer, normalize_fragment
 from smartcity.kernel.context.query.selection import build_selection
 from smartcity.kernel.context.representation import Renderer, parse_language_ranges
@@ -130,8 +130,7 @@ async def patch_attribute_of(
 ) -> None:
     """The work of ``PATCH .../attrs/{attribute}`` once the request is read (204 after)."""
     entity_id = entity_id_of(entity_id)
-    check_name(attribute)
-    name = Normalizer(ngsi.context).expand_name(attribute)
+    name = Normalizer(ngsi.context).expand_name(attribute)  # checks the name first
     fragment = normalize_fragment(ngsi.body, ngsi.context, label=attribute)
     await library_of(platform).patch_attribute_async(ngsi.tenant, entity_id, name, fragment)
 

@@ -30,6 +30,7 @@ from orjson import loads
 from sqlalchemy import Connection
 
 from smartcity.kernel.context.model import Entity, format_instant
+from smartcity.kernel.context.narrow_writes import adapt_arrays, binary_array
 from smartcity.kernel.context.reads import chunks, ordered_types, sqlite_instant_text
 from smartcity.kernel.storage.driver import driver_of, fetch_all
 
@@ -59,28 +60,37 @@ WHERE a.tenant = ? AND a.entity_id IN (SELECT value FROM json_each(?))
 ORDER BY a.entity_id, a.name, a.dataset_id
 """
 
+# Three statements per part (psycopg's pipeline sends them together): the entities,
+# their attribute rows, their types. The entity columns come once per entity, not on
+# each of its attribute rows (10,000 rows × 3 columns fewer to format and decode: the
+# client's decoding ~−30%, the server's read ~−20%).
+_POSTGRES_ENTITIES = """
+SELECT e.id, e.type, e.created_at, e.modified_at FROM unnest(%(ids)s::text[]) AS k(id)
+JOIN context_entity AS e ON e.tenant = %(tenant)s AND e.id = k.id
+"""
+
 # The attribute rows of each entity by a probe of the primary key: a ``LATERAL``
 # subquery the planner may not flatten (``OFFSET 0``), in the key's order (so no other
 # index of the tenant serves it as well). As a plain join, with statistics taken while
 # the table was empty, it read the tenant's attribute rows once and scanned them again
-# for every entity (1,000 × 10,000 rows: 2.2 s for one batch).
-_POSTGRES = """
-SELECT e.id, e.type, e.created_at, e.modified_at,
-  a.name, a.value_json, a.created_at, a.modified_at
+# for every entity (1,000 × 10,000 rows: 2.2 s for one batch). The probes hand out each
+# entity's rows together and in key order, with no sort of the whole batch; the client
+# does not count on the entities' order.
+_POSTGRES_ATTRIBUTES = """
+SELECT k.id, a.name, a.value_json, a.created_at, a.modified_at
 FROM unnest(%(ids)s::text[]) AS k(id)
-JOIN context_entity AS e ON e.tenant = %(tenant)s AND e.id = k.id
-LEFT OUTER JOIN LATERAL (
+CROSS JOIN LATERAL (
   SELECT r.name, r.dataset_id, r.value_json, r.created_at, r.modified_at
   FROM context_attribute AS r WHERE r.tenant = %(tenant)s AND r.entity_id = k.id
   ORDER BY r.name, r.dataset_id OFFSET 0
-) AS a ON true
-ORDER BY e.id, a.name, a.dataset_id
+) AS a
 """
 
 _POSTGRES_TYPES = """
 SELECT t.entity_id, t.type FROM unnest(%(ids)s::text[]) AS k(id)
 JOIN context_entity_type AS t ON t.tenant = %(tenant)s AND t.entity_id = k.id
 """
+_POSTGRES_READS = (_POSTGRES_ENTITIES, _POSTGRES_ATTRIBUTES, _POSTGRES_TYPES)
 
 
 def load_batch(
@@ -112,7 +122,7 @@ def load_batch(
     row_ids: dict[int, tuple[int, int | None]] = {} if stored_rows is None else stored_rows
     for part in chunks(list(dict.fromkeys(entity_ids))):
         if not sqlite:
-            _load_postgres(conn, tenant, part, found, text)
+            _load_postgres(conn, tenant, part, found, text, texts)
             continue
         parameters = (tenant, orjson.dumps(list(part)).decode())
         for entity_id, primary, created, modified, joined in fetch_all(
@@ -169,38 +179,49 @@ def _load_postgres(
     part: Sequence[str],
     found: dict[str, Entity],
     text: Callable[[Any], str],
+    texts: dict[Any, str],
 ) -> None:
     """The entities of one chunk on PostgreSQL, into ``found``."""
     parameters = {"tenant": tenant, "ids": list(part)}
-    rows = fetch_all(conn, _POSTGRES, parameters)
-    _add_postgres(rows, fetch_all(conn, _POSTGRES_TYPES, parameters), found, text)
+    entity_rows, attribute_rows, type_rows = (
+        fetch_all(conn, sql, parameters) for sql in _POSTGRES_READS
+    )
+    _add_postgres(entity_rows, attribute_rows, type_rows, found, text, texts)
 
 
 def _add_postgres(
-    rows: Sequence[tuple[Any, ...]],
+    entity_rows: Sequence[tuple[Any, ...]],
+    attribute_rows: Sequence[tuple[Any, ...]],
     type_rows: Sequence[tuple[Any, ...]],
     found: dict[str, Entity],
     text: Callable[[Any], str],
+    texts: dict[Any, str],
 ) -> None:
-    """The entities of a chunk's rows (entities and attributes, types), into ``found``."""
+    """The entities of a part's rows (entities, attributes, types), into ``found``.
+
+    ``text(instant)`` is an instant's text, remembered in ``texts`` (looked up first,
+    without a call: twice per attribute).
+    """
+    known = texts.get
     types: dict[str, list[str]] = {}
     for entity_id, type_ in type_rows:
         types.setdefault(entity_id, []).append(type_)
-    # The rows of one entity come together (ordered by id).
+    for entity_id, primary, created, modified in entity_rows:
+        found[entity_id] = {
+            "id": entity_id,
+            "type": ordered_types(primary, " ".join(types.get(entity_id, ()))),
+            "createdAt": text(created),
+            "modifiedAt": text(modified),
+        }
+    # The rows of one entity come together, in key order (``_POSTGRES_ATTRIBUTES``).
     last = None
     entity: Entity = {}
-    for entity_id, primary, created, modified, name, value_json, a_created, a_modified in rows:
+    for entity_id, name, value_json, a_created, a_modified in attribute_rows:
         if entity_id != last:
             last = entity_id
-            entity = found[entity_id] = {
-                "id": entity_id,
-                "type": ordered_types(primary, " ".join(types.get(entity_id, ()))),
-                "createdAt": text(created),
-                "modifiedAt": text(modified),
-            }
-        if name is None:
-            continue
-        add_instance(entity, name, value_json, text(a_created), text(a_modified))
+            entity = found[entity_id]
+        created = known(a_created) or text(a_created)
+        add_instance(entity, name, value_json, created, known(a_modified) or text(a_modified))
 
 
 def stream_postgres(
@@ -211,14 +232,15 @@ def stream_postgres(
 ) -> Iterator[dict[str, Entity]]:
     """PostgreSQL in pipeline mode (the caller's): the stored entities of each part.
 
-    Like :func:`load_batch` otherwise (same entities, same instances). A fetch in
-    pipeline mode waits for every statement queued before it, so the order is: fetch
-    part k's read, then ``between()`` (the caller queues the writes of part k - 1),
-    then queue part k + 1's read, then hand out part k. The server writes part k - 1
-    and reads part k + 1 while the caller merges part k; ``between()`` runs once more
-    after the last part.
+    Like :func:`load_batch` otherwise (same entities, same instances). Every part's
+    read is queued at once; a fetch in pipeline mode waits for every statement queued
+    before it, so the first fetch waits for the reads alone and the later ones find
+    their rows there. After the caller has taken part k (merged it), ``between()``
+    queues its writes and returns: the server writes part k while the caller decodes
+    and merges part k + 1. The parts are disjoint, so no read waits for a write.
     """
     driver = driver_of(conn)
+    adapt_arrays(driver)
     texts: dict[Any, str] = {}
 
     def text(value: Any) -> str:
@@ -227,29 +249,28 @@ def stream_postgres(
             known = texts[value] = format_instant(_as_datetime(value))
         return known
 
-    def queued(part: Sequence[str]) -> tuple[Any, Any]:
-        parameters = {"tenant": tenant, "ids": list(part)}
-        rows, types = driver.cursor(), driver.cursor()
-        rows.execute(_POSTGRES, parameters)
-        types.execute(_POSTGRES_TYPES, parameters)
-        return rows, types
+    def queued(part: Sequence[str]) -> list[Any]:
+        # The ids once, as a binary array the three statements share (psycopg's list
+        # dumper runs Python per element and per statement).
+        parameters = {"tenant": tenant, "ids": binary_array("text", part)}
+        cursors = []
+        for sql in _POSTGRES_READS:
+            cursor = driver.cursor()
+            cursor.execute(sql, parameters)
+            cursors.append(cursor)
+        return cursors
 
-    if not parts:
-        return
-    ahead = queued(parts[0])
-    for number in range(len(parts)):
-        rows, types = ahead
-        fetched, type_rows = rows.fetchall(), types.fetchall()
-        rows.close()
-        types.close()
-        if number:
-            between()
-        if number + 1 < len(parts):
-            ahead = queued(parts[number + 1])
+    # Every part's read up front: the first fetch waits for them all, and the later
+    # parts' rows are there when the caller asks (no wait between parts).
+    reads = [queued(part) for part in parts]
+    for cursors in reads:
+        entity_rows, attribute_rows, type_rows = (cursor.fetchall() for cursor in cursors)
+        for cursor in cursors:
+            cursor.close()
         found: dict[str, Entity] = {}
-        _add_postgres(fetched, type_rows, found, text)
+        _add_postgres(entity_rows, attribute_rows, type_rows, found, text, texts)
         yield found
-    between()
+        between()
 
 
 def _as_datetime(value: Any) -> datetime:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Executable, Table
 from sqlalchemy.sql import ClauseElement
 
 from smartcity.kernel.storage.base import bind_processors
-from smartcity.kernel.storage.driver import driver_of, driver_statement
+from smartcity.kernel.storage.driver import driver_statement
 
 
 def convert_column(column: list[Any], processor: Callable[[Any], Any]) -> list[Any]:
@@ -91,26 +91,6 @@ def driver_rows(
     where = {index: position for position, index in enumerate(plain + converted)}
     order = [where[index] for index in range(len(names))]
     return list(map(itemgetter(*order), joined)) if len(order) > 1 else joined
-
-
-def copy_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """PostgreSQL: ``rows`` (sharing their keys) into ``table`` by ``COPY``.
-
-    Like ``Store.bulk_insert``, but each column's converter runs once per distinct value
-    (:func:`driver_rows`): a batch's history rows share their timestamps.
-    """
-    if not rows:
-        return
-    names = list(rows[0].keys())
-    driver = driver_of(conn)
-    values = driver_rows(rows, names, bind_processors(table, names, conn.dialect))
-    columns = ", ".join(f'"{name}"' for name in names)
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy,
-    ):
-        for row in values:
-            copy.write_row(row)
 
 
 def update_many(

@@ -18,7 +18,15 @@ from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from smartcity.kernel.context.bulk import copy_rows, execute_many, update_many
+from smartcity.kernel.context.array_inserts import (
+    ArrayRows,
+    array_rows,
+    insert_arrays,
+    insert_history,
+    refresh_statistics,
+    update_arrays,
+)
+from smartcity.kernel.context.bulk import execute_many, update_many
 from smartcity.kernel.context.entity_rows import (
     attribute_row,
     attributes_of,
@@ -43,7 +51,7 @@ from smartcity.kernel.context.model import (
 from smartcity.kernel.context.narrow_writes import write_narrow
 from smartcity.kernel.context.pipeline import Pipeline
 from smartcity.kernel.context.reads import chunks
-from smartcity.kernel.context.series import series_ids
+from smartcity.kernel.context.series import key_of
 from smartcity.kernel.context.tables import (
     context_attribute,
     context_entity,
@@ -112,8 +120,10 @@ class Changes:
         self.attributes: list[dict[str, Any]] = []
         self.instances: list[dict[str, Any]] = []
         self.events: list[EntityChanged] = []
-        # Existing entities whose row changes only in modified_at (one UPDATE ... IN).
+        # Existing entities whose row changes only in modified_at (one UPDATE ... IN),
+        # and how many of them a PostgreSQL batch touched already (with its narrow rows).
         self.touched_ids: list[str] = []
+        self.touched_written = 0
         # Per attribute row: it replaces a stored instance and keeps its text and boolean
         # copies, so a narrower UPDATE can write it; see ``apply``.
         self.narrow: list[bool] = []
@@ -579,11 +589,21 @@ class Changes:
         statements = statements_for(conn)
         if self.deleted_attributes:
             conn.execute(statements.delete_attribute, self.deleted_attributes)
+        postgres = conn.dialect.name == "postgresql"
+        # PostgreSQL: many new rows go as one statement over arrays per table, not one
+        # statement per row; a single-entity write's few rows keep their tuned path.
+        arrays = postgres and not (self.few_rows() and len(self.new_entities) <= FEW_ROWS)
         if self.new_entities:
-            store.bulk_insert(conn, context_entity, self.new_entities)
+            if arrays:
+                insert_arrays(conn, context_entity, self.new_entities, "id")
+            else:
+                store.bulk_insert(conn, context_entity, self.new_entities)
         upserted, updated = self.split_narrow(self.narrow_updates)
+        if arrays and (upserted or self.new_types):
+            # Their foreign keys are checked by a plan that needs statistics.
+            refresh_statistics(conn, context_entity, len(self.new_entities))
         if (
-            conn.dialect.name == "postgresql"
+            postgres
             and self.few_rows()
             and not updated
             and not self.narrow_rows
@@ -596,7 +616,13 @@ class Changes:
         # SQLAlchemy's execution costs several times SQLite's own work for one row.
         few = conn.dialect.name == "sqlite" and len(self.attributes) <= FEW_ROWS
         many = execute_rows if few else execute_many
-        many(conn, statements.update_entity, self.changed_entities)
+        changed = self.changed_entities
+        if arrays and len({row["b_id"] for row in changed}) == len(changed):
+            update_arrays(
+                conn, context_entity, [entity_columns(row) for row in changed], ENTITY_KEY
+            )
+        else:
+            many(conn, statements.update_entity, changed)
         if few and len(self.touched_ids) <= FEW_ROWS:
             touch = [
                 {"b_modified_at": self.now, "b_tenant": tenant, "b_id": entity_id}
@@ -604,13 +630,24 @@ class Changes:
             ]
             execute_rows(conn, statements.touch_entity, touch)
         else:
-            for part in chunks(self.touched_ids):
+            for part in chunks(self.touched_ids[self.touched_written :]):
                 conn.execute(
                     statements.touch_entities,
                     {"b_tenant": tenant, "b_ids": list(part), "b_modified_at": self.now},
                 )
-        many(conn, statements.insert_types, self.new_types)
-        many(conn, statements.upsert_attributes, upserted)
+        if arrays:
+            insert_arrays(conn, context_entity_type, self.new_types, "entity_id", NOTHING)
+        else:
+            many(conn, statements.insert_types, self.new_types)
+        written: ArrayRows | None = None
+        if arrays and len({attribute_key(row) for row in upserted}) == len(upserted):
+            if upserted:
+                columns = [context_attribute.c[name] for name in upserted[0]]
+                written = array_rows(conn, columns, upserted, "entity_id")
+            insert_arrays(conn, context_attribute, upserted, "", UPSERT_ATTRIBUTE, written)
+        else:
+            # A row named twice: one upsert statement cannot write it twice.
+            many(conn, statements.upsert_attributes, upserted)
         if update_many(conn, context_attribute, VALUE_UPDATED, ATTRIBUTE_KEY, updated) != len(
             updated
         ):
@@ -618,7 +655,10 @@ class Changes:
             # deleted it since): the work runs again on fresh data, as for a lost insert.
             raise IntegrityError("UPDATE context_attribute", None, RowsGone())
         if self.instances:
-            self.insert_instances(conn, statements)
+            # A batch of new values records each attribute row as it is written: the
+            # history statement reuses the attribute rows' arrays.
+            recorded = written is not None and self.recorded_as_written(upserted)
+            self.insert_instances(conn, statements, written if recorded else None)
         if self.narrow_rows:
             self.check_narrow()
             rows = self.narrow_rows[self.narrow_written :]
@@ -626,8 +666,24 @@ class Changes:
             if rows and write_narrow(conn, tenant, self.now, rows, kinds) != len(rows):
                 raise IntegrityError("UPDATE context_attribute", None, RowsGone())
 
-    def insert_instances(self, conn: Connection, statements: Statements) -> None:
-        """The history rows, each with the id of its series (decision 0014)."""
+    def recorded_as_written(self, upserted: list[dict[str, Any]]) -> bool:
+        """Whether the history rows are the attribute rows ``upserted``, one for one.
+
+        ``write_instances`` appends both rows of an instance together; only removals
+        (``record_removed``) add history rows alone, and only a split (``split_narrow``)
+        leaves attribute rows out.
+        """
+        return (
+            upserted is self.attributes
+            and len(self.instances) == len(upserted)
+            and not any(row["deleted"] for row in self.instances)
+        )
+
+    def insert_instances(
+        self, conn: Connection, statements: Statements, written: ArrayRows | None = None
+    ) -> None:
+        """The history rows, each with the id of its series (decision 0014); ``written``:
+        the arrays of the attribute rows they record (``insert_history``)."""
         rows = self.instances
         sqlite = conn.dialect.name == "sqlite"
         if sqlite or len(rows) <= FEW_ROWS:
@@ -641,14 +697,13 @@ class Changes:
                 many(conn, statements.insert_series, self.series_rows(sorted(self.new_series)))
             many(conn, statements.insert_instances_by_key, rows)
             return
-        keys = [(r["entity_id"], r["name"], r["dataset_id"], r["entity_type"]) for r in rows]
-        series = series_ids(conn, self.tenant, keys)
-        # As stored: the series id and the values, not the series' key.
-        stored = [
-            {"series_id": series[key], **{column: row[column] for column in INSTANCE_COLUMNS}}
-            for row, key in zip(rows, keys, strict=True)
-        ]
-        copy_rows(conn, context_instance, stored)
+        # Every series of the rows is made sure of, as ``series.series_ids`` does (the
+        # new ones are created; in a batch of new entities that is all of them), in one
+        # statement; then one statement joins the rows to their series' ids.
+        keys = sorted({key_of(row) for row in rows})
+        insert_arrays(conn, context_series, self.series_rows(keys), "entity_id", NOTHING)
+        if insert_history(conn, rows, written) != len(rows):  # pragma: no cover - series stay
+            raise RuntimeError("a history row's series is missing")
 
     def check_narrow(self) -> None:
         """The values replaced in place are each written once, by nothing else here.
@@ -762,8 +817,29 @@ class RowsGone(Exception):
     """Attribute rows this transaction read were deleted before it updated them."""
 
 
+ENTITY_KEY = ("tenant", "id")
+
+
+def entity_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of ``update_entity`` (its key bound as ``b_tenant``, ``b_id``) by column name."""
+    columns = {"tenant": row["b_tenant"], "id": row["b_id"]}
+    columns.update((name, row[name]) for name in ENTITY_UPDATED)
+    return columns
+
+
+def attribute_key(row: dict[str, Any]) -> tuple[str, str, str]:
+    """An attribute row's key within its tenant (entity id, name, datasetId)."""
+    return (row["entity_id"], row["name"], row["dataset_id"])
+
+
 # Up to this many attribute rows, a write on SQLite goes straight to the driver.
 FEW_ROWS = 8
+
+# The conflict clauses of the array inserts (PostgreSQL): as the statements below.
+NOTHING = "ON CONFLICT DO NOTHING"
+UPSERT_ATTRIBUTE = f"ON CONFLICT ({', '.join(ATTRIBUTE_KEY)}) DO UPDATE SET " + ", ".join(
+    f"{column} = excluded.{column}" for column in ATTRIBUTE_UPDATED
+)
 
 
 @dataclass(frozen=True)

@@ -414,12 +414,14 @@ def stored_entities(
 
     SQLite (or someone tracing statements): one read of the whole batch
     (:func:`load_batch`) and the values replaced in place written by ``changes.apply``.
-    PostgreSQL: in psycopg's pipeline mode, the read and the statements writing the
-    values replaced in place (:class:`~smartcity.kernel.context.narrow_writes.NarrowStream`)
-    queued behind it, one wait for both. A batch of more than ``PART`` entities goes in
-    parts (:func:`~smartcity.kernel.context.batch_reads.stream_postgres`): while the
-    caller merges one part, the server writes the part before and reads the next.
-    Same transaction, same statements per row; ``changes.apply`` writes the rest.
+    PostgreSQL: in psycopg's pipeline mode, the read of every part queued at once
+    (:func:`~smartcity.kernel.context.batch_reads.stream_postgres`), then each part's
+    values replaced in place, their history and its entities' touches
+    (:class:`~smartcity.kernel.context.narrow_writes.NarrowStream`) queued as soon as
+    the caller has merged it: one wait for the reads, one at the end. A batch of more
+    than ``PART`` entities goes in parts, the server writing one while the caller merges
+    the next. Same transaction, same statements per row; ``changes.apply`` writes the
+    rest.
     """
     ids = [entity["id"] for entity in entities]
     if conn.dialect.name != "postgresql" or traced(conn):
@@ -429,8 +431,9 @@ def stored_entities(
     stream = NarrowStream(conn, tenant, changes.now)
 
     def send() -> None:
-        stream.send(changes.narrow_rows[stream.count :])
+        stream.send(changes.narrow_rows[stream.count :], changes.touched_ids[stream.touched :])
         changes.narrow_written = stream.count
+        changes.touched_written = stream.touched
 
     parts = [entities[start : start + PART] for start in range(0, len(entities), PART)]
     found = stream_postgres(

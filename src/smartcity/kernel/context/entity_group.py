@@ -53,7 +53,9 @@ EntityChange = Callable[[Entity, Changes], Any]
 EntityKey = tuple[str, str]
 
 
-@dataclass(frozen=True)
+# Not frozen: built on the loop for every PATCH, where a frozen dataclass's
+# ``object.__setattr__`` per field cost ~1 µs more; the group only reads it.
+@dataclass(slots=True)
 class EntityWrite:
     """One queued single-entity write, as the group runs it."""
 
@@ -395,6 +397,8 @@ def touch_rows(rows: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
 
 def utc(instant: datetime) -> datetime:
     """An instant as the UtcDateTime columns bind it (refusing a naive one)."""
+    if instant.tzinfo is UTC:  # the clock's and parsed instants: nothing to convert
+        return instant
     if instant.tzinfo is None:
         raise ValueError(f"naive datetime {instant.isoformat()} has no time zone; use UTC")
     return instant.astimezone(UTC)
@@ -412,13 +416,34 @@ def record_columns(conn: Connection, table: Table, columns: Sequence[str]) -> st
 def json_rows(rows: Sequence[dict[str, Any]], instants: Sequence[str]) -> str:
     """``rows`` as one JSON array, their instant columns in UTC."""
     if instants:
-        rows = [row | {c: utc(row[c]) for c in instants if row[c] is not None} for row in rows]
+        rows = [utc_row(row, instants) for row in rows]
     return orjson.dumps(rows).decode()
 
 
-def instant_columns(table: Table, columns: Sequence[str]) -> tuple[str, ...]:
+def utc_row(row: dict[str, Any], instants: Sequence[str]) -> dict[str, Any]:
+    """``row`` with its ``instants`` in UTC: itself when they are (a copy per row and a
+    conversion per instant were ~5 µs of the writer's Python per PATCH on PostgreSQL)."""
+    for column in instants:
+        value = row[column]
+        if value is not None and value.tzinfo is not UTC:
+            return row | {c: utc(row[c]) for c in instants if row[c] is not None}
+    return row
+
+
+# The instant columns per table and column set: found once, not per group (each
+# lookup goes through SQLAlchemy's column collection).
+_instants: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+
+
+def instant_columns(table: Table, columns: tuple[str, ...]) -> tuple[str, ...]:
     """The columns of ``columns`` holding instants (``UtcDateTime``)."""
-    return tuple(c for c in columns if isinstance(table.c[c].type, UtcDateTime))
+    key = (table.name, columns)
+    found = _instants.get(key)
+    if found is None:
+        found = _instants[key] = tuple(
+            c for c in columns if isinstance(table.c[c].type, UtcDateTime)
+        )
+    return found
 
 
 def upsert_rows(

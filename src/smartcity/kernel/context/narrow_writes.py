@@ -27,7 +27,7 @@ import re
 import struct
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import eq, not_
 from typing import Any, cast
 
@@ -361,7 +361,13 @@ def binary_array(type_: str, values: Sequence[Any]) -> BinaryArray:
     the array is one ``join``.
     """
     cls, element, encode = _ARRAYS[type_]
-    header = struct.pack(">iiiii", 1, int(None in values), element, len(values), 1)
+    null = None in values
+    header = struct.pack(">iiiii", 1, int(null), element, len(values), 1)
+    if type_ == "float8" and not null:
+        # Numbers are mostly distinct: every element's length and value in one call
+        # (-75% against a Python call per element).
+        elements = chain.from_iterable(zip(repeat(8), values))
+        return cls(header + struct.pack(">" + "id" * len(values), *elements))
 
     def encoded(value: Any) -> bytes:
         return _NULL if value is None else encode(value)
@@ -477,12 +483,19 @@ def _written(count: int, updated: int, recorded: int) -> int:
     return int(updated)
 
 
+_TOUCH = (
+    "UPDATE context_entity SET modified_at = %(now)s "
+    "WHERE tenant = %(tenant)s AND id = ANY(%(ids)b::text[])"
+)
+
+
 class NarrowStream:
     """PostgreSQL: a batch's values replaced in place, sent part by part as it goes on.
 
     Inside psycopg's pipeline mode (the caller's): :meth:`send` queues the UPDATE and
-    history INSERT of the rows ``changes`` collected since the last call and returns
-    at once, so the server writes one part while the client reads and merges the next.
+    history INSERT of the rows ``changes`` collected since the last call, and the touch
+    of the entities changed since, and returns at once, so the server writes one part
+    while the client decodes and merges the next.
     :meth:`written` (after the pipeline ended) says how many rows were updated.
     """
 
@@ -494,9 +507,13 @@ class NarrowStream:
         adapt_arrays(self._driver)
         self._sent: list[tuple[int, Any, Any]] = []
         self.count = 0
+        self._touches: list[Any] = []
+        self.touched = 0
 
-    def send(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Queue the statements writing ``rows`` (narrow rows not sent before)."""
+    def send(self, rows: Sequence[tuple[Any, ...]], touched: Sequence[str] = ()) -> None:
+        """Queue the statements writing ``rows`` (narrow rows not sent before), and the
+        new ``modifiedAt`` of the entities ``touched`` (with rows only: a batch without
+        narrow rows writes everything in ``Changes.apply``)."""
         if not rows:
             return
         columns = list(zip(*rows, strict=True))
@@ -508,6 +525,14 @@ class NarrowStream:
         recording.execute(record, parameters)
         self._sent.append((len(rows), updating, recording))
         self.count += len(rows)
+        if touched:
+            # In the pipeline too: one round trip less per 500 entities after it, and
+            # the server touches a part while the client merges the next.
+            touch = {"tenant": self._tenant, "now": self._now, "ids": binary_array("text", touched)}
+            touching = self._driver.cursor()
+            touching.execute(_TOUCH, touch)
+            self._touches.append(touching)
+            self.touched += len(touched)
 
     def written(self) -> int:
         """Rows updated (fewer than sent if some were gone), once the pipeline is synced."""
@@ -516,5 +541,7 @@ class NarrowStream:
             total += _written(count, updating.rowcount, recording.rowcount)
             updating.close()
             recording.close()
-        self._sent = []
+        for touching in self._touches:
+            touching.close()
+        self._sent, self._touches = [], []
         return total

@@ -146,8 +146,9 @@ context_attribute = Table(
     # column named in an index's condition included. So on PostgreSQL no index names
     # ``value_number`` (decision 0015, second addendum): the rows of an attribute are
     # found by ``value_class``, which a number replacing a number leaves as it was, and
-    # the page keeps room for the new row versions.
-    postgresql_with={"fillfactor": 80},
+    # the page keeps room for the new row versions: half of it, as a batch rewrites
+    # every row of its entities' pages at once (migration 0025).
+    postgresql_with={"fillfactor": 50},
 )
 # SQLite: entity_id last, a q lookup is answered from the index alone (no row visits).
 # Every row is in the number index (a NULL number too): its (tenant, type, name)
