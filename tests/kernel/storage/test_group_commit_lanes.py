@@ -156,3 +156,35 @@ def test_a_write_without_key_waits_for_every_lane_and_goes_before_later_writes()
     assert unkeyed.result(10) == "unkeyed" and later.result(10) == "later"
     commit.close()
     assert log == ["earlier", "unkeyed", "later"]
+
+
+def test_a_group_smaller_than_the_last_waits_for_the_callers_still_sending() -> None:
+    commit, _connections, _log = lanes_of(1)
+    calls: list[list[Any]] = []
+
+    def run(conn: Any, items: Sequence[Any]) -> list[tuple[bool, Any]]:
+        calls.append(list(items))
+        return [(True, item) for item in items]
+
+    def write(value: str) -> Future[Any]:
+        future: Future[Any] = Future()
+        commit._queue_write(_write(lambda _c: value, [], future, Together(run, value, key=1)))
+        return future
+
+    release, held = hold(commit, 1)
+    first = [write(f"a{n}") for n in range(3)]
+    release.set()
+    assert [f.result(10) for f in first] == ["a0", "a1", "a2"]  # one group of three
+    # The next callers arrive one by one; the group waits (here: up to a minute) until it
+    # is as big as the last one, and no longer.
+    commit.gather_seconds = 60.0
+    late = [write("b0")]
+    threading.Event().wait(0.05)
+    late += [write("b1"), write("b2")]
+    assert [f.result(10) for f in late] == ["b0", "b1", "b2"]
+    assert calls == [["a0", "a1", "a2"], ["b0", "b1", "b2"]]
+    # A smaller group that gets no more writes still runs once its wait is over.
+    commit.gather_seconds = 0.01
+    assert write("c0").result(10) == "c0"
+    commit.close()
+    assert held.result(0) == "held"

@@ -35,6 +35,10 @@ write's outcome in Python (a domain error is one write's answer, decided before 
 is written) and sends all their rows as one set of statements. Should the database
 refuse that set (a rare race: a unique violation, a row deleted meanwhile), the whole
 transaction rolls back and every write of the group runs again alone, as above.
+
+A group smaller than its lane's last one waits a little (``GATHER_SECONDS``) for more:
+callers answered together send their next writes together, and without the wait the
+first of them would make a group of one (decision 0015, addendum 5).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ import contextvars
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -56,6 +61,12 @@ log = logging.getLogger(__name__)
 
 # More writes per group add latency to the first ones for little saved per commit.
 MAX_GROUP = 64
+# How long a group smaller than its lane's last one waits for more writes. Callers over
+# HTTP answer a group and send their next request all at once; without the wait the
+# first of them makes a group of one and the rest the next group, and each group costs
+# its round trips, statements and commit (session 9: 0.30-0.37 against 0.23-0.26 ms of
+# server CPU per PATCH; docs/performance.md "Gathering a group, session 9").
+GATHER_SECONDS = 0.0004
 SAVEPOINT = "smartcity_write"
 
 
@@ -130,6 +141,8 @@ class Lane:
         self.connection = connection
         self.queue: queue.SimpleQueue[Queued] = queue.SimpleQueue()
         self.thread: threading.Thread | None = None
+        # The size of the lane's last group (``GroupCommit.gather_seconds``).
+        self.last_size = 0
 
 
 class GroupCommit:
@@ -147,6 +160,8 @@ class GroupCommit:
         self._lanes = [Lane(c) for c in connections] or [Lane(Transactions(begin))]
         self._lock = threading.Lock()
         self._started = False
+        # A group smaller than its lane's last one waits this long for more (0: never).
+        self.gather_seconds = GATHER_SECONDS
 
     def submit(
         self,
@@ -260,11 +275,21 @@ class GroupCommit:
                 continue
             group = [first]
             stop = False
+            deadline = 0.0
             while len(group) < MAX_GROUP:
                 try:
                     more = lane.queue.get_nowait()
                 except queue.Empty:
-                    break
+                    # Smaller than the lane's last group: its callers are likely still
+                    # sending (their answers went out a moment ago); wait a little for them.
+                    if len(group) >= lane.last_size or not self.gather_seconds:
+                        break
+                    now = time.monotonic()
+                    deadline = deadline or now + self.gather_seconds
+                    try:
+                        more = lane.queue.get(timeout=max(deadline - now, 0.0))
+                    except queue.Empty:
+                        break
                 if more is None:
                     stop = True
                     break
@@ -272,6 +297,7 @@ class GroupCommit:
                     waiting = more  # after this group
                     break
                 group.append(more)
+            lane.last_size = len(group)
             self._serve_group(lane, group)
             if stop:
                 return
