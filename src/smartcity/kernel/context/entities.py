@@ -402,8 +402,13 @@ def run_batch(services: Services, tenant: str, work: Callable[[Connection, Chang
 # each part costs round trips and statements: measured in alternation with session 7's
 # code (1,000 entities × 10 values, under load), the batch in one part cost 0.98 of its
 # client CPU and 0.89 of its server's, in parts of 500 1.06 and 1.00, in parts of 200
-# ~1.3 of the server's. Only larger batches go in several parts.
-PART = 1000
+# ~1.3 of the server's. Since session 9 every part's read is queued up front, so the
+# server writes one part while the caller merges the next: on a quiet machine (lead,
+# 1,000 × 10, alternating) parts of 1,000 / 500 / 334 / 250 ran at 0.98 / 1.07-1.11 /
+# 1.12-1.14 / 1.13-1.19 of raw executemany's speed, at 160 / 180-205 / 185-210 /
+# 220-240 ms of server CPU per 10,000. Three parts of a 1,000-entity batch: the overlap
+# pays for the extra scans, and more parts cost more server CPU than they gain.
+PART = 334
 
 
 @contextlib.contextmanager
