@@ -15,10 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table
+from sqlalchemy import Connection, Executable
 from sqlalchemy.sql import ClauseElement
 
-from smartcity.kernel.storage.base import bind_processors
 from smartcity.kernel.storage.driver import driver_statement
 
 
@@ -91,76 +90,3 @@ def driver_rows(
     where = {index: position for position, index in enumerate(plain + converted)}
     order = [where[index] for index in range(len(names))]
     return list(map(itemgetter(*order), joined)) if len(order) > 1 else joined
-
-
-def update_many(
-    conn: Connection,
-    table: Table,
-    columns: Sequence[str],
-    key: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
-) -> int:
-    """``UPDATE table SET columns WHERE key`` once per row; returns the rows updated.
-
-    Only the named columns are set, so SQLite leaves alone every index that has none of
-    them: cheaper than an upsert, which rewrites all the row's indexed values. On
-    PostgreSQL it is one statement joining the table to ``unnest`` of one array per
-    column (one round trip, no per-row VALUES to parse).
-    """
-    if not rows:
-        return 0
-    names = [*columns, *key]
-    processors = bind_processors(table, names, conn.dialect)
-    if conn.dialect.name == "postgresql":
-        return _update_from_arrays(conn, table, columns, key, rows, processors)
-    sets = ", ".join(f'"{c}" = ?' for c in columns)
-    where = " AND ".join(f'"{c}" = ?' for c in key)
-    sql = f'UPDATE "{table.name}" SET {sets} WHERE {where}'
-    result = conn.exec_driver_sql(sql, driver_rows(rows, names, processors))
-    return int(result.rowcount)
-
-
-def _update_from_arrays(
-    conn: Connection,
-    table: Table,
-    columns: Sequence[str],
-    key: Sequence[str],
-    rows: Sequence[Mapping[str, Any]],
-    processors: Sequence[Any],
-) -> int:
-    # A column with one value over the batch (tenant, modifiedAt, often datasetId and
-    # kind) is bound once, not as an array: sending a 10,000-element array costs the
-    # client 10–60 ms (timestamps are the dearest).
-    names = [*columns, *key]
-    parameters: dict[str, Any] = {}
-    value_of: dict[str, str] = {}
-    arrays: list[tuple[str, str]] = []
-    for number, (name, processor) in enumerate(zip(names, processors, strict=True)):
-        column = list(map(itemgetter(name), rows))
-        if processor is not None:
-            column = convert_column(column, processor)
-        type_ = table.c[name].type.compile(dialect=conn.dialect)
-        try:
-            single = len(set(column)) == 1
-        except TypeError:  # pragma: no cover - unhashable values
-            single = False
-        parameter = f"p{number}"
-        if single:
-            parameters[parameter] = column[0]
-            value_of[name] = f"%({parameter})s::{type_}"
-        else:
-            parameters[parameter] = column
-            arrays.append((name, f"%({parameter})s::{type_}[]"))
-            value_of[name] = f'u."{name}"'
-    sets = ", ".join(f'"{c}" = {value_of[c]}' for c in columns)
-    where = " AND ".join(f't."{c}" = {value_of[c]}' for c in key)
-    if not arrays:
-        # Every column has one value: a batch of one row.
-        arrays.append(("one", "ARRAY[1]"))
-    unnest = ", ".join(array for _name, array in arrays)
-    labels = ", ".join(f'"{name}"' for name, _array in arrays)
-    sql = (
-        f'UPDATE "{table.name}" AS t SET {sets} FROM unnest({unnest}) AS u({labels}) WHERE {where}'
-    )
-    result = conn.exec_driver_sql(sql, parameters)
-    return int(result.rowcount)

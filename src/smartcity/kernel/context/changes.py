@@ -26,7 +26,7 @@ from smartcity.kernel.context.array_inserts import (
     refresh_statistics,
     update_arrays,
 )
-from smartcity.kernel.context.bulk import execute_many, update_many
+from smartcity.kernel.context.bulk import execute_many
 from smartcity.kernel.context.entity_rows import (
     attribute_row,
     attributes_of,
@@ -74,10 +74,6 @@ ATTRIBUTE_UPDATED = (
     "unit_code",
     "modified_at",
 )
-# What changes in an existing attribute row whose text and boolean copies stay the same
-# (its entity type cannot: merges keep the primary type). Setting no column of the
-# text index leaves that index alone.
-VALUE_UPDATED = ("kind", "value_number", "value_json", "observed_at", "unit_code", "modified_at")
 SERIES_KEY = ("tenant", "entity_id", "name", "dataset_id", "entity_type")
 # The stored columns of a history row but its number and series id: the write path
 # builds each row with these and its series' key (``SERIES_KEY``), which it finds the
@@ -120,22 +116,18 @@ class Changes:
         self.attributes: list[dict[str, Any]] = []
         self.instances: list[dict[str, Any]] = []
         self.events: list[EntityChanged] = []
-        # Existing entities whose row changes only in modified_at (one UPDATE ... IN),
-        # and how many of them a PostgreSQL batch touched already (with its narrow rows).
+        # Existing entities whose row changes only in modified_at (one UPDATE ... IN)
+        # and that no one wrote yet (``take_narrow``).
         self.touched_ids: list[str] = []
-        self.touched_written = 0
-        # Per attribute row: it replaces a stored instance and keeps its text and boolean
-        # copies, so a narrower UPDATE can write it; see ``apply``.
-        self.narrow: list[bool] = []
         # Set by the batch use cases: a single-entity write keeps its one upsert.
         self.narrow_updates = False
         # Batch use cases only: the stored instances a narrow UPDATE rewrites, one tuple
         # each (``NARROW_FIELDS``), and the history row of each taken from the same
         # tuple. No dict per row, no conversion pass per column; see ``write_narrow``.
+        # ``apply`` writes those not handed over (``take_narrow``) already.
         self.narrow_rows: list[tuple[Any, ...]] = []
-        # How many of ``narrow_rows`` the batch wrote already (PostgreSQL streams them
-        # part by part: ``entities.stored_entities``); ``apply`` writes the rest.
-        self.narrow_written = 0
+        # The rows handed over, kept for ``check_narrow``.
+        self.narrow_taken: list[tuple[Any, ...]] = []
         # SQLite: the row id and series id of each loaded attribute row, by the identity
         # of the loaded instance (``load_batch``): the UPDATE finds each row by its id,
         # not by its long text key, and the history row names its series without a
@@ -166,8 +158,8 @@ class Changes:
         # The hot loop of every batch: rows are built inline (see ``attribute_row`` and
         # ``instance_row``, which they must match) and instants parsed once per batch.
         earlier = {instance_key(old): old for old in previous} if previous else {}
-        # Rows known to exist whose text and boolean copies stay the same are written
-        # with a narrower UPDATE (see ``apply``), unless one instance comes twice here.
+        # A batch writes the rows known to exist whose text and boolean copies stay the
+        # same with a narrower UPDATE (``narrow_rows``), unless one instance comes twice.
         narrow = bool(earlier) and (
             len(instances) == 1 or len({instance_key(i) for i in instances}) == len(instances)
         )
@@ -221,7 +213,6 @@ class Changes:
                 stamped["modifiedAt"] = now_text
                 written.append(stamped)
                 continue
-            self.narrow.append(same_copies)
             self.attributes.append(
                 {
                     "tenant": tenant,
@@ -598,14 +589,15 @@ class Changes:
                 insert_arrays(conn, context_entity, self.new_entities, "id")
             else:
                 store.bulk_insert(conn, context_entity, self.new_entities)
-        upserted, updated = self.split_narrow(self.narrow_updates)
+        if self.narrow_rows or self.narrow_taken:
+            self.check_narrow()
+        upserted = self.attributes
         if arrays and (upserted or self.new_types):
             # Their foreign keys are checked by a plan that needs statistics.
             refresh_statistics(conn, context_entity, len(self.new_entities))
         if (
             postgres
             and self.few_rows()
-            and not updated
             and not self.narrow_rows
             # Someone traces statements (instrumentation, tests): let them see each one.
             and not traced(conn)
@@ -630,7 +622,7 @@ class Changes:
             ]
             execute_rows(conn, statements.touch_entity, touch)
         else:
-            for part in chunks(self.touched_ids[self.touched_written :]):
+            for part in chunks(self.touched_ids):
                 conn.execute(
                     statements.touch_entities,
                     {"b_tenant": tenant, "b_ids": list(part), "b_modified_at": self.now},
@@ -648,34 +640,36 @@ class Changes:
         else:
             # A row named twice: one upsert statement cannot write it twice.
             many(conn, statements.upsert_attributes, upserted)
-        if update_many(conn, context_attribute, VALUE_UPDATED, ATTRIBUTE_KEY, updated) != len(
-            updated
-        ):
-            # A row read by this transaction is gone (on PostgreSQL another transaction
-            # deleted it since): the work runs again on fresh data, as for a lost insert.
-            raise IntegrityError("UPDATE context_attribute", None, RowsGone())
         if self.instances:
             # A batch of new values records each attribute row as it is written: the
             # history statement reuses the attribute rows' arrays.
             recorded = written is not None and self.recorded_as_written(upserted)
             self.insert_instances(conn, statements, written if recorded else None)
-        if self.narrow_rows:
-            self.check_narrow()
-            rows = self.narrow_rows[self.narrow_written :]
-            kinds = self.narrow_kinds_change
-            if rows and write_narrow(conn, tenant, self.now, rows, kinds) != len(rows):
-                raise IntegrityError("UPDATE context_attribute", None, RowsGone())
+        rows = self.narrow_rows
+        if rows and write_narrow(conn, tenant, self.now, rows, self.narrow_kinds_change) != len(
+            rows
+        ):
+            # A row read by this transaction is gone (on PostgreSQL another transaction
+            # deleted it since): the work runs again on fresh data, as for a lost insert.
+            raise IntegrityError("UPDATE context_attribute", None, RowsGone())
+
+    def take_narrow(self) -> tuple[list[tuple[Any, ...]], list[str]]:
+        """The values replaced in place and the entities touched since the last call,
+        handed over to a caller who writes them (PostgreSQL's batch stream,
+        ``entities.stored_entities``): ``apply`` writes only what is left."""
+        rows, touched = self.narrow_rows, self.touched_ids
+        self.narrow_rows, self.touched_ids = [], []
+        self.narrow_taken += rows
+        return rows, touched
 
     def recorded_as_written(self, upserted: list[dict[str, Any]]) -> bool:
         """Whether the history rows are the attribute rows ``upserted``, one for one.
 
         ``write_instances`` appends both rows of an instance together; only removals
-        (``record_removed``) add history rows alone, and only a split (``split_narrow``)
-        leaves attribute rows out.
+        (``record_removed``) add history rows alone.
         """
         return (
-            upserted is self.attributes
-            and len(self.instances) == len(upserted)
+            len(self.instances) == len(upserted)
             and not any(row["deleted"] for row in self.instances)
         )
 
@@ -709,22 +703,23 @@ class Changes:
         """The values replaced in place are each written once, by nothing else here.
 
         The batch use cases touch each entity once (duplicates merged first), so the
-        rows of ``narrow_rows`` can neither repeat nor belong to a cleared or deleted
-        entity, a deleted instance or another attribute row of this transaction: the narrow
-        UPDATE (which runs after the others) would otherwise undo their change.
+        values replaced in place (handed over or not) can neither repeat nor belong to a
+        cleared or deleted entity, a deleted instance or another attribute row of this
+        transaction: the narrow UPDATE would otherwise undo their change, or they its.
         """
         if not (
             self.attributes or self.cleared or self.deleted_attributes or self.deleted_entities
         ):
             return
-        keys = {(row[0], row[1], row[2]) for row in self.narrow_rows}
+        narrow = self.narrow_taken + self.narrow_rows
+        keys = {(row[0], row[1], row[2]) for row in narrow}
         others = [(r["entity_id"], r["name"], r["dataset_id"]) for r in self.attributes]
         others += [
             (d["b_entity_id"], d["b_name"], d["b_dataset_id"]) for d in self.deleted_attributes
         ]
         cleared = set(self.cleared) | set(self.deleted_entities)
         if (
-            len(keys) != len(self.narrow_rows)
+            len(keys) != len(narrow)
             or not keys.isdisjoint(others)
             or any(key[0] in cleared for key in keys)
         ):
@@ -775,38 +770,6 @@ class Changes:
         # Each history row finds its series id itself (decision 0014).
         pipeline.add(statements.insert_instances_by_key, self.instances)
         pipeline.send()
-
-    def split_narrow(self, allowed: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The attribute rows to upsert, and those a narrower UPDATE can write.
-
-        Narrow rows must exist before this transaction and be written once in it: no
-        row key may repeat, and none may belong to a cleared entity or a deleted
-        instance (those are deleted first). Otherwise every row is upserted, in order.
-        """
-        rows = self.attributes
-        if not allowed or not any(self.narrow):
-            return rows, []
-        keys = {(r["entity_id"], r["name"], r["dataset_id"]) for r in rows}
-        if len(keys) != len(rows):
-            return rows, []
-        cleared = set(self.cleared)
-        deleted = {
-            (d["b_entity_id"], d["b_name"], d["b_dataset_id"]) for d in self.deleted_attributes
-        }
-        upserted: list[dict[str, Any]] = []
-        updated: list[dict[str, Any]] = []
-        for row, narrow in zip(rows, self.narrow, strict=True):
-            if (
-                narrow
-                and row["entity_id"] not in cleared
-                and (
-                    not deleted or (row["entity_id"], row["name"], row["dataset_id"]) not in deleted
-                )
-            ):
-                updated.append(row)
-            else:
-                upserted.append(row)
-        return upserted, updated
 
 
 # The row id and series id of an attribute row not read by ``load_batch``.

@@ -436,9 +436,9 @@ def stored_entities(
     stream = NarrowStream(conn, tenant, changes.now)
 
     def send() -> None:
-        stream.send(changes.narrow_rows[stream.count :], changes.touched_ids[stream.touched :])
-        changes.narrow_written = stream.count
-        changes.touched_written = stream.touched
+        if changes.narrow_rows:
+            # Only with values to write: a batch without leaves everything to ``apply``.
+            stream.send(*changes.take_narrow())
 
     parts = [entities[start : start + PART] for start in range(0, len(entities), PART)]
     found = stream_postgres(

@@ -493,9 +493,9 @@ class NarrowStream:
     """PostgreSQL: a batch's values replaced in place, sent part by part as it goes on.
 
     Inside psycopg's pipeline mode (the caller's): :meth:`send` queues the UPDATE and
-    history INSERT of the rows ``changes`` collected since the last call, and the touch
-    of the entities changed since, and returns at once, so the server writes one part
-    while the client decodes and merges the next.
+    history INSERT of the rows ``Changes.take_narrow`` hands over, and the touch of the
+    entities changed since the last call, and returns at once, so the server writes one
+    part while the client decodes and merges the next.
     :meth:`written` (after the pipeline ended) says how many rows were updated.
     """
 
@@ -508,12 +508,10 @@ class NarrowStream:
         self._sent: list[tuple[int, Any, Any]] = []
         self.count = 0
         self._touches: list[Any] = []
-        self.touched = 0
 
     def send(self, rows: Sequence[tuple[Any, ...]], touched: Sequence[str] = ()) -> None:
-        """Queue the statements writing ``rows`` (narrow rows not sent before), and the
-        new ``modifiedAt`` of the entities ``touched`` (with rows only: a batch without
-        narrow rows writes everything in ``Changes.apply``)."""
+        """Queue the statements writing ``rows`` (narrow rows), and the new
+        ``modifiedAt`` of the entities ``touched``."""
         if not rows:
             return
         columns = list(zip(*rows, strict=True))
@@ -532,7 +530,6 @@ class NarrowStream:
             touching = self._driver.cursor()
             touching.execute(_TOUCH, touch)
             self._touches.append(touching)
-            self.touched += len(touched)
 
     def written(self) -> int:
         """Rows updated (fewer than sent if some were gone), once the pipeline is synced."""
