@@ -21,7 +21,7 @@ from smartcity.kernel.context.changes import Changes
 from smartcity.kernel.context.entities import stored_entities
 from smartcity.kernel.context.errors import ResourceNotFound
 from smartcity.kernel.context.library import ContextLibrary
-from smartcity.kernel.context.narrow_writes import _literal, adapt_arrays, binary_array
+from smartcity.kernel.context.narrow_writes import _literal
 from smartcity.kernel.context.query.selection import build_selection
 from smartcity.kernel.context.reads import load_entities
 from smartcity.kernel.context.tables import (
@@ -31,6 +31,7 @@ from smartcity.kernel.context.tables import (
     context_series,
 )
 from smartcity.kernel.storage import Store
+from smartcity.kernel.storage.arrays import adapt_arrays, binary_array
 
 VOCABULARY = "https://smartcity.example/test/"
 SENSOR = VOCABULARY + "Sensor"
@@ -664,3 +665,89 @@ def test_binary_arrays_read_back_as_sent(store: Store) -> None:
     assert row[1] == numbers
     assert [None if i is None else i.astimezone(UTC) for i in row[2]] == instants
     assert all(math.isnan(v) for v in row[3])
+
+
+OPEN = VOCABULARY + "open"
+
+
+def test_booleans_replaced_in_place_keep_each_entitys_value(
+    store: Store, library: ContextLibrary, clock: FixedClock
+) -> None:
+    """A batch's values in place whose boolean copies differ between entities (one
+    gate open, one closed, each as stored): each keeps its own, and the history
+    records each reading."""
+    gates = [sensor(n, n, **{OPEN: [{"type": "Property", "value": n % 2 == 0}]}) for n in range(4)]
+    library.create_entities("t", gates)
+    clock.advance(timedelta(minutes=1))
+    batch = [
+        {
+            "id": gate["id"],
+            "type": [SENSOR],
+            OPEN: [{"type": "Property", "value": n % 2 == 0, "observedAt": "2026-11-21T09:01:00Z"}],
+        }
+        for n, gate in enumerate(gates)
+    ]
+    assert not library.update_entities("t", batch).errors
+    ids = [gate["id"] for gate in gates]
+    with store.begin() as conn:
+        stored = load_entities(conn, "t", ids)
+    assert [stored[i][OPEN][0]["value"] for i in ids] == [True, False, True, False]
+    assert {stored[i][OPEN][0]["observedAt"] for i in ids} == {"2026-11-21T09:01:00Z"}
+    recorded = [row for row in history(store) if row["name"] == OPEN]
+    assert len(recorded) == 8
+
+
+def test_a_batch_in_parts_writes_touches_and_values_once_whatever_each_part_holds(
+    store: Store, library: ContextLibrary, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts with values in place, a part whose entities only gain a type (touches but
+    no value), and a part of new entities: every entity's ``modifiedAt`` and every
+    value written, each history row once."""
+    monkeypatch.setattr(entities_module, "PART", 2)
+    library.create_entities("t", [sensor(n, n) for n in range(6)])
+    clock.advance(timedelta(minutes=1))
+    other = VOCABULARY + "Gate"
+    batch = [
+        *readings(2, 50),
+        *({"id": f"urn:ngsi-ld:Sensor:{n}", "type": [SENSOR, other]} for n in (2, 3)),
+        *(
+            {
+                "id": f"urn:ngsi-ld:Sensor:{n}",
+                "type": [SENSOR],
+                READING: [{"type": "Property", "value": n}],
+            }
+            for n in (4, 5)
+        ),
+        sensor(6, 6),
+    ]
+    before = len(history(store))
+    result = library.upsert_entities("t", batch, "update")
+    assert not result.errors
+    assert result.created == ["urn:ngsi-ld:Sensor:6"]
+    ids = [f"urn:ngsi-ld:Sensor:{n}" for n in range(7)]
+    with store.begin() as conn:
+        stored = load_entities(conn, "t", ids)
+    assert {stored[i]["modifiedAt"] for i in ids} == {"2026-11-21T09:01:00.000Z"}
+    assert [stored[i][READING][0]["value"] for i in ids] == [50, 51, 2, 3, 4, 5, 6]
+    assert other in stored[ids[2]]["type"] and other in stored[ids[3]]["type"]
+    # 2 + 2 values in place, and the new entity's two attributes
+    assert len(history(store)) == before + 6
+
+
+def test_a_value_handed_over_may_not_be_written_otherwise(
+    store: Store, library: ContextLibrary, clock: FixedClock
+) -> None:
+    """Values the stream wrote (``take_narrow``) are checked as the others are."""
+    library.create_entities("t", [sensor(1, 4)])
+    with store.begin() as conn:
+        changes = Changes("t", clock.now())
+        changes.narrow_updates = True
+        existing = load_batch(conn, "t", ["urn:ngsi-ld:Sensor:1"], changes.stored_rows)
+        entity = existing["urn:ngsi-ld:Sensor:1"]
+        changes.merge(entity, {READING: [{"type": "Property", "value": 7}]})
+        rows, touched = changes.take_narrow()
+        assert len(rows) == 1 and touched == ["urn:ngsi-ld:Sensor:1"]
+        assert changes.take_narrow() == ([], [])
+        changes.remove_entity(entity)
+        with pytest.raises(RuntimeError):
+            changes.apply(conn, store)

@@ -4,11 +4,14 @@ A batch of new entities writes thousands of rows to each context table. psycopg'
 ``executemany`` sends them as one statement per row (pipelined, but each parsed, bound,
 executed and its index entries written one by one: 224–278 µs of database CPU per new
 measurement in session 8). Here each column goes as one binary array
-(:func:`~smartcity.kernel.context.narrow_writes.binary_array`, the encoding the values
-replaced in place already use), or, holding one value over the batch (the tenant,
-``now``, often the type, kind, datasetId), as that value bound once; the server reads
-the rows from ``unnest`` of the arrays in one statement. The SQL text depends only on
-which columns are arrays, so the few shapes a batch takes repeat.
+(:func:`~smartcity.kernel.storage.arrays.binary_array`), or, holding one value over the
+batch (the tenant, ``now``, often the type, kind, datasetId), as that value bound once;
+the server reads the rows from ``unnest`` of the arrays in one statement. The SQL text
+depends only on which columns are arrays, so the few shapes a batch takes repeat.
+
+Every statement over arrays of the context's write path is built here: the INSERTs of
+new rows, the UPDATEs of changed entity rows and of the values a batch replaces in
+place (``narrow_writes``), and the history rows joined to their series.
 """
 
 from __future__ import annotations
@@ -20,9 +23,8 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Table
 
-from smartcity.kernel.context.bulk import convert_column
-from smartcity.kernel.context.narrow_writes import adapt_arrays, binary_array
 from smartcity.kernel.context.tables import context_instance, context_series
+from smartcity.kernel.storage.arrays import adapt_arrays, binary_array, convert_column
 from smartcity.kernel.storage.base import bind_processors
 from smartcity.kernel.storage.driver import driver_of
 from smartcity.kernel.storage.types import SRID
@@ -83,24 +85,43 @@ def array_rows(
     processor, once per distinct value). Column ``rowwise`` is always an array, so the
     source has one row per row even when every other column holds one value.
     """
+    data: list[tuple[Column[Any], Sequence[Any]]] = []
+    for column in columns:
+        table = column.table
+        if not isinstance(table, Table):  # pragma: no cover - the context tables' columns
+            raise TypeError(f"column {column.name} belongs to no table")
+        processor = bind_processors(table, [column.name], conn.dialect)[0]
+        values = list(map(itemgetter(column.name), rows))
+        data.append((column, values if processor is None else convert_column(values, processor)))
+    return column_arrays(conn, data, rowwise)
+
+
+# Column -> its element type and the SQL of its value (``_ENCODINGS``).
+_encoded: dict[Column[Any], tuple[str, str]] = {}
+
+
+def column_arrays(
+    conn: Connection, columns: Sequence[tuple[Column[Any], Sequence[Any]]], rowwise: str
+) -> ArrayRows:
+    """Columns of values, as the driver takes them, as SQL values over arrays.
+
+    A column of one value stands for every row; column ``rowwise`` (named by its
+    column's name) is always an array: it sets the number of rows.
+    """
     adapt_arrays(driver_of(conn))
     values: dict[str, str] = {}
     arrays: list[str] = []
     labels: list[str] = []
     parameters: dict[str, Any] = {}
-    for number, column in enumerate(columns):
+    for number, (column, data) in enumerate(columns):
         name = column.name
-        table = column.table
-        if not isinstance(table, Table):  # pragma: no cover - the context tables' columns
-            raise TypeError(f"column {name} belongs to no table")
-        compiled = column.type.compile(dialect=conn.dialect)
-        element, expression = _ENCODINGS[compiled.split("(", 1)[0]]
-        processor = bind_processors(table, [name], conn.dialect)[0]
-        data = list(map(itemgetter(name), rows))
-        if processor is not None:
-            data = convert_column(data, processor)
+        encoding = _encoded.get(column)
+        if encoding is None:
+            compiled = column.type.compile(dialect=conn.dialect)
+            encoding = _encoded[column] = _ENCODINGS[compiled.split("(", 1)[0]]
+        element, expression = encoding
         if element == "text" and expression != "{}":
-            data = convert_column(data, _as_text)
+            data = convert_column(list(data), _as_text)
         parameter = f"p{number}"
         if name != rowwise and data.count(data[0]) == len(data):
             parameters[parameter] = data[0]
@@ -169,18 +190,32 @@ def insert_history(
         return 0
     if written is None:
         arrays = array_rows(conn, _HISTORY_COLUMNS, rows, "entity_id")
-        values = arrays.values
+        sql = _history_statement(arrays.source, arrays.values, True)
     else:
         arrays = written
-        values = {**written.values, "recorded_at": written.values["modified_at"]}
-        values["deleted"] = "false"
-    key = " AND ".join(f"s.{name} = {values[name]}" for name in _SERIES_KEY)
-    sql = (
-        f"INSERT INTO context_instance (series_id, {', '.join(_STORED)}) "
-        f"SELECT s.id, {', '.join(values[name] for name in _STORED)} FROM {arrays.source} "
-        f"JOIN context_series AS s ON {key} ORDER BY u.ordinality"
-    )
+        sql = record_statement(written)
     return int(conn.exec_driver_sql(sql, arrays.parameters).rowcount)
+
+
+def record_statement(written: ArrayRows, numbered: bool = True) -> str:
+    """The INSERT of the history rows recording attribute rows as ``written`` now.
+
+    ``written`` holds every column of the series' key and of the value; each row is
+    recorded at its ``modified_at``, not deleted. ``numbered``: the rows are numbered in
+    their order (a series may have several); else each row has its own series.
+    """
+    values = {**written.values, "recorded_at": written.values["modified_at"]}
+    values["deleted"] = "false"
+    return _history_statement(written.source, values, numbered)
+
+
+def _history_statement(source: str, values: Mapping[str, str], numbered: bool) -> str:
+    key = " AND ".join(f"s.{name} = {values[name]}" for name in _SERIES_KEY)
+    return (
+        f"INSERT INTO context_instance (series_id, {', '.join(_STORED)}) "
+        f"SELECT s.id, {', '.join(values[name] for name in _STORED)} FROM {source} "
+        f"JOIN context_series AS s ON {key}" + (" ORDER BY u.ordinality" if numbered else "")
+    )
 
 
 # Rows a table may gain beyond twice what its statistics count before a batch adding
@@ -221,7 +256,15 @@ def update_arrays(
         return 0
     names = list(rows[0].keys())
     arrays = array_rows(conn, [table.c[name] for name in names], rows, key[-1])
-    sets = ", ".join(f'"{name}" = {arrays.values[name]}' for name in names if name not in key)
-    where = " AND ".join(f't."{name}" = {arrays.values[name]}' for name in key)
-    sql = f'UPDATE "{table.name}" AS t SET {sets} FROM {arrays.source} WHERE {where}'
+    sql = update_statement(table, arrays, [name for name in names if name not in key], key)
     return int(conn.exec_driver_sql(sql, arrays.parameters).rowcount)
+
+
+def update_statement(
+    table: Table, arrays: ArrayRows, names: Sequence[str], key: Sequence[str]
+) -> str:
+    """The UPDATE setting columns ``names`` of the rows of ``table`` that ``arrays`` name
+    by ``key`` (columns) to their values there."""
+    sets = ", ".join(f'"{name}" = {arrays.values[name]}' for name in names)
+    where = " AND ".join(f't."{name}" = {arrays.values[name]}' for name in key)
+    return f'UPDATE "{table.name}" AS t SET {sets} FROM {arrays.source} WHERE {where}'

@@ -30,8 +30,8 @@ from orjson import loads
 from sqlalchemy import Connection
 
 from smartcity.kernel.context.model import Entity, format_instant
-from smartcity.kernel.context.narrow_writes import adapt_arrays, binary_array
 from smartcity.kernel.context.reads import chunks, ordered_types, sqlite_instant_text
+from smartcity.kernel.storage.arrays import adapt_arrays, binary_array
 from smartcity.kernel.storage.driver import driver_of, fetch_all
 
 # The entities of a chunk, then their attribute rows: the types subquery runs once per

@@ -18,21 +18,8 @@ from typing import Any
 from sqlalchemy import Connection, Executable
 from sqlalchemy.sql import ClauseElement
 
+from smartcity.kernel.storage.arrays import convert_column
 from smartcity.kernel.storage.driver import driver_statement
-
-
-def convert_column(column: list[Any], processor: Callable[[Any], Any]) -> list[Any]:
-    """``processor`` applied to every value, once per distinct value when they hash."""
-    try:
-        distinct = set(column)
-    except TypeError:  # unhashable values
-        return list(map(processor, column))
-    if len(distinct) * 2 > len(column):
-        # Mostly distinct (numbers): one pass, no table to build.
-        return list(map(processor, column))
-    # Built in C (zip, map): a dict comprehension is a Python loop per value.
-    table = dict(zip(distinct, map(processor, distinct), strict=True))
-    return list(map(table.__getitem__, column))
 
 
 def execute_many(

@@ -668,9 +668,8 @@ class Changes:
         ``write_instances`` appends both rows of an instance together; only removals
         (``record_removed``) add history rows alone.
         """
-        return (
-            len(self.instances) == len(upserted)
-            and not any(row["deleted"] for row in self.instances)
+        return len(self.instances) == len(upserted) and not any(
+            row["deleted"] for row in self.instances
         )
 
     def insert_instances(

@@ -16,28 +16,26 @@ value (a batch shares its instants).
   the batch (``now``, often the observedAt, kind, unit, the NULL copies) is written
   into both statements' text instead of being bound on every row (``_shaped``).
 - PostgreSQL: the columns go as binary arrays, one UPDATE joins ``unnest`` of them on
-  the key, and one ``INSERT … SELECT`` joined to ``context_series`` records the history:
-  typed arrays, no JSON to split on the server, no lookup round trip, no per-row
-  Python. The batch use cases stream them part by part (:class:`NarrowStream`).
+  the key, and one ``INSERT … SELECT`` joined to ``context_series`` records the history
+  (both built by :mod:`~smartcity.kernel.context.array_inserts`): typed arrays, no
+  JSON to split on the server, no lookup round trip, no per-row Python. The batch use
+  cases stream them part by part (:class:`NarrowStream`).
 """
 
 from __future__ import annotations
 
 import re
-import struct
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from itertools import chain, compress, repeat
+from collections.abc import Sequence
+from datetime import datetime
+from itertools import compress, repeat
 from operator import eq, not_
-from typing import Any, cast
+from typing import Any
 
-from psycopg.abc import Buffer
-from psycopg.adapt import Dumper
-from psycopg.pq import Format
 from sqlalchemy import Connection
 
-from smartcity.kernel.context.bulk import convert_column
+from smartcity.kernel.context.array_inserts import column_arrays, record_statement, update_statement
 from smartcity.kernel.context.tables import context_attribute, context_instance
+from smartcity.kernel.storage.arrays import adapt_arrays, binary_array, convert_column
 from smartcity.kernel.storage.base import bind_processors
 from smartcity.kernel.storage.driver import driver_of
 
@@ -282,159 +280,15 @@ def _literal(column: Sequence[Any]) -> str | None:
     return None
 
 
-# The value columns of a replaced value: their PostgreSQL types, and their places in a
-# narrow row.
-_POSTGRES_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("entity_id", "text", ENTITY_ID),
-    ("name", "text", NAME),
-    ("dataset_id", "text", DATASET_ID),
-    ("entity_type", "text", ENTITY_TYPE),
-    ("kind", "text", KIND),
-    ("value_number", "float8", NUMBER),
-    ("value_text", "text", TEXT),
-    ("value_bool", "bool", FLAG),
-    ("value_json", "text", JSON),
-    ("observed_at", "timestamptz", OBSERVED_AT),
-    ("unit_code", "text", UNIT_CODE),
+# A replaced value's columns of ``context_attribute`` and their places in a narrow row.
+_POSTGRES_COLUMNS = tuple(
+    (context_attribute.c[name], index)
+    for index, name in enumerate(NARROW_FIELDS)
+    if name not in ("rowid", "series_id", "stored_value")
 )
-# What a history row stores besides its series id and time (decision 0016), in order.
-_HISTORY_VALUES = tuple(
-    column.name
-    for column in context_instance.columns
-    if column.name not in ("seq", "series_id", "recorded_at", "deleted")
-)
-
-_I32 = struct.Struct(">i")
-_F64 = struct.Struct(">d")
-_I64 = struct.Struct(">q")
-_NULL = _I32.pack(-1)
-_EIGHT = _I32.pack(8)
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def _text_element(value: str) -> bytes:
-    data = value.encode()
-    return _I32.pack(len(data)) + data
-
-
-def _float_element(value: float) -> bytes:
-    return _EIGHT + _F64.pack(value)
-
-
-def _instant_element(value: datetime) -> bytes:
-    return _EIGHT + _I64.pack((value - _EPOCH) // _MICROSECOND)
-
-
-class BinaryArray(bytes):
-    """A one-dimensional PostgreSQL array in binary form, sent as it is (``%b``)."""
-
-    oid = 0
-
-
-class _TextArray(BinaryArray):
-    oid = 1009
-
-
-class _FloatArray(BinaryArray):
-    oid = 1022
-
-
-class _InstantArray(BinaryArray):
-    oid = 1185
-
-
-# By the PostgreSQL type of the element: the array's class, the element's type oid and
-# its encoding (the element's length, then its bytes: the binary array format).
-_ARRAYS: dict[str, tuple[type[BinaryArray], int, Callable[[Any], bytes]]] = {
-    "text": (_TextArray, 25, _text_element),
-    "float8": (_FloatArray, 701, _float_element),
-    "timestamptz": (_InstantArray, 1184, _instant_element),
-}
-
-
-def binary_array(type_: str, values: Sequence[Any]) -> BinaryArray:
-    """``values`` (of PostgreSQL type ``type_``, or None) as a binary array.
-
-    psycopg's own list dumper calls Python per element and per level and cost the
-    client ~15 ms per 10,000 values; here each distinct element is encoded once and
-    the array is one ``join``.
-    """
-    cls, element, encode = _ARRAYS[type_]
-    null = None in values
-    header = struct.pack(">iiiii", 1, int(null), element, len(values), 1)
-    if type_ == "float8" and not null:
-        # Numbers are mostly distinct: every element's length and value in one call
-        # (-75% against a Python call per element).
-        elements = chain.from_iterable(zip(repeat(8), values))
-        return cls(header + struct.pack(">" + "id" * len(values), *elements))
-
-    def encoded(value: Any) -> bytes:
-        return _NULL if value is None else encode(value)
-
-    return cls(header + b"".join(convert_column(list(values), encoded)))
-
-
-class _ArrayDumper(Dumper):
-    format = Format.BINARY
-
-    def dump(self, obj: Any) -> Buffer:
-        return cast(bytes, obj)
-
-
-_DUMPERS = [
-    (cls, type(f"{cls.__name__}Dumper", (_ArrayDumper,), {"oid": cls.oid}))
-    for cls, _element, _encode in _ARRAYS.values()
-]
-
-
-def adapt_arrays(driver: Any) -> None:
-    """Teach a psycopg connection to send :class:`BinaryArray` values as they are."""
-    adapters = driver.adapters
-    for cls, dumper in _DUMPERS:
-        adapters.register_dumper(cls, dumper)
-
-
-_statements: dict[tuple[bool, ...], tuple[str, str]] = {}
-
-
-def _postgres_statements(single: tuple[bool, ...]) -> tuple[str, str]:
-    """The UPDATE and the history INSERT for columns that are arrays, or (``single``)
-    one value bound once.
-
-    The arrays go in binary (``%b``), built once for both statements
-    (:func:`binary_array`), and ``unnest`` of a known array tells the
-    planner how many rows come (a JSON split did not: it planned 100 rows and probed
-    the series key once per row).
-    """
-    found = _statements.get(single)
-    if found is not None:
-        return found
-    arrays = [column for column, one in zip(_POSTGRES_COLUMNS, single, strict=True) if not one]
-    value = {
-        name: f"%({name})s::{type_}" if one else f"u.{name}"
-        for (name, type_, _i), one in zip(_POSTGRES_COLUMNS, single, strict=True)
-    }
-    rows = (
-        f"unnest({', '.join(f'%({name})b::{type_}[]' for name, type_, _i in arrays)}) "
-        f"AS u({', '.join(name for name, _type, _i in arrays)})"
-    )
-    key = (
-        "{t}.entity_id = u.entity_id AND {t}.name = " + value["name"] + " AND {t}.dataset_id = "
-    ) + value["dataset_id"]
-    history = ", ".join(value[name] for name in _HISTORY_VALUES)
-    found = _statements[single] = (
-        f"UPDATE context_attribute AS t SET kind = {value['kind']}, "
-        f"value_number = {value['value_number']}, value_json = {value['value_json']}, "
-        f"observed_at = {value['observed_at']}, unit_code = {value['unit_code']}, "
-        f"modified_at = %(now)s FROM {rows} "
-        f"WHERE t.tenant = %(tenant)s AND {key.format(t='t')}",
-        f"INSERT INTO context_instance (series_id, {', '.join(_HISTORY_VALUES)}, "
-        f"recorded_at, deleted) SELECT s.id, {history}, %(now)s, false "
-        f"FROM {rows} JOIN context_series AS s ON s.tenant = %(tenant)s "
-        f"AND {key.format(t='s')} AND s.entity_type = {value['entity_type']}",
-    )
-    return found
+# What the UPDATE sets: the text and boolean copies stay (``Changes.write_instances``).
+_SET = ("kind", "value_number", "value_json", "observed_at", "unit_code", "modified_at")
+_KEY = ("tenant", "entity_id", "name", "dataset_id")
 
 
 def postgres_statements(
@@ -442,23 +296,27 @@ def postgres_statements(
 ) -> tuple[str, str, dict[str, Any]]:
     """The UPDATE and history INSERT of ``write_narrow`` on PostgreSQL, and their parameters.
 
-    A column with one value over the batch (often the type, kind, datasetId, unit,
-    observedAt) is bound once, not sent as an array; the entity ids always go as an
-    array (the rows of the statements).
+    Both statements read the same arrays (:func:`~smartcity.kernel.context.array_inserts.
+    column_arrays`: a column with one value over the batch, often the type, kind,
+    datasetId, unit, observedAt, is bound once); each row names its own attribute row
+    and series (``Changes.check_narrow``), so the history rows need no numbering.
     """
-    columns = list(columns)
-    columns[OBSERVED_AT] = tuple(
-        _converted(conn, context_attribute, "observed_at", columns[OBSERVED_AT])
+    observed = _converted(conn, context_attribute, "observed_at", columns[OBSERVED_AT])
+    table = context_attribute.c
+    arrays = column_arrays(
+        conn,
+        [
+            (table.tenant, (tenant,)),
+            *(
+                (column, observed if index == OBSERVED_AT else columns[index])
+                for column, index in _POSTGRES_COLUMNS
+            ),
+            (table.modified_at, (now,)),
+        ],
+        "entity_id",
     )
-    parameters: dict[str, Any] = {"tenant": tenant, "now": now}
-    single: list[bool] = []
-    for name, _type, index in _POSTGRES_COLUMNS:
-        column = columns[index]
-        one = index != ENTITY_ID and column.count(column[0]) == len(column)
-        single.append(one)
-        parameters[name] = column[0] if one else binary_array(_type, column)
-    update, record = _postgres_statements(tuple(single))
-    return update, record, parameters
+    update = update_statement(context_attribute, arrays, _SET, _KEY)
+    return update, record_statement(arrays, numbered=False), arrays.parameters
 
 
 def _write_postgres(
