@@ -218,35 +218,6 @@ def _history_statement(source: str, values: Mapping[str, str], numbered: bool) -
     )
 
 
-# Rows a table may gain beyond twice what its statistics count before a batch adding
-# rows that reference it analyzes it first (``refresh_statistics``).
-STALE_ROWS = 100
-
-
-def refresh_statistics(conn: Connection, table: Table, added: int) -> bool:
-    """ANALYZE ``table`` within this transaction if its statistics miss most of its rows.
-
-    Each new attribute or type row's foreign key is checked by a query on the entity's
-    key, planned once per connection. On a table never analyzed (a fresh database: the
-    first batch of newly provisioned devices) the planner finds ``(tenant, type)`` as
-    good as the primary key and reads every entity of the tenant per check: 535 µs per
-    new attribute over 2,800 entities, 90% of the first batch's database time. Counted
-    rows: the statistics', the changes since (other transactions', committed), and
-    ``added`` (this one's, which ANALYZE in this transaction sees). ``SKIP_LOCKED``: a
-    writer doing the same (or autovacuum) is not waited for. Returns whether it ran.
-    """
-    known, changed = conn.exec_driver_sql(
-        "SELECT reltuples, coalesce(pg_stat_get_mod_since_analyze(oid), 0) FROM pg_class "
-        "WHERE oid = %(table)s::regclass",
-        {"table": table.name},
-    ).one()
-    counted = max(float(known), 0.0)
-    if counted + float(changed) + added <= 2 * counted + STALE_ROWS:
-        return False
-    conn.exec_driver_sql(f'ANALYZE (SKIP_LOCKED) "{table.name}"')
-    return True
-
-
 def update_arrays(
     conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]
 ) -> int:

@@ -23,7 +23,6 @@ from smartcity.kernel.context.array_inserts import (
     array_rows,
     insert_arrays,
     insert_history,
-    refresh_statistics,
     update_arrays,
 )
 from smartcity.kernel.context.bulk import execute_many
@@ -592,9 +591,6 @@ class Changes:
         if self.narrow_rows or self.narrow_taken:
             self.check_narrow()
         upserted = self.attributes
-        if arrays and (upserted or self.new_types):
-            # Their foreign keys are checked by a plan that needs statistics.
-            refresh_statistics(conn, context_entity, len(self.new_entities))
         if (
             postgres
             and self.few_rows()
