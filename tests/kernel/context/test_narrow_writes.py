@@ -480,10 +480,12 @@ def test_a_value_whose_history_cannot_be_recorded_asks_for_a_retry(
         changes.apply(conn, store)
 
 
+@pytest.mark.parametrize("handed_over", [False, True])
 def test_a_value_replaced_in_place_may_not_be_written_otherwise(
-    store: Store, library: ContextLibrary, clock: FixedClock
+    store: Store, library: ContextLibrary, clock: FixedClock, handed_over: bool
 ) -> None:
-    """The batch use cases never do it; a future one that did would fail loudly."""
+    """The batch use cases never do it; a future one that did would fail loudly, also
+    when the value was handed over to be written already (``take_narrow``)."""
     library.create_entities("t", [sensor(1, 4)])
     with store.begin() as conn:
         changes = Changes("t", clock.now())
@@ -491,6 +493,10 @@ def test_a_value_replaced_in_place_may_not_be_written_otherwise(
         existing = load_batch(conn, "t", ["urn:ngsi-ld:Sensor:1"], changes.stored_rows)
         entity = existing["urn:ngsi-ld:Sensor:1"]
         changes.merge(entity, {READING: [{"type": "Property", "value": 7}]})
+        if handed_over:
+            rows, touched = changes.take_narrow()
+            assert len(rows) == 1 and touched == ["urn:ngsi-ld:Sensor:1"]
+            assert changes.take_narrow() == ([], [])
         changes.remove_entity(entity)
         with pytest.raises(RuntimeError):
             changes.apply(conn, store)
@@ -732,22 +738,3 @@ def test_a_batch_in_parts_writes_touches_and_values_once_whatever_each_part_hold
     assert other in stored[ids[2]]["type"] and other in stored[ids[3]]["type"]
     # 2 + 2 values in place, and the new entity's two attributes
     assert len(history(store)) == before + 6
-
-
-def test_a_value_handed_over_may_not_be_written_otherwise(
-    store: Store, library: ContextLibrary, clock: FixedClock
-) -> None:
-    """Values the stream wrote (``take_narrow``) are checked as the others are."""
-    library.create_entities("t", [sensor(1, 4)])
-    with store.begin() as conn:
-        changes = Changes("t", clock.now())
-        changes.narrow_updates = True
-        existing = load_batch(conn, "t", ["urn:ngsi-ld:Sensor:1"], changes.stored_rows)
-        entity = existing["urn:ngsi-ld:Sensor:1"]
-        changes.merge(entity, {READING: [{"type": "Property", "value": 7}]})
-        rows, touched = changes.take_narrow()
-        assert len(rows) == 1 and touched == ["urn:ngsi-ld:Sensor:1"]
-        assert changes.take_narrow() == ([], [])
-        changes.remove_entity(entity)
-        with pytest.raises(RuntimeError):
-            changes.apply(conn, store)
