@@ -75,3 +75,15 @@ def test_a_port_another_program_holds_is_refused() -> None:
             reserve_port("127.0.0.1", other.getsockname()[1])
     finally:
         other.close()
+
+
+def test_a_port_another_server_shares_among_its_workers_is_refused() -> None:
+    first = reserve_port("127.0.0.1", 0)
+    worker = sent_to_worker(first)
+    worker.listen(1)
+    try:
+        with pytest.raises(OSError):
+            reserve_port("127.0.0.1", first.getsockname()[1])
+    finally:
+        worker.close()
+        first.close()

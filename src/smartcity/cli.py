@@ -111,7 +111,7 @@ def serve(
         "access_log": access_log,
     }
     if workers > 1 and port_sharing_supported():
-        # Each worker on a socket of its own: the kernel shares connections out evenly.
+        # Each worker on a socket of its own: the kernel spreads connections over them.
         serve_workers(uvicorn.Config(APPLICATION, **options))
         return
     uvicorn.run(APPLICATION, **options)

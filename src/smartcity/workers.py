@@ -24,7 +24,8 @@ import socket
 import sys
 from typing import Any
 
-log = logging.getLogger(__name__)
+# uvicorn's own logger: its configuration shows it where uvicorn says it is running.
+log = logging.getLogger("uvicorn.error")
 
 
 def port_sharing_supported() -> bool:
@@ -59,9 +60,17 @@ def bind_shared(family: int, address: Any) -> SharedPortSocket:
 
 
 def reserve_port(host: str, port: int) -> SharedPortSocket:
-    """The supervisor's socket: holds ``host:port`` (port 0: a free one) for its workers."""
+    """The supervisor's socket: holds ``host:port`` (port 0: a free one) for its workers.
+
+    Raises ``OSError`` when anything listens there already, another server's shared
+    sockets too: an ordinary bind, which no ``SO_REUSEPORT`` socket admits, tries first.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return bind_shared(family, (host, port))
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+        address = probe.getsockname()
+    return bind_shared(family, address)
 
 
 def serve_workers(config: Any) -> None:
