@@ -77,10 +77,9 @@ RunTogether = Callable[[Connection, Sequence[Any]], list[tuple[bool, Any]]]
 class Together:
     """How a write joins the others of its group: ``run`` takes every ``item`` at once.
 
-    ``alone``: when
-    the run is its group's whole, its statements may each commit by themselves (the
-    store opens no transaction); a run needing several statements to commit together
-    opens one itself, and the store commits it.
+    ``alone``: when the run is its group's whole, its statements may each commit by
+    themselves (the store opens no transaction); a run needing several statements to
+    commit together opens one itself, and the store commits it.
     """
 
     run: RunTogether
@@ -134,6 +133,7 @@ class GroupCommit:
         self._lock = threading.Lock()
         # A group smaller than the last one waits this long for more (0: never).
         self.gather_seconds = GATHER_SECONDS
+        # The size of the last group, the measure of the next one (``gather_seconds``).
         self.last_size = 0
 
     def submit(
