@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -205,6 +206,26 @@ class BackendCpu:
         return found
 
 
+def connections_per_worker(server: Server) -> list[int]:
+    """How many of the load's connections each process of the server holds, most first.
+
+    The kernel decides which worker accepts a connection; an uneven share moves the rate
+    from run to run (a worker holding 14 of 16 connections serves them alone).
+    """
+    port = int(server.base_url.rsplit(":", 1)[1])
+    root = psutil.Process(server.process.pid)
+    counts = []
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            held = process.net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        count = sum(1 for c in held if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port)
+        if count:
+            counts.append(count)
+    return sorted(counts, reverse=True)
+
+
 def measured_run(
     server: Server, script: str, *, seconds: int, connections: int, database_url: str = ""
 ) -> tuple[WrkResult, float, float, float]:
@@ -216,10 +237,18 @@ def measured_run(
     """
     before = server_cpu_s(server)
     loop_before = loop_cpu_s(server)
+    shares: list[int] = []
+    # Counted once the load's connections are all open (wrk opens them at its start).
+    counting = threading.Timer(
+        min(1.0, seconds / 2), lambda: shares.extend(connections_per_worker(server))
+    )
+    counting.start()
     with BackendCpu(database_url) as backends:
         result = run_wrk(server.base_url, script, seconds=seconds, connections=connections)
         used = server_cpu_s(server) - before
         loop_used = loop_cpu_s(server) - loop_before
+    counting.join()
+    print(f"connections per worker: {shares}", file=sys.stderr)
     count = max(result.requests, 1)
     return (
         result,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from smartcity.cli_tokens import tokens_app
 from smartcity.kernel.config import Settings
 from smartcity.kernel.errors import DomainError
 from smartcity.kernel.storage import Store, open_store
+
+# What ``serve`` runs: the ASGI application's factory, as an import string for the workers.
+APPLICATION = "smartcity.api.app:build"
 
 app = typer.Typer(help="智慧城市平台 Smart City Platform", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 Audit log", no_args_is_help=True)
@@ -94,18 +97,24 @@ def serve(
     """启动服务 Serve the API and the web pages."""
     import uvicorn
 
+    from smartcity.workers import port_sharing_supported, serve_workers
+
     settings = load_settings(database_url)
     if database_url:
         os.environ["SMARTCITY_DATABASE_URL"] = database_url
-    uvicorn.run(
-        "smartcity.api.app:build",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        access_log=access_log,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "workers": workers,
+        "log_level": settings.log_level.lower(),
+        "access_log": access_log,
+    }
+    if workers > 1 and port_sharing_supported():
+        # Each worker on a socket of its own: the kernel spreads connections over them.
+        serve_workers(uvicorn.Config(APPLICATION, **options))
+        return
+    uvicorn.run(APPLICATION, **options)
 
 
 @app.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,6 @@ from smartcity.kernel.context.normalize import normalize_attributes, normalize_f
 from smartcity.kernel.context.reads import load_entity
 from smartcity.kernel.context.tables import context_instance, context_series
 from smartcity.kernel.storage import Store
-from smartcity.kernel.storage.group_commit import GroupCommit
 from tests.kernel.context.test_entities_fakes import DEFAULT
 from tests.kernel.context.test_entities_library import (
     CONTEXT,
@@ -47,16 +46,6 @@ def bus() -> RecordingBus:
 @pytest.fixture
 def library(store: Store, bus: RecordingBus, clock: FixedClock) -> ContextLibrary:
     return ContextLibrary(store, bus, clock)  # type: ignore[arg-type]
-
-
-@pytest.fixture(autouse=True)
-def one_lane(store: Any) -> Iterator[None]:
-    """The store's writer with one lane: these tests are about what one group does."""
-    writer = store._writer
-    store._writer = GroupCommit(store.begin, store._kept[:1])
-    yield
-    store._writer.close()
-    store._writer = writer
 
 
 @pytest.fixture
@@ -409,7 +398,7 @@ def test_postgres_groups_keep_one_connection_and_commit_their_one_statement(
     # Every group ran on the writer's one kept connection, left outside a transaction
     # and not committing each statement (the next transaction on it must be one).
     assert checkouts == []
-    held = store._kept[0].connection  # type: ignore[attr-defined]
+    held = store._kept.connection  # type: ignore[attr-defined]
     driver = held.connection.driver_connection
     assert not driver.autocommit and driver.info.transaction_status == 0
     assert history(store, STATION.format(2)) == [21.5, *range(7)]

@@ -146,7 +146,7 @@ def test_writes_going_together_run_in_one_call_in_queue_order(store: Store, cloc
         return store.write_async(
             insert(key, clock),
             after_commit=published.append,
-            together=Together(run_together, key, key="lane"),
+            together=Together(run_together, key),
         )
 
     async def main() -> list[Any]:
@@ -159,7 +159,7 @@ def test_writes_going_together_run_in_one_call_in_queue_order(store: Store, cloc
 
         # A write going together, alone in its group, holds the writer (on every backend).
         held = asyncio.ensure_future(
-            store.write_async(hold, together=Together(run_together, "first", key="lane"))
+            store.write_async(hold, together=Together(run_together, "first"))
         )
         await asyncio.to_thread(started.wait, 10)
         queued = [asyncio.ensure_future(together(k)) for k in ("a", "bad", "b", "c")]
@@ -195,12 +195,12 @@ def test_a_group_the_database_refuses_runs_each_write_alone(store: Store, clock:
             return "held"
 
         held = asyncio.ensure_future(
-            store.write_async(hold, together=Together(run_together, "held", key="lane"))
+            store.write_async(hold, together=Together(run_together, "held"))
         )
         await asyncio.to_thread(started.wait, 10)
         queued = [
             asyncio.ensure_future(
-                store.write_async(insert(k, clock), together=Together(run_together, k, key="lane"))
+                store.write_async(insert(k, clock), together=Together(run_together, k))
             )
             for k in ("a", "b")
         ]
@@ -322,4 +322,4 @@ def test_a_group_with_a_threads_write_runs_after_commits_in_the_writer_in_order(
     first.result(10)
     holder.shutdown()
     assert [value for value, _ in seen] == ["a", "b"]
-    assert {name for _, name in seen} == {"smartcity-store-writer-0"}
+    assert {name for _, name in seen} == {"smartcity-store-writer"}

@@ -42,7 +42,7 @@ def test_a_failed_write_leaves_the_writers_connection_outside_any_transaction(
 
     with pytest.raises(KeyError):
         sqlite_store.write(failing)
-    held = sqlite_store._kept[0].connection
+    held = sqlite_store._kept.connection
     assert held is not None
     assert not held.in_transaction()
     assert not held.connection.driver_connection.in_transaction  # type: ignore[union-attr]
@@ -55,11 +55,11 @@ def test_a_failed_write_leaves_the_writers_connection_outside_any_transaction(
 
 def test_a_broken_writer_connection_is_replaced(sqlite_store: SQLiteStore, clock: Any) -> None:
     sqlite_store.write(insert("a", clock))
-    held = sqlite_store._kept[0].connection
+    held = sqlite_store._kept.connection
     assert held is not None
     held.invalidate()
     sqlite_store.write(insert("b", clock))
-    assert sqlite_store._kept[0].connection is not held
+    assert sqlite_store._kept.connection is not held
     assert stored_keys(sqlite_store) == ["a", "b"]
 
 
@@ -68,8 +68,8 @@ def test_close_closes_the_writers_connection(tmp_path: Path, clock: Any) -> None
     store.migrate()
     assert isinstance(store, SQLiteStore)
     store.write(insert("a", clock))
-    held = store._kept[0].connection
+    held = store._kept.connection
     assert held is not None
     store.close()
     assert held.closed
-    assert store._kept[0].connection is None
+    assert store._kept.connection is None

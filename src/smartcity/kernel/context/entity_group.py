@@ -69,8 +69,8 @@ class EntityWrite:
 
 
 def together_for(write: EntityWrite) -> Together:
-    """How ``write`` joins the group commit: by its entity's lane, committing alone."""
-    return Together(run_entity_writes, write, key=(write.tenant, write.entity_id), alone=True)
+    """How ``write`` joins the group commit: with the others, committing alone."""
+    return Together(run_entity_writes, write, alone=True)
 
 
 def run_entity_writes(conn: Connection, items: Sequence[Any]) -> list[tuple[bool, Any]]:

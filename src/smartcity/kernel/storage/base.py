@@ -112,18 +112,15 @@ class SqlStore:
     # writes that go ``together`` (read in one statement, written in one pipeline) are
     # grouped there, in the one writer thread (decision 0015).
     group_commit = True
-    # Writer threads (lanes) of the group commit, each with its kept connection; a write
-    # of one entity always takes the same lane. SQLite admits one writer: one lane.
-    writer_lanes = 1
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._kept = [self.keep_connection() for _ in range(self.writer_lanes)]
+        self._kept = self.keep_connection()
         self._writer = GroupCommit(self.begin, self._kept)
         self._threads: ThreadPoolExecutor | None = None
 
     def keep_connection(self) -> KeptConnection:
-        """A writer thread's connection, kept between its transactions (one per lane)."""
+        """The writer thread's connection, kept between its transactions."""
         return KeptConnection(self._engine)
 
     def _write_threads(self) -> ThreadPoolExecutor:
@@ -219,9 +216,8 @@ class SqlStore:
                 conn.commit()
 
     def close(self) -> None:
-        self._writer.close()  # the writer threads stop before their connections close
-        for kept in self._kept:
-            kept.close()
+        self._writer.close()  # the writer thread stops before its connection closes
+        self._kept.close()
         if self._threads is not None:
             self._threads.shutdown()
             self._threads = None

@@ -6,12 +6,10 @@ admits one writer at a time anyway. A writer thread therefore takes every write 
 while its previous group ran, runs them in order in ONE transaction, each inside its
 own savepoint, and commits once: sixteen concurrent PATCHes pay one commit.
 
-A store has one writer thread (SQLite) or several, *lanes* (PostgreSQL), each with its
-own queue and connection: while one lane's group waits for the server, another's is
-read, decided or sent. A write going together names its entity (``Together.key``); the
-writes of one key always take the same lane, so they commit, and publish their events,
-in queue order. A write without a key is a :class:`Fence`: it runs once every lane has
-finished what was queued before it, and no lane goes on before it has committed.
+A store has one writer thread, with its queue and its connection: the writes of a
+process commit, and publish their events, in queue order (decision 0015, addendum 6: the
+lanes of session 9, several writer threads by entity, split the groups and cost 1.6-2.5x
+the CPU per PATCH).
 
 Each write keeps its own outcome. A write that raises is rolled back to its savepoint
 and gets its exception; the others of the group commit. A write that raises one of its
@@ -36,7 +34,7 @@ is written) and sends all their rows as one set of statements. Should the databa
 refuse that set (a rare race: a unique violation, a row deleted meanwhile), the whole
 transaction rolls back and every write of the group runs again alone, as above.
 
-A group smaller than its lane's last one waits a little (``GATHER_SECONDS``) for more:
+A group smaller than the writer's last one waits a little (``GATHER_SECONDS``) for more:
 callers answered together send their next writes together, and without the wait the
 first of them would make a group of one (decision 0015, addendum 5).
 """
@@ -50,7 +48,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -61,7 +59,7 @@ log = logging.getLogger(__name__)
 
 # More writes per group add latency to the first ones for little saved per commit.
 MAX_GROUP = 64
-# How long a group smaller than its lane's last one waits for more writes. Callers over
+# How long a group smaller than the writer's last one waits for more writes. Callers over
 # HTTP answer a group and send their next request all at once; without the wait the
 # first of them makes a group of one and the rest the next group, and each group costs
 # its round trips, statements and commit (session 9: 0.30-0.37 against 0.23-0.26 ms of
@@ -79,16 +77,13 @@ RunTogether = Callable[[Connection, Sequence[Any]], list[tuple[bool, Any]]]
 class Together:
     """How a write joins the others of its group: ``run`` takes every ``item`` at once.
 
-    ``key`` names what the write changes (an entity): the writes of one key keep their
-    order, those of different keys may run at once on different lanes. ``alone``: when
-    the run is its group's whole, its statements may each commit by themselves (the
-    store opens no transaction); a run needing several statements to commit together
-    opens one itself, and the store commits it.
+    ``alone``: when the run is its group's whole, its statements may each commit by
+    themselves (the store opens no transaction); a run needing several statements to
+    commit together opens one itself, and the store commits it.
     """
 
     run: RunTogether
     item: Any
-    key: Hashable | None = None
     alone: bool = False
 
 
@@ -113,55 +108,33 @@ class Write:
 
 
 class WriterConnection(Protocol):
-    """A lane's connection (``KeptConnection``): its transactions, or none (``alone``)."""
+    """The writer's connection (``KeptConnection``): its transactions, or none (``alone``)."""
 
     def begin(self, *, alone: bool = False) -> contextlib.AbstractContextManager[Connection]:
         """A write transaction; with ``alone`` maybe none (statements commit alone)."""
         ...
 
 
-@dataclass(frozen=True)
-class Fence:
-    """A write with no key on a store of several lanes: it runs once every lane has
-    finished what was queued before it, and no lane runs what came after it until then."""
-
-    write: Write
-    arrived: threading.Barrier
-    passed: threading.Event
-
-
-# What a lane's queue holds: a write, a fence, or None (stop).
-Queued = Write | Fence | None
-
-
-class Lane:
-    """One writer thread, its queue and its connection."""
-
-    def __init__(self, connection: WriterConnection) -> None:
-        self.connection = connection
-        self.queue: queue.SimpleQueue[Queued] = queue.SimpleQueue()
-        self.thread: threading.Thread | None = None
-        # The size of the lane's last group (``GroupCommit.gather_seconds``).
-        self.last_size = 0
-
-
 class GroupCommit:
-    """The writer threads of one store (started on the first write), one per lane."""
+    """The writer thread of one store (started on the first write), its queue and connection."""
 
     def __init__(
         self,
         begin: Callable[[], contextlib.AbstractContextManager[Connection]],
-        connections: Sequence[WriterConnection] = (),
+        connection: WriterConnection | None = None,
     ) -> None:
-        # ``connections``: one per lane, for the writer thread's own transactions (the
-        # groups and the writes it runs alone); a store may keep each between groups.
-        # ``begin`` serves the callers' threads (``run_now``) and a write queued by a write.
+        # ``connection``: the writer thread's own transactions (the groups and the writes
+        # it runs alone); a store may keep it between groups. ``begin`` serves the
+        # callers' threads (``run_now``) and a write queued by a write.
         self._begin = begin
-        self._lanes = [Lane(c) for c in connections] or [Lane(Transactions(begin))]
+        self._connection = connection or Transactions(begin)
+        self._queue: queue.SimpleQueue[Write | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._started = False
-        # A group smaller than its lane's last one waits this long for more (0: never).
+        # A group smaller than the last one waits this long for more (0: never).
         self.gather_seconds = GATHER_SECONDS
+        # The size of the last group, the measure of the next one (``gather_seconds``).
+        self.last_size = 0
 
     def submit(
         self,
@@ -194,25 +167,14 @@ class GroupCommit:
         return await waiter
 
     def _queue_write(self, write: Write) -> Write:
-        current = threading.current_thread()
-        if any(lane.thread is current for lane in self._lanes):
+        if threading.current_thread() is self._thread:
             # A write queued by a write would wait for itself: it runs alone, now (on a
             # connection of its own: the writer's is inside the queuing write's transaction).
             self._run_alone(write, self._begin)
             deliver([write])
             return write
-        self._ensure_threads()
-        lanes = self._lanes
-        key = write.together.key if write.together is not None else None
-        if len(lanes) == 1:
-            lanes[0].queue.put(write)
-        elif key is not None:
-            lanes[hash(key) % len(lanes)].queue.put(write)
-        else:
-            fence = Fence(write, threading.Barrier(len(lanes)), threading.Event())
-            with self._lock:  # every lane sees the fences in one order
-                for lane in lanes:
-                    lane.queue.put(fence)
+        self._ensure_thread()
+        self._queue.put(write)
         return write
 
     def run_now(
@@ -231,98 +193,68 @@ class GroupCommit:
         return value
 
     def close(self) -> None:
-        """Finish the queued writes of every lane and stop their threads."""
+        """Finish the queued writes and stop the writer thread."""
         with self._lock:
-            threads = [lane.thread for lane in self._lanes]
-            for lane in self._lanes:
-                if lane.thread is not None:
-                    lane.queue.put(None)
-        for thread in threads:
+            thread = self._thread
             if thread is not None:
-                # Known as a writer until it stops: a write it runs may queue another.
-                # No new thread starts meanwhile (one might take the old one's stop).
-                thread.join()
+                self._queue.put(None)
+        if thread is not None:
+            # Known as the writer until it stops: a write it runs may queue another.
+            # No new thread starts meanwhile (it might take the old one's stop).
+            thread.join()
         with self._lock:
-            for lane in self._lanes:
-                lane.thread = None
-            self._started = False
+            self._thread = None
 
-    def _ensure_threads(self) -> None:
-        if self._started:
+    def _ensure_thread(self) -> None:
+        if self._thread is not None:
             return
         with self._lock:
-            if self._started:
+            if self._thread is not None:
                 return
-            for number, lane in enumerate(self._lanes):
-                lane.thread = threading.Thread(
-                    target=self._serve,
-                    args=(lane,),
-                    name=f"smartcity-store-writer-{number}",
-                    daemon=True,
-                )
-                lane.thread.start()
-            self._started = True
+            thread = threading.Thread(
+                target=self._serve, name="smartcity-store-writer", daemon=True
+            )
+            thread.start()
+            self._thread = thread
 
-    def _serve(self, lane: Lane) -> None:
-        waiting: Queued = None
+    def _serve(self) -> None:
         while True:
-            first = lane.queue.get() if waiting is None else waiting
-            waiting = None
+            first = self._queue.get()
             if first is None:
                 return
-            if isinstance(first, Fence):
-                self._pass(lane, first)
-                continue
             group = [first]
             stop = False
             deadline = 0.0
             while len(group) < MAX_GROUP:
                 try:
-                    more = lane.queue.get_nowait()
+                    more = self._queue.get_nowait()
                 except queue.Empty:
-                    # Smaller than the lane's last group: its callers are likely still
-                    # sending (their answers went out a moment ago); wait a little for them.
-                    if len(group) >= lane.last_size or not self.gather_seconds:
+                    # Smaller than the last group: its callers are likely still sending
+                    # (their answers went out a moment ago); wait a little for them.
+                    if len(group) >= self.last_size or not self.gather_seconds:
                         break
                     now = time.monotonic()
                     deadline = deadline or now + self.gather_seconds
                     try:
-                        more = lane.queue.get(timeout=max(deadline - now, 0.0))
+                        more = self._queue.get(timeout=max(deadline - now, 0.0))
                     except queue.Empty:
                         break
                 if more is None:
                     stop = True
                     break
-                if isinstance(more, Fence):
-                    waiting = more  # after this group
-                    break
                 group.append(more)
-            lane.last_size = len(group)
-            self._serve_group(lane, group)
+            self.last_size = len(group)
+            on_loop(group)
+            try:
+                self._run_group(self._connection, group)
+            except BaseException as error:  # pragma: no cover - never leave a caller hanging
+                log.exception("group commit failed")
+                for write in group:
+                    if write.outcome is None:
+                        write.outcome = (False, error)
+            deliver(group)
             if stop:
                 return
-
-    def _serve_group(self, lane: Lane, group: list[Write]) -> None:
-        on_loop(group)
-        try:
-            self._run_group(lane.connection, group)
-        except BaseException as error:  # pragma: no cover - never leave a caller hanging
-            log.exception("group commit failed")
-            for write in group:
-                if write.outcome is None:
-                    write.outcome = (False, error)
-        deliver(group)
-
-    def _pass(self, lane: Lane, fence: Fence) -> None:
-        """At a fence: every lane waits there; the first lane runs its write, then all go on."""
-        fence.arrived.wait()
-        if lane is not self._lanes[0]:
-            fence.passed.wait()
-            return
-        try:
-            self._serve_group(lane, [fence.write])
-        finally:
-            fence.passed.set()
 
     def _run_group(self, connection: WriterConnection, group: list[Write]) -> None:
         single = group[0].together
@@ -481,7 +413,7 @@ def settle(writes: list[Write]) -> None:
 
 
 class Transactions:
-    """A lane's connection when the store keeps none: a transaction from ``begin`` each time."""
+    """The writer's connection when the store keeps none: a transaction from ``begin`` each time."""
 
     def __init__(self, begin: Callable[[], contextlib.AbstractContextManager[Connection]]) -> None:
         self._begin = begin

@@ -1,6 +1,6 @@
 """The connection a store's writer thread keeps between its transactions.
 
-A writer thread (:mod:`~smartcity.kernel.storage.group_commit`, one per lane) runs one
+The writer thread (:mod:`~smartcity.kernel.storage.group_commit`, one per store) runs one
 group after the other: checking a connection out of the pool for every group, and back
 in (the pool's events, its reset on return), cost more than a small group's
 statements. The connection stays checked out between groups, outside any transaction

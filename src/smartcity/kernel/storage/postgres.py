@@ -18,11 +18,6 @@ from smartcity.kernel.storage.kept import KeptConnection, driver_in_transaction
 # A pooled connection unused for longer than this is pinged before it is handed out.
 IDLE_PING_S = 10.0
 
-# Writer threads (lanes) of the group commit. Two or three overlap the groups but
-# split them: with 8 callers a process spent 1.6-2.5x the CPU per PATCH, the database
-# 2x, and no rate was gained on a busy machine (decision 0015, addendum 4).
-WRITER_LANES = 1
-
 
 def restore_prepare_on_checkin(engine: Engine) -> None:
     """A connection ``driver.plan_each_run`` changed prepares statements again once returned."""
@@ -171,7 +166,6 @@ class PostgresStore(SqlStore):
     """Store on PostgreSQL through psycopg 3."""
 
     group_commit = False
-    writer_lanes = WRITER_LANES
 
     def keep_connection(self) -> KeptConnection:
         return PostgresKeptConnection(self._engine)

@@ -1,44 +1,25 @@
-"""Single-entity writes of many entities at once, the store's writer in several lanes.
+"""Single-entity writes of many entities at once, interleaved.
 
-One entity's writes always take the same lane: a subscriber sees its changes in the
-order its writes were queued, and the last write's value is the one stored.
+A subscriber sees each entity's changes in the order its writes were queued, and the
+last write's value is the one stored.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from smartcity.kernel.clock import FixedClock
 from smartcity.kernel.context.events import EntityChanged
 from smartcity.kernel.context.library import ContextLibrary
 from smartcity.kernel.storage import Store
-from smartcity.kernel.storage.group_commit import GroupCommit
 from tests.kernel.context.test_entities_library import TEMPERATURE, RecordingBus, station
 from tests.kernel.context.test_entity_group import STATION, fragment, history
 
 ENTITIES = 6
 WRITES = 25
-LANES = 3
 
 
-@pytest.fixture
-def lanes(store: Any) -> Iterator[None]:
-    """The store's writer in ``LANES`` lanes, each with its kept connection."""
-    writer = store._writer
-    kept = [store.keep_connection() for _ in range(LANES)]
-    store._writer = GroupCommit(store.begin, kept)
-    yield
-    store._writer.close()
-    for connection in kept:
-        connection.close()
-    store._writer = writer
-
-
-@pytest.mark.usefixtures("lanes")
 def test_each_entitys_writes_commit_and_publish_in_queue_order(
     store: Store, clock: FixedClock
 ) -> None:
