@@ -73,6 +73,9 @@ ATTRIBUTE_UPDATED = (
     "observed_at",
     "unit_code",
     "modified_at",
+    # Set NULL (no row inserted names it): the series a SQLite batch kept on the row
+    # may not be the upserted row's (its entity type is part of the series key).
+    "series_id",
 )
 # What changes in an existing attribute row whose text and boolean copies stay the same
 # (its entity type cannot: merges keep the primary type). Setting no column of the
