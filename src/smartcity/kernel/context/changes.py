@@ -72,6 +72,9 @@ ATTRIBUTE_UPDATED = (
     "observed_at",
     "unit_code",
     "modified_at",
+    # Set NULL (no row inserted names it): the series a SQLite batch kept on the row
+    # may not be the upserted row's (its entity type is part of the series key).
+    "series_id",
 )
 SERIES_KEY = ("tenant", "entity_id", "name", "dataset_id", "entity_type")
 # The stored columns of a history row but its number and series id: the write path

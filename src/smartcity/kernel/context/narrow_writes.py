@@ -140,6 +140,9 @@ def _write_sqlite(
     # Column-wise (one transposition in C), each converter once per batch where a
     # column holds one value (``_converted``).
     columns = list(zip(*rows, strict=True))
+    # Series ids the rows do not keep yet come negated from the read (``load_batch``):
+    # the UPDATE keeps them, so the next batch reads them without a probe.
+    kept = _series_to_keep(columns)
     numbers = columns[NUMBER]
     documents = columns[JSON]
     kinds = columns[KIND]
@@ -163,6 +166,8 @@ def _write_sqlite(
         ]
         if kinds_change:
             changed += [("kind", kinds), ("unit_code", units)]
+        if kept:
+            changed.append(("series_id", columns[SERIES_ID]))
         same = list(map(eq, numbers, columns[STORED_VALUE]))
         if True not in same:
             updated = _update_by_rowid(driver, changed, rowids)
@@ -204,6 +209,16 @@ def _write_sqlite(
         )
         driver(_INSERT_HISTORY, list(zip(*history_values, *series_keys, strict=False)))
     return int(updated)
+
+
+def _series_to_keep(columns: list[tuple[Any, ...]]) -> bool:
+    """Whether some row's series id is not kept on its row yet (read negated); the
+    column then holds every id as it is (positive)."""
+    series = columns[SERIES_ID]
+    if None in series or min(series) > 0:
+        return False
+    columns[SERIES_ID] = tuple(map(abs, series))
+    return True
 
 
 def _update_by_rowid(

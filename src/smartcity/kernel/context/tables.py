@@ -154,6 +154,12 @@ context_attribute = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("modified_at", UtcDateTime, nullable=False),
     Column("value_class", SmallInteger, Computed(VALUE_CLASS, persisted=True)),
+    # SQLite: the id of the row's series (context_series), kept by a batch that found it
+    # (decision 0014, addendum of session 10), so that the next batch's read needs no
+    # probe of the series key; NULL until then, and set NULL again by every upsert of
+    # the row (whose entity type, part of the series key, it may change). Unused on
+    # PostgreSQL, whose batch joins the series in its history statement.
+    Column("series_id", BigInteger().with_variant(Integer, "sqlite"), nullable=True),
     ForeignKeyConstraint(
         ["tenant", "entity_id"],
         ["context_entity.tenant", "context_entity.id"],
