@@ -26,8 +26,13 @@ log = logging.getLogger(__name__)
 # How long a writer waits for the write lock before it gives up.
 BUSY_TIMEOUT_S = 10.0
 
-# How often the checkpointer moves committed WAL pages into the database file.
-CHECKPOINT_INTERVAL_S = 0.5
+# How often the checkpointer moves committed WAL pages into the database file. A batch
+# upsert rewrites much the same pages as the batch before it (nearly every leaf of the
+# history's series index, of context_attribute and of its number index), and a
+# checkpoint copies each page once however many commits rewrote it since the last one:
+# every 2 s instead of 0.5 s the checkpointer copied 35-50% fewer pages per batch. The
+# WAL holds up to 2 s of writes (a batch at history depth 10: ~14 MB).
+CHECKPOINT_INTERVAL_S = 2.0
 
 
 def _tune(dbapi_connection: sqlite3.Connection, _record: object) -> None:
